@@ -1,0 +1,600 @@
+"""Checks: compare one snapshot with the desired state and give a verdict per resource.
+
+Every check has an id (``table.billing_mode``), the success criterion of the seeds it traces
+to, and yields PASS, FAIL or UNVERIFIABLE with resource, expected, actual and a reason.
+UNVERIFIABLE is never a pass: it says which call could not answer and what it answered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from readiness.contract import Gsi
+from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, observed_alarm_canonical
+from readiness.observe import Answer, Snapshot
+
+PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    id: str
+    criterion: str
+    resource: str
+    status: str
+    expected: Any
+    actual: Any
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        return (f"{self.status.upper()} {self.id} {self.resource}: expected {_fmt(self.expected)}, "
+                f"actual {_fmt(self.actual)} — {self.reason}")
+
+
+def _fmt(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Context:
+    desired: Desired
+    snap: Snapshot
+    silent_gaps: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CheckDef:
+    id: str
+    criterion: str
+    scope: str  # table | gsi | environment | alarm | widget
+    fn: Callable[..., tuple[str, Any, Any, str]]
+
+
+CHECKS: dict[str, CheckDef] = {}
+
+
+def check(check_id: str, scope: str, criterion: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if check_id in CHECKS:
+            raise ValueError(f"check {check_id} registered twice")
+        CHECKS[check_id] = CheckDef(check_id, criterion, scope, fn)
+        return fn
+    return register
+
+
+class Unverifiable(Exception):
+    """Raised inside a check when an answer it needs is unavailable."""
+
+    def __init__(self, answer: Answer, expected: Any) -> None:
+        super().__init__(answer.error)
+        self.answer = answer
+        self.expected = expected
+
+
+class Missing(Exception):
+    """Raised inside a check when the resource it needs does not exist."""
+
+    def __init__(self, what: str, expected: Any) -> None:
+        super().__init__(what)
+        self.what = what
+        self.expected = expected
+
+
+def need(answer: Answer, expected: Any, what: str) -> Any:
+    """The answer's value, or the right verdict for an unavailable or missing resource."""
+    if answer.error is not None:
+        raise Unverifiable(answer, expected)
+    if answer.missing:
+        raise Missing(what, expected)
+    return answer.value
+
+
+def verdict(ok: bool, expected: Any, actual: Any, good: str, bad: str) -> tuple[str, Any, Any, str]:
+    return (PASS if ok else FAIL), expected, actual, good if ok else bad
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+C_TABLES = "003 SIT/PROD Success: all 5 tables created (ACTIVE) under the contract's names (D1, D2)"
+C_KEYS = "004 3.1: tables keyed by the LLD's PK/SK patterns (D3)"
+C_GSIS = "003 SIT Success: all GSIs ACTIVE (D4: the contract's names, keys and projections)"
+C_BILLING = "003 SIT Success: on-demand capacity mode confirmed (D6)"
+C_PITR = "003 SIT Success: PITR enabled (D7)"
+C_STREAMS = "004 3.3: streams enabled with new and old images for change data capture (D8)"
+C_SSE = "003 Week 4: encryption at rest with KMS (D9)"
+C_DELETION = "004 3.3: deletion protection enabled in PROD only (D10)"
+C_TTL = "004 3.3: TTL not enabled"
+C_TAGS = "004 5.3.3: every resource carries the required tags (D15)"
+C_REPLICAS = "003 PROD Success: all 5 tables replicated to eu-west-1 (D13)"
+
+
+def _table(ctx: Context, t: TableSpec) -> dict[str, Any]:
+    return dict(need(ctx.snap.get("describe_table", ctx.desired.env.region, t.name), "the table", t.name))
+
+
+@check("table.exists", "table", C_TABLES)
+def table_exists(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    table = _table(ctx, t)
+    status = table.get("TableStatus")
+    return verdict(status == "ACTIVE", "ACTIVE", status, "the table exists and is ACTIVE",
+                   f"the table is {status}, not ACTIVE")
+
+
+def _key_schema(schema: list[dict[str, str]], types: dict[str, str]) -> dict[str, str]:
+    return {k["KeyType"]: f"{k['AttributeName']} ({types.get(k['AttributeName'], '?')})" for k in schema}
+
+
+def _expected_keys(partition: tuple[str, str], sort: tuple[str, str] | None) -> dict[str, str]:
+    keys = {"HASH": f"{partition[0]} ({partition[1]})"}
+    if sort:
+        keys["RANGE"] = f"{sort[0]} ({sort[1]})"
+    return keys
+
+
+@check("table.key_schema", "table", C_KEYS)
+def table_key_schema(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    table = _table(ctx, t)
+    types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])}
+    c = t.table
+    expected = _expected_keys((c.partition.attribute, c.partition.type),
+                              (c.sort.attribute, c.sort.type) if c.sort else None)
+    actual = _key_schema(table.get("KeySchema", []), types)
+    return verdict(actual == expected, expected, actual, "the key schema matches the contract",
+                   "the key schema differs from the contract")
+
+
+@check("table.no_extra_indexes", "table", C_GSIS)
+def table_no_extra_indexes(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    table = _table(ctx, t)
+    actual = sorted(g["IndexName"] for g in table.get("GlobalSecondaryIndexes", []) or [])
+    actual += sorted(f"{i['IndexName']} (LSI)" for i in table.get("LocalSecondaryIndexes", []) or [])
+    expected = sorted(g.name for g in t.gsis)
+    extra = sorted(set(actual) - set(expected))
+    return verdict(not extra, expected, actual, "no index the contract does not name",
+                   f"indexes the contract does not name: {', '.join(extra)}")
+
+
+@check("table.billing_mode", "table", C_BILLING)
+def table_billing(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    table = _table(ctx, t)
+    mode = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    want = ctx.desired.env.billing_mode
+    return verdict(mode == want, want, mode, "billed on demand", f"billed {mode}")
+
+
+@check("table.pitr", "table", C_PITR)
+def table_pitr(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    _table(ctx, t)
+    desc = need(ctx.snap.get("describe_continuous_backups", env.region, t.name), "ENABLED", t.name)
+    pitr = desc.get("PointInTimeRecoveryDescription", {})
+    status = pitr.get("PointInTimeRecoveryStatus", "DISABLED")
+    want = "ENABLED" if env.pitr_enabled else "DISABLED"
+    return verdict(status == want, want, status, f"PITR {status}", f"PITR is {status}")
+
+
+@check("table.pitr_recovery_period", "table", C_PITR)
+def table_pitr_period(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    _table(ctx, t)
+    desc = need(ctx.snap.get("describe_continuous_backups", env.region, t.name), "days", t.name)
+    pitr = desc.get("PointInTimeRecoveryDescription", {})
+    want = env.pitr_recovery_period_days
+    if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+        return FAIL, want, None, "PITR is not enabled, so there is no recovery period"
+    days = pitr.get("RecoveryPeriodInDays")
+    if days is None:  # the API omits it for the default; the default is 35 days
+        days = 35
+    return verdict(days == want, want, days, f"restorable for {days} days",
+                   f"restorable for {days} days, not {want}")
+
+
+@check("table.stream", "table", C_STREAMS)
+def table_stream(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    table = _table(ctx, t)
+    spec = table.get("StreamSpecification") or {}
+    actual = spec.get("StreamViewType") if spec.get("StreamEnabled") else None
+    want = t.table.stream
+    return verdict(actual == want, want, actual, f"streams {actual}",
+                   "no stream" if actual is None else f"streams {actual}")
+
+
+@check("table.encryption", "table", C_SSE)
+def table_encryption(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    table = _table(ctx, t)
+    sse = table.get("SSEDescription") or {}
+    expected = {"SSEType": "KMS", "key": f"{env.encryption_kind} ({ctx.desired.key_alias})"}
+    if sse.get("Status") != "ENABLED" or sse.get("SSEType") != "KMS":
+        actual = {"SSEType": sse.get("SSEType") or "AWS owned key (default)", "Status": sse.get("Status")}
+        return FAIL, expected, actual, "not encrypted with a KMS key"
+    key_arn = sse.get("KMSMasterKeyArn", "")
+    key = need(ctx.snap.get("describe_key", env.region, ctx.desired.key_alias), expected, ctx.desired.key_alias)
+    actual = {"SSEType": "KMS", "key": key_arn}
+    if key_arn != key.get("Arn"):
+        return FAIL, expected, actual, f"encrypted with {key_arn}, not with {ctx.desired.key_alias} ({key.get('Arn')})"
+    manager = key.get("KeyManager")
+    if env.encryption_kind == "customer-managed" and manager != "CUSTOMER":
+        return FAIL, expected, {**actual, "KeyManager": manager}, f"{ctx.desired.key_alias} is managed by {manager}"
+    return PASS, expected, actual, f"SSE-KMS with {ctx.desired.key_alias}"
+
+
+@check("table.deletion_protection", "table", C_DELETION)
+def table_deletion_protection(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    actual = bool(_table(ctx, t).get("DeletionProtectionEnabled", False))
+    want = ctx.desired.env.deletion_protection
+    return verdict(actual == want, want, actual, f"deletion protection {'on' if actual else 'off'} as contracted",
+                   f"deletion protection is {'on' if actual else 'off'}")
+
+
+@check("table.ttl", "table", C_TTL)
+def table_ttl(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    _table(ctx, t)
+    desc = need(ctx.snap.get("describe_time_to_live", env.region, t.name), "TTL", t.name)
+    status = desc.get("TimeToLiveStatus", "DISABLED")
+    enabled = status in ("ENABLED", "ENABLING")
+    attr = desc.get("AttributeName")
+    want = {"enabled": t.table.ttl_enabled, "attribute": t.table.ttl_attribute}
+    actual = {"enabled": enabled, "attribute": attr if enabled else None}
+    return verdict(actual == want, want, actual, f"TTL {status}", f"TTL is {status}")
+
+
+@check("table.tags", "table", C_TAGS)
+def table_tags(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    _table(ctx, t)
+    tags = {x["Key"]: x["Value"] for x in need(ctx.snap.get("list_tags_of_resource", env.region, t.name),
+                                              dict(env.tags), t.name)}
+    missing = sorted(k for k in env.tags if k not in tags)
+    wrong = sorted(k for k in env.tags if k in tags and tags[k] != env.tags[k])
+    actual = {k: tags.get(k) for k in env.tags}
+    problems = [f"missing {', '.join(missing)}"] if missing else []
+    problems += [f"{k}={tags[k]!r} (expected {env.tags[k]!r})" for k in wrong]
+    return verdict(not problems, dict(env.tags), actual, "all required tags present with their values",
+                   "; ".join(problems))
+
+
+@check("table.replicas", "table", C_REPLICAS)
+def table_replicas(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    table = _table(ctx, t)
+    repl = env.replication
+    expected: dict[str, Any] = ({"regions": list(repl.regions), "version": repl.global_table_version,
+                                 "status": "ACTIVE"} if repl else {"regions": []})
+    replicas = {r["RegionName"]: r.get("ReplicaStatus") for r in table.get("Replicas", []) or []
+                if r.get("RegionName") != env.region}
+    actual: dict[str, Any] = {"regions": sorted(replicas), "version": table.get("GlobalTableVersion"),
+                              "status": sorted(set(replicas.values()))}
+    if not repl:
+        return verdict(not replicas, expected, actual, "no replicas, as contracted",
+                       f"replicated to {', '.join(sorted(replicas))}, which the contract does not name")
+    if not replicas and "replicas" in ctx.silent_gaps:
+        call = ctx.snap.get("describe_table", env.region, t.name).call
+        return (UNVERIFIABLE, expected, actual,
+                f"{call} answered no Replicas; {ctx.silent_gaps['replicas']}")
+    problems = [f"no replica in {r}" for r in repl.regions if r not in replicas]
+    problems += [f"replica in {r} is {s}" for r, s in replicas.items() if r in repl.regions and s != "ACTIVE"]
+    if actual["version"] != repl.global_table_version:
+        problems.append(f"global table version {actual['version']}, not {repl.global_table_version}")
+    for region in repl.regions:
+        dr = ctx.snap.get("describe_table", region, t.name)
+        if dr.ok and dr.value.get("TableStatus") != "ACTIVE":
+            problems.append(f"the table in {region} is {dr.value.get('TableStatus')}")
+        elif dr.missing:
+            problems.append(f"no table {t.name} in {region}")
+    return verdict(not problems, expected, actual, f"replicated to {', '.join(repl.regions)} and ACTIVE",
+                   "; ".join(problems))
+
+
+# ------------------------------------------------------------------------------------------------ GSIs
+
+
+def _gsi(ctx: Context, t: TableSpec, g: Gsi) -> dict[str, Any]:
+    table = _table(ctx, t)
+    for index in table.get("GlobalSecondaryIndexes", []) or []:
+        if index["IndexName"] == g.name:
+            return dict(index)
+    raise Missing(f"{t.name}/{g.name}", g.name)
+
+
+@check("gsi.status", "gsi", C_GSIS)
+def gsi_status(ctx: Context, t: TableSpec, g: Gsi) -> tuple[str, Any, Any, str]:
+    status = _gsi(ctx, t, g).get("IndexStatus")
+    return verdict(status == "ACTIVE", "ACTIVE", status, "the index is ACTIVE", f"the index is {status}")
+
+
+@check("gsi.key_schema", "gsi", C_GSIS)
+def gsi_key_schema(ctx: Context, t: TableSpec, g: Gsi) -> tuple[str, Any, Any, str]:
+    index = _gsi(ctx, t, g)
+    types = {a["AttributeName"]: a["AttributeType"] for a in _table(ctx, t).get("AttributeDefinitions", [])}
+    attrs = t.table.attributes
+    expected = _expected_keys((g.partition_key, attrs.get(g.partition_key, "?")),
+                              (g.sort_key, attrs.get(g.sort_key, "?")) if g.sort_key else None)
+    actual = _key_schema(index.get("KeySchema", []), types)
+    return verdict(actual == expected, expected, actual, "the index keys match the contract",
+                   "the index keys differ from the contract")
+
+
+@check("gsi.projection", "gsi", C_GSIS)
+def gsi_projection(ctx: Context, t: TableSpec, g: Gsi) -> tuple[str, Any, Any, str]:
+    proj = _gsi(ctx, t, g).get("Projection", {})
+    expected = {"type": g.projection, "non_key_attributes": sorted(g.non_key_attributes)}
+    actual = {"type": proj.get("ProjectionType"), "non_key_attributes": sorted(proj.get("NonKeyAttributes", []))}
+    return verdict(actual == expected, expected, actual, f"projects {g.projection}", "the projection differs")
+
+
+# --------------------------------------------------------------------------------------------- backups
+
+C_VAULT = "003 Backup Strategy: backup vault configured, KMS-encrypted (D11)"
+C_PLAN = "003 SIT Success: backup plan executing hourly with the environment's retention (D11)"
+C_COPY = "003 PROD Success: cross-region backup copy functioning (D11)"
+C_SELECTION = "003 Step 6: backup plan applied to all tables (D11)"
+
+
+@check("backup.vault", "environment", C_VAULT)
+def backup_vault(ctx: Context) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    vault = need(ctx.snap.get("describe_backup_vault", env.region, env.backup.vault), "an encrypted vault",
+                 env.backup.vault)
+    key = vault.get("EncryptionKeyArn")
+    if env.encryption_kind == "customer-managed":
+        cmk = need(ctx.snap.get("describe_key", env.region, ctx.desired.key_alias), env.key_alias, env.key_alias or "")
+        return verdict(key == cmk.get("Arn"), f"encrypted with {env.key_alias}", key,
+                       f"encrypted with {env.key_alias}", f"encrypted with {key}, not {env.key_alias}")
+    if not key and "vault_default_key" in ctx.silent_gaps:
+        call = ctx.snap.get("describe_backup_vault", env.region, env.backup.vault).call
+        return (UNVERIFIABLE, "encrypted with a KMS key", key,
+                f"{call} answered no EncryptionKeyArn; {ctx.silent_gaps['vault_default_key']}")
+    return verdict(bool(key), "encrypted with a KMS key", key, "encrypted with a KMS key", "the vault has no KMS key")
+
+
+def _plan_rule(ctx: Context) -> dict[str, Any]:
+    env = ctx.desired.env
+    plans = need(ctx.snap.get("list_backup_plans", env.region, "*"), env.backup.plan, env.backup.plan)
+    if not any(p.get("BackupPlanName") == env.backup.plan for p in plans):
+        raise Missing(env.backup.plan, env.backup.plan)
+    plan = need(ctx.snap.get("get_backup_plan", env.region, env.backup.plan), env.backup.plan, env.backup.plan)
+    rules = plan.get("BackupPlan", {}).get("Rules", [])
+    for rule in rules:
+        if rule.get("RuleName") == env.backup.rule:
+            return dict(rule)
+    raise Missing(f"{env.backup.plan} rule {env.backup.rule}", env.backup.rule)
+
+
+@check("backup.schedule", "environment", C_PLAN)
+def backup_schedule(ctx: Context) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    rule = _plan_rule(ctx)
+    expected = {"schedule": env.backup.schedule, "vault": env.backup.vault}
+    actual = {"schedule": rule.get("ScheduleExpression"), "vault": rule.get("TargetBackupVaultName")}
+    return verdict(actual == expected, expected, actual, "hourly into the contract's vault",
+                   "the schedule or target vault differs")
+
+
+@check("backup.retention", "environment", C_PLAN)
+def backup_retention(ctx: Context) -> tuple[str, Any, Any, str]:
+    want = ctx.desired.env.backup.retention_days
+    days = (_plan_rule(ctx).get("Lifecycle") or {}).get("DeleteAfterDays")
+    return verdict(days == want, want, days, f"kept {days} days", f"kept {days} days, not {want}")
+
+
+@check("backup.copy", "environment", C_COPY)
+def backup_copy(ctx: Context) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    copies = _plan_rule(ctx).get("CopyActions", []) or []
+    actual = [{"vault": c.get("DestinationBackupVaultArn"),
+               "retention_days": (c.get("Lifecycle") or {}).get("DeleteAfterDays")} for c in copies]
+    copy = env.backup.copy
+    if copy is None:
+        return verdict(not copies, [], actual, "no cross-region copy, as contracted",
+                       "copies backups although the contract has no copy")
+    expected = {"vault": f"arn:aws:backup:{copy.region}:<account>:backup-vault:{copy.vault}",
+                "retention_days": copy.retention_days}
+    matches = [c for c in actual if str(c["vault"]).startswith(f"arn:aws:backup:{copy.region}:")
+               and str(c["vault"]).endswith(f":backup-vault:{copy.vault}") and c["retention_days"] == copy.retention_days]
+    if not matches:
+        return FAIL, expected, actual, f"no copy to {copy.vault} in {copy.region} kept {copy.retention_days} days"
+    dest = need(ctx.snap.get("describe_backup_vault", copy.region, copy.vault), expected, copy.vault)
+    return verdict(bool(dest.get("EncryptionKeyArn")), expected, actual,
+                   f"copied to {copy.vault} in {copy.region}", f"{copy.vault} in {copy.region} is not encrypted")
+
+
+@check("backup.selection", "environment", C_SELECTION)
+def backup_selection(ctx: Context) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    _plan_rule(ctx)
+    expected = sorted(t.name for t in ctx.desired.tables if t.logical in env.backup.selection_tables)
+    selections = need(ctx.snap.get("list_backup_selections", env.region, env.backup.plan), expected,
+                      env.backup.selection)
+    if not any(s.get("SelectionName") == env.backup.selection for s in selections):
+        raise Missing(env.backup.selection, expected)
+    sel = need(ctx.snap.get("get_backup_selection", env.region, env.backup.selection), expected,
+               env.backup.selection)
+    resources = sel.get("Resources", []) or []
+    covered = sorted({r.rsplit("/", 1)[-1] for r in resources if ":table/" in r})
+    wildcard = any(r in ("*", "arn:aws:dynamodb:*:*:table/*") for r in resources)
+    missing = [] if wildcard else sorted(set(expected) - set(covered))
+    return verdict(not missing, expected, covered or resources, "every table is selected",
+                   f"not selected: {', '.join(missing)}")
+
+
+# ------------------------------------------------------------------------------------------ encryption
+
+C_KEY = "003 PROD pre-deployment: KMS keys available (D9: customer-managed key in prod)"
+
+
+@check("kms.key", "environment", C_KEY)
+def kms_key(ctx: Context) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    alias = ctx.desired.key_alias
+    key = need(ctx.snap.get("describe_key", env.region, alias), alias, alias)
+    state = key.get("KeyState")
+    if env.encryption_kind != "customer-managed":
+        return verdict(state == "Enabled", "Enabled", state, f"{alias} is enabled", f"{alias} is {state}")
+    rotation = need(ctx.snap.get("get_key_rotation_status", env.region, alias), "rotation on", alias)
+    expected = {"KeyState": "Enabled", "KeyManager": "CUSTOMER", "rotation": env.key_rotation}
+    actual = {"KeyState": state, "KeyManager": key.get("KeyManager"),
+              "rotation": bool(rotation.get("KeyRotationEnabled"))}
+    return verdict(actual == expected, expected, actual, f"{alias} is an enabled customer-managed key",
+                   f"{alias} differs from the contract")
+
+
+# ------------------------------------------------------------------------------------------ monitoring
+
+C_ALARMS = "003 Monitoring & Alerts: CloudWatch alarms with their thresholds and SNS actions"
+C_DASHBOARD = "003 SIT Success: monitoring dashboards configured"
+C_COST = "003 Monitoring & Alerts: cost anomaly > 20% increase alerts FinOps"
+
+
+def _topics(ctx: Context) -> set[str]:
+    env = ctx.desired.env
+    topics = need(ctx.snap.get("list_topics", env.region, "*"), "SNS topics", "SNS")
+    return {t["TopicArn"] for t in topics}
+
+
+def _topic_arn(topics: set[str], name: str) -> str | None:
+    return next((arn for arn in topics if arn.rsplit(":", 1)[-1] == name), None)
+
+
+@check("alarm.configuration", "alarm", C_ALARMS)
+def alarm_configuration(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
+    alarms = need(ctx.snap.get("describe_alarms", a.region, "*"), a.canonical(), a.name)
+    found = next((x for x in alarms if x.get("AlarmName") == a.name), None)
+    if found is None:
+        raise Missing(a.name, a.canonical())
+    actual = observed_alarm_canonical(found)
+    expected = a.canonical()
+    diff = sorted(k for k in expected if expected[k] != actual.get(k))
+    return verdict(not diff, expected, actual, f"{a.definition.plan}", f"differs in {', '.join(diff)}")
+
+
+@check("alarm.action", "alarm", C_ALARMS)
+def alarm_action(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
+    alarms = need(ctx.snap.get("describe_alarms", a.region, "*"), a.topic, a.name)
+    found = next((x for x in alarms if x.get("AlarmName") == a.name), None)
+    if found is None:
+        raise Missing(a.name, a.topic)
+    arn = _topic_arn(_topics(ctx), a.topic)
+    actions = found.get("AlarmActions", []) or []
+    if arn is None:
+        return FAIL, a.topic, actions, f"SNS topic {a.topic} does not exist"
+    enabled = found.get("ActionsEnabled", True)
+    return verdict(arn in actions and enabled, a.topic, actions, f"notifies {a.topic}",
+                   f"does not notify {a.topic}" if arn not in actions else "alarm actions are disabled")
+
+
+@check("dashboard.widget", "widget", C_DASHBOARD)
+def dashboard_widget(ctx: Context, w: WidgetSpec) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    expected = {"title": w.title, "alarms": list(w.alarms)} if w.kind == "alarms" else {
+        "title": w.title, "metrics": [f"{m} {v}".strip() for m, v in w.required]}
+    dash = need(ctx.snap.get("get_dashboard", env.region, env.monitoring.dashboard), expected,
+                env.monitoring.dashboard)
+    try:
+        body = json.loads(dash.get("DashboardBody") or "{}")
+    except json.JSONDecodeError:
+        return FAIL, expected, dash.get("DashboardBody", "")[:80], "the dashboard body is not JSON"
+    widget = next((x for x in body.get("widgets", []) if (x.get("properties") or {}).get("title") == w.title), None)
+    if widget is None:
+        return FAIL, expected, None, f"no widget titled {w.title!r}"
+    props = widget.get("properties") or {}
+    if w.kind == "alarms":
+        shown = {str(x).rsplit(":", 1)[-1] for x in props.get("alarms", [])}
+        missing = [x for x in w.alarms if x not in shown]
+        return verdict(not missing, expected, sorted(shown), "shows every alarm",
+                       f"does not show {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    rows = [[str(v) for v in row if not isinstance(v, dict)] for row in props.get("metrics", [])]
+    missing = [f"{m} {v}".strip() for m, v in w.required if not any(m in r and (not v or v in r) for r in rows)]
+    return verdict(not missing, expected, [" ".join(r) for r in rows], "plots every metric",
+                   f"does not plot {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+
+
+@check("cost.anomaly_alert", "environment", C_COST)
+def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
+    env = ctx.desired.env
+    name = env.monitoring.cost_monitor
+    expected = {"monitor": name, "threshold_percent": ctx.desired.cost_anomaly_percent,
+                "topic": ctx.desired.cost_anomaly_topic}
+    monitors = need(ctx.snap.get("get_anomaly_monitors", "us-east-1", "*"), expected, name)
+    monitor = next((m for m in monitors if m.get("MonitorName") == name), None)
+    if monitor is None:
+        raise Missing(name, expected)
+    subs = need(ctx.snap.get("get_anomaly_subscriptions", "us-east-1", "*"), expected, name)
+    for sub in subs:
+        if monitor.get("MonitorArn") not in sub.get("MonitorArnList", []):
+            continue
+        topics = [s.get("Address", "").rsplit(":", 1)[-1] for s in sub.get("Subscribers", []) if s.get("Type") == "SNS"]
+        expr = json.dumps(sub.get("ThresholdExpression", {}))
+        actual = {"monitor": name, "threshold": expr, "topics": topics}
+        ok = ctx.desired.cost_anomaly_topic in topics and "ANOMALY_TOTAL_IMPACT_PERCENTAGE" in expr \
+            and f"{ctx.desired.cost_anomaly_percent:g}" in expr
+        return verdict(ok, expected, actual, "anomalies above the threshold reach FinOps",
+                       "the subscription's threshold or topic differs")
+    return FAIL, expected, {"monitor": name, "subscriptions": 0}, f"no subscription alerts on {name}"
+
+
+# ------------------------------------------------------------------------------------------- evaluate
+
+
+def _subjects(scope: str, desired: Desired) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    if scope == "table":
+        for t in desired.tables:
+            yield t.name, (t,)
+    elif scope == "gsi":
+        for t in desired.tables:
+            for g in t.gsis:
+                yield f"{t.name}/{g.name}", (t, g)
+    elif scope == "alarm":
+        for a in desired.alarms:
+            yield a.name, (a,)
+    elif scope == "widget":
+        for w in desired.widgets:
+            yield f"{desired.env.monitoring.dashboard}/{w.title}", (w,)
+    else:
+        yield _environment_resource(desired), ()
+
+
+def _environment_resource(desired: Desired) -> str:
+    return desired.env.name
+
+
+ENV_RESOURCES: dict[str, Callable[[Desired], str]] = {
+    "backup.vault": lambda d: d.env.backup.vault,
+    "backup.schedule": lambda d: d.env.backup.plan,
+    "backup.retention": lambda d: d.env.backup.plan,
+    "backup.copy": lambda d: d.env.backup.plan,
+    "backup.selection": lambda d: d.env.backup.selection,
+    "kms.key": lambda d: d.key_alias,
+    "cost.anomaly_alert": lambda d: d.env.monitoring.cost_monitor,
+}
+
+
+def run_check(definition: CheckDef, ctx: Context, resource: str, args: tuple[Any, ...]) -> Verdict:
+    try:
+        status, expected, actual, reason = definition.fn(ctx, *args)
+    except Unverifiable as exc:
+        return Verdict(definition.id, definition.criterion, resource, UNVERIFIABLE, exc.expected, None,
+                       f"{exc.answer.call} answered: {exc.answer.error}")
+    except Missing as exc:
+        return Verdict(definition.id, definition.criterion, resource, FAIL, exc.expected, None,
+                       f"{exc.what} does not exist")
+    return Verdict(definition.id, definition.criterion, resource, status, expected, actual, reason)
+
+
+def evaluate(desired: Desired, snap: Snapshot, silent_gaps: dict[str, str] | None = None) -> list[Verdict]:
+    """Every registered check over every resource of the environment, in a stable order."""
+    ctx = Context(desired, snap, dict(silent_gaps or {}))
+    verdicts: list[Verdict] = []
+    for definition in CHECKS.values():
+        for resource, args in _subjects(definition.scope, desired):
+            if definition.scope == "environment":
+                resource = ENV_RESOURCES.get(definition.id, _environment_resource)(desired)
+            verdicts.append(run_check(definition, ctx, resource, args))
+    return verdicts

@@ -1,0 +1,437 @@
+"""Load the contract (YAML + JSON Schema) into typed objects.
+
+Every problem a user can cause ends up as a :class:`Problem` (file, location, rule, message);
+:func:`load_contract` raises :class:`ContractError` carrying all of them, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "contracts"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding about the contract, printed as ``file: location: rule: message``."""
+
+    file: str
+    location: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.location}: {self.rule}: {self.message}"
+
+
+class ContractError(Exception):
+    """The contract cannot be used; ``problems`` says why, one line each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class KeyAttr:
+    attribute: str
+    type: str
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Gsi:
+    name: str
+    partition_key: str
+    sort_key: str | None
+    projection: str
+    non_key_attributes: tuple[str, ...] = ()
+    sparse: bool = False
+
+
+@dataclass(frozen=True)
+class AccessPattern:
+    name: str
+    index: str
+    partition_key: str
+    sort_key: str | None
+    consumer: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    file: str
+    description: str
+    item_schema_file: str
+    item_schema: Mapping[str, Any]
+    partition: KeyAttr
+    sort: KeyAttr | None
+    attributes: Mapping[str, str]
+    gsis: tuple[Gsi, ...]
+    access_patterns: tuple[AccessPattern, ...]
+    stream: str | None
+    ttl_enabled: bool
+    ttl_attribute: str | None
+
+
+@dataclass(frozen=True)
+class Replication:
+    regions: tuple[str, ...]
+    global_table_version: str
+    lag_p99_seconds: float
+    lag_alarm_seconds: float
+
+
+@dataclass(frozen=True)
+class BackupCopy:
+    region: str
+    vault: str
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class Backup:
+    vault: str
+    plan: str
+    rule: str
+    schedule: str
+    retention_days: int
+    selection: str
+    selection_tables: tuple[str, ...]
+    iam_role: str
+    copy: BackupCopy | None
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    devops_topic: str
+    finops_topic: str
+    alarm_prefix: str
+    dashboard: str
+    cost_monitor: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    file: str
+    account: str
+    region: str
+    table_naming: str
+    tables: tuple[str, ...]
+    billing_mode: str
+    pitr_enabled: bool
+    pitr_recovery_period_days: int
+    encryption_kind: str
+    key_alias: str | None
+    key_rotation: bool
+    deletion_protection: bool
+    replication: Replication | None
+    tags: Mapping[str, str]
+    backup: Backup
+    monitoring: Monitoring
+    rpo_minutes: Mapping[str, float]
+    rto_minutes: float
+    load: Mapping[str, int]
+
+    def table_name(self, table: str) -> str:
+        """The physical name of a logical table in this environment (D2)."""
+        return self.table_naming.format(table=table, env=self.name)
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """Primary region first, then the replica regions."""
+        return (self.region, *(self.replication.regions if self.replication else ()))
+
+
+@dataclass(frozen=True)
+class AlarmDef:
+    id: str
+    plan: str
+    scope: str
+    namespace: str
+    metric: str
+    operations: tuple[str, ...]
+    statistic: str
+    period_seconds: int
+    evaluation_periods: int
+    comparison: str
+    threshold: float
+    notify: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class WidgetDef:
+    title: str
+    kind: str
+    scope: str | None = None
+    namespace: str | None = None
+    metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonitoringDefs:
+    file: str
+    alarms: tuple[AlarmDef, ...]
+    cost_anomaly_percent: float
+    cost_anomaly_notify: str
+    widgets: tuple[WidgetDef, ...]
+
+
+@dataclass(frozen=True)
+class Contract:
+    root: Path
+    tables: Mapping[str, Table]
+    environments: Mapping[str, Environment]
+    monitoring: MonitoringDefs
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def environment(self, name: str) -> Environment:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.environments)) or "none"
+            raise ContractError([Problem(f"environments/{name}.yaml", "/", "unknown-environment",
+                                         f"no environment {name!r} in the contract (known: {known})")]) from None
+
+    def tables_of(self, env: Environment) -> list[Table]:
+        return [self.tables[t] for t in env.tables if t in self.tables]
+
+
+# ---------------------------------------------------------------------------- reading files
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _pointer(path: Any) -> str:
+    return "/" + "/".join(str(p) for p in path) if path else "/"
+
+
+def read_yaml(root: Path, path: Path, problems: list[Problem]) -> Any:
+    """Parse one YAML file; a syntax error becomes a Problem with line and column."""
+    rel = _rel(root, path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, "/", "unreadable", str(exc)))
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "/"
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(rel, where, "yaml-syntax", f"not valid YAML: {reason}"))
+        return None
+
+
+def read_json(root: Path, path: Path, problems: list[Problem]) -> Any:
+    rel = _rel(root, path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.append(Problem(rel, "/", "unreadable", str(exc)))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f"line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "/"
+        problems.append(Problem(rel, where, "json-syntax", f"not valid JSON: {exc}"))
+    return None
+
+
+def schema_problems(rel: str, document: Any, schema: Mapping[str, Any]) -> list[Problem]:
+    """JSON Schema errors in check-jsonschema style: the deepest error per location."""
+    validator = jsonschema.Draft202012Validator(schema)
+    found: list[Problem] = []
+    for error in validator.iter_errors(document):
+        leaf = error
+        if error.context:  # oneOf/anyOf: report the most specific sub-error
+            leaf = jsonschema.exceptions.best_match(error.context) or error
+        where = _pointer(list(error.absolute_path) + list(leaf.relative_path)[len(error.relative_path):])
+        found.append(Problem(rel, where, "schema", _short(leaf.message)))
+    return found
+
+
+def _short(message: str, limit: int = 200) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def _load_schema(root: Path, name: str, problems: list[Problem]) -> Mapping[str, Any] | None:
+    path = root / "schema" / name
+    if not path.is_file():
+        problems.append(Problem(_rel(root, path), "/", "missing-file", "the contract's own schema is missing"))
+        return None
+    schema = read_json(root, path, problems)
+    return schema if isinstance(schema, Mapping) else None
+
+
+def _documents(root: Path, folder: str, problems: list[Problem]) -> Iterator[tuple[Path, Any]]:
+    directory = root / folder
+    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml")) if directory.is_dir() else []
+    if not files:
+        problems.append(Problem(_rel(root, directory), "/", "missing-file", f"no {folder} defined (*.yaml)"))
+    for path in files:
+        yield path, read_yaml(root, path, problems)
+
+
+# ---------------------------------------------------------------------------- building the model
+
+
+def _table(rel: str, doc: Mapping[str, Any], item_schema: Mapping[str, Any]) -> Table:
+    keys = doc["keys"]
+    sort = keys.get("sort")
+    return Table(
+        name=doc["name"], file=rel, description=doc["description"], item_schema_file=doc["item_schema"],
+        item_schema=item_schema,
+        partition=KeyAttr(**keys["partition"]),
+        sort=KeyAttr(**sort) if sort else None,
+        attributes=dict(doc["attributes"]),
+        gsis=tuple(Gsi(name=g["name"], partition_key=g["partition_key"], sort_key=g.get("sort_key"),
+                       projection=g["projection"]["type"],
+                       non_key_attributes=tuple(g["projection"].get("non_key_attributes", ())),
+                       sparse=bool(g.get("sparse", False)))
+                   for g in doc["global_secondary_indexes"]),
+        access_patterns=tuple(AccessPattern(name=a["name"], index=a["index"], partition_key=a["partition_key"],
+                                            sort_key=a.get("sort_key"), consumer=a["consumer"])
+                              for a in doc["access_patterns"]),
+        stream=doc["stream"], ttl_enabled=doc["ttl"]["enabled"], ttl_attribute=doc["ttl"].get("attribute"),
+    )
+
+
+def _environment(rel: str, doc: Mapping[str, Any]) -> Environment:
+    repl = doc["replication"]
+    backup = doc["backup"]
+    copy = backup["copy"]
+    enc = doc["encryption"]
+    return Environment(
+        name=doc["name"], file=rel, account=doc["account"], region=doc["region"],
+        table_naming=doc["naming"]["table"], tables=tuple(doc["tables"]),
+        billing_mode=doc["capacity"]["billing_mode"],
+        pitr_enabled=doc["pitr"]["enabled"], pitr_recovery_period_days=doc["pitr"]["recovery_period_days"],
+        encryption_kind=enc["kind"], key_alias=enc.get("key_alias"), key_rotation=bool(enc.get("rotation", False)),
+        deletion_protection=doc["deletion_protection"],
+        replication=Replication(regions=tuple(repl["regions"]), global_table_version=repl["global_table_version"],
+                                lag_p99_seconds=repl["lag_p99_seconds"],
+                                lag_alarm_seconds=repl["lag_alarm_seconds"]) if repl else None,
+        tags=dict(doc["tags"]),
+        backup=Backup(vault=backup["vault"], plan=backup["plan"], rule=backup["rule"],
+                      schedule=backup["schedule"], retention_days=backup["retention_days"],
+                      selection=backup["selection"]["name"],
+                      selection_tables=tuple(backup["selection"]["tables"]), iam_role=backup["iam_role"],
+                      copy=BackupCopy(**copy) if copy else None),
+        monitoring=Monitoring(**doc["monitoring"]),
+        rpo_minutes=dict(doc["recovery"]["rpo_minutes"]), rto_minutes=doc["recovery"]["rto_minutes"],
+        load=dict(doc["load"]),
+    )
+
+
+def _monitoring(rel: str, doc: Mapping[str, Any]) -> MonitoringDefs:
+    return MonitoringDefs(
+        file=rel,
+        alarms=tuple(AlarmDef(id=a["id"], plan=a["plan"], scope=a["scope"], namespace=a["namespace"],
+                              metric=a["metric"], operations=tuple(a.get("operations", ())),
+                              statistic=a["statistic"], period_seconds=a["period_seconds"],
+                              evaluation_periods=a["evaluation_periods"], comparison=a["comparison"],
+                              threshold=float(a["threshold"]), notify=a["notify"], severity=a["severity"])
+                     for a in doc["alarms"]),
+        cost_anomaly_percent=float(doc["cost_anomaly"]["threshold_percent"]),
+        cost_anomaly_notify=doc["cost_anomaly"]["notify"],
+        widgets=tuple(WidgetDef(title=w["title"], kind=w["kind"], scope=w.get("scope"),
+                                namespace=w.get("namespace"), metrics=tuple(w.get("metrics", ())))
+                      for w in doc["dashboard"]["widgets"]),
+    )
+
+
+def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, list[Problem]]:
+    """Read and schema-validate every contract file. Returns the model (None if unusable) and the problems."""
+    root = Path(root) if root is not None else DEFAULT_ROOT
+    problems: list[Problem] = []
+    if not root.is_dir():
+        problems.append(Problem(str(root), "/", "missing-file", "contract directory not found"))
+        return None, problems
+    schemas = {n: _load_schema(root, f"{n}.schema.json", problems) for n in ("table", "environment", "monitoring")}
+    if problems:
+        return None, problems
+
+    tables: dict[str, Table] = {}
+    for path, doc in _documents(root, "tables", problems):
+        rel = _rel(root, path)
+        found = schema_problems(rel, doc, schemas["table"] or {})
+        problems.extend(found)
+        if found or doc is None:
+            continue
+        if doc["name"] != path.stem:
+            problems.append(Problem(rel, "/name", "file-name", f"table {doc['name']!r} must live in {doc['name']}.yaml"))
+        if doc["name"] in tables:
+            problems.append(Problem(rel, "/name", "duplicate-table", f"table {doc['name']!r} is defined twice"))
+            continue
+        item_path = root / "items" / doc["item_schema"]
+        item_rel = _rel(root, item_path)
+        if not item_path.is_file():
+            problems.append(Problem(rel, "/item_schema", "missing-file", f"{item_rel} does not exist"))
+            continue
+        item = read_json(root, item_path, problems)
+        if not isinstance(item, Mapping):
+            if item is not None:
+                problems.append(Problem(item_rel, "/", "schema", "an item schema must be a JSON object"))
+            continue
+        try:
+            jsonschema.Draft202012Validator.check_schema(item)
+        except jsonschema.SchemaError as exc:
+            problems.append(Problem(item_rel, _pointer(exc.absolute_path), "item-schema", _short(exc.message)))
+            continue
+        tables[doc["name"]] = _table(rel, doc, item)
+
+    environments: dict[str, Environment] = {}
+    for path, doc in _documents(root, "environments", problems):
+        rel = _rel(root, path)
+        found = schema_problems(rel, doc, schemas["environment"] or {})
+        problems.extend(found)
+        if found or doc is None:
+            continue
+        if doc["name"] != path.stem:
+            problems.append(Problem(rel, "/name", "file-name",
+                                    f"environment {doc['name']!r} must live in {doc['name']}.yaml"))
+            continue
+        environments[doc["name"]] = _environment(rel, doc)
+
+    monitoring: MonitoringDefs | None = None
+    mon_path = root / "monitoring.yaml"
+    mon_rel = _rel(root, mon_path)
+    if not mon_path.is_file():
+        problems.append(Problem(mon_rel, "/", "missing-file", "the alarm set and dashboard are not defined"))
+    else:
+        doc = read_yaml(root, mon_path, problems)
+        found = schema_problems(mon_rel, doc, schemas["monitoring"] or {})
+        problems.extend(found)
+        if not found and doc is not None:
+            monitoring = _monitoring(mon_rel, doc)
+
+    if monitoring is None or problems:
+        return None, problems
+    return Contract(root=root, tables=tables, environments=environments, monitoring=monitoring), problems
+
+
+def load_contract(root: Path | str | None = None, *, lint: bool = True) -> Contract:
+    """The contract, schema-valid and (by default) lint-clean, or ContractError."""
+    contract, problems = parse_contract(root)
+    if contract is not None and lint:
+        from readiness.lint import lint_contract
+
+        problems.extend(lint_contract(contract))
+    if problems or contract is None:
+        raise ContractError(problems)
+    return contract

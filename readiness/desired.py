@@ -1,0 +1,181 @@
+"""The desired state of one environment, derived from the contract.
+
+The provisioner creates exactly this; the checks compare an observed account with exactly this;
+the Terraform renderer (later) writes exactly this. Nothing here talks to AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from readiness.contract import AlarmDef, Contract, Environment, Gsi, Table
+
+AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
+AWS_MANAGED_BACKUP_KEY = "alias/aws/backup"
+
+Metric = tuple[str, str, tuple[tuple[str, str], ...], str, int]
+"""(namespace, metric name, sorted dimensions, statistic, period)."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical: str
+    name: str
+    region: str
+    table: Table
+
+    @property
+    def gsis(self) -> tuple[Gsi, ...]:
+        return self.table.gsis
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    name: str
+    region: str
+    definition: AlarmDef
+    resource: str
+    metrics: tuple[Metric, ...]
+    expression: str | None
+    topic: str
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "metrics": sorted(self.metrics),
+            "expression": self.expression,
+            "comparison": self.definition.comparison,
+            "threshold": self.definition.threshold,
+            "evaluation_periods": self.definition.evaluation_periods,
+        }
+
+
+@dataclass(frozen=True)
+class WidgetSpec:
+    title: str
+    kind: str
+    namespace: str | None
+    # (metric name, dimension value it must carry, or "" for an account-level metric)
+    required: tuple[tuple[str, str], ...]
+    alarms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Desired:
+    env: Environment
+    tables: tuple[TableSpec, ...]
+    alarms: tuple[AlarmSpec, ...]
+    widgets: tuple[WidgetSpec, ...]
+    cost_anomaly_percent: float
+    cost_anomaly_topic: str
+
+    @property
+    def key_alias(self) -> str:
+        return self.env.key_alias or AWS_MANAGED_DYNAMODB_KEY
+
+    @property
+    def vault_key_alias(self) -> str:
+        return self.env.key_alias or AWS_MANAGED_BACKUP_KEY
+
+    def topic(self, notify: str) -> str:
+        return self.env.monitoring.devops_topic if notify == "devops" else self.env.monitoring.finops_topic
+
+    def dashboard_body(self, alarm_arns: dict[str, str] | None = None) -> str:
+        """A CloudWatch dashboard body with one widget per contract widget."""
+        widgets: list[dict[str, Any]] = []
+        for i, w in enumerate(self.widgets):
+            place = {"x": (i % 2) * 12, "y": (i // 2) * 6, "width": 12, "height": 6}
+            if w.kind == "alarms":
+                arns = [(alarm_arns or {}).get(a, a) for a in w.alarms]
+                widgets.append({"type": "alarm", **place, "properties": {"title": w.title, "alarms": arns}})
+                continue
+            metrics: list[list[str]] = []
+            for metric, value in w.required:
+                dim = _dimension_for(w.namespace or "", value)
+                metrics.append([w.namespace or "", metric, *((dim, value) if value else ())])
+            widgets.append({"type": "metric", **place, "properties": {
+                "title": w.title, "metrics": metrics, "region": self.env.region, "stat": "Sum", "period": 300}})
+        return json.dumps({"widgets": widgets}, sort_keys=True)
+
+
+def _dimension_for(namespace: str, value: str) -> str:
+    return "BackupVaultName" if namespace == "AWS/Backup" else "TableName"
+
+
+def _alarm_specs(contract: Contract, env: Environment, tables: list[TableSpec]) -> list[AlarmSpec]:
+    specs: list[AlarmSpec] = []
+    prefix = env.monitoring.alarm_prefix
+
+    def metric(a: AlarmDef, dims: dict[str, str]) -> Metric:
+        return (a.namespace, a.metric, tuple(sorted(dims.items())), a.statistic, a.period_seconds)
+
+    for a in contract.monitoring.alarms:
+        topic = env.monitoring.devops_topic if a.notify == "devops" else env.monitoring.finops_topic
+        if a.scope == "account":
+            specs.append(AlarmSpec(f"{prefix}-{a.id}", env.region, a, env.region, (metric(a, {}),), None, topic))
+        elif a.scope == "backup-vault":
+            specs.append(AlarmSpec(f"{prefix}-{a.id}", env.region, a, env.backup.vault,
+                                   (metric(a, {"BackupVaultName": env.backup.vault}),), None, topic))
+        elif a.scope == "table":
+            for t in tables:
+                if a.operations:
+                    ms = tuple(metric(a, {"TableName": t.name, "Operation": op}) for op in a.operations)
+                    specs.append(AlarmSpec(f"{t.name}-{a.id}", env.region, a, t.name, ms, "SUM(METRICS())", topic))
+                else:
+                    specs.append(AlarmSpec(f"{t.name}-{a.id}", env.region, a, t.name,
+                                           (metric(a, {"TableName": t.name}),), None, topic))
+        elif a.scope == "replica" and env.replication:
+            for t in tables:
+                for region in env.replication.regions:
+                    specs.append(AlarmSpec(f"{t.name}-{a.id}-{region}", env.region, a, f"{t.name} -> {region}",
+                                           (metric(a, {"TableName": t.name, "ReceivingRegion": region}),),
+                                           None, topic))
+    return specs
+
+
+def desired_state(contract: Contract, env_name: str) -> Desired:
+    env = contract.environment(env_name)
+    tables = [TableSpec(t.name, env.table_name(t.name), env.region, t) for t in contract.tables_of(env)]
+    alarms = _alarm_specs(contract, env, tables)
+    widgets: list[WidgetSpec] = []
+    for w in contract.monitoring.widgets:
+        if w.kind == "alarms":
+            widgets.append(WidgetSpec(w.title, w.kind, None, (), tuple(a.name for a in alarms)))
+            continue
+        if w.scope == "replica" and not env.replication:
+            continue
+        values = {"table": [t.name for t in tables], "replica": [t.name for t in tables],
+                  "backup-vault": [env.backup.vault], "account": [""]}[w.scope or "account"]
+        widgets.append(WidgetSpec(w.title, w.kind, w.namespace,
+                                  tuple((m, v) for m in w.metrics for v in values), ()))
+    return Desired(env=env, tables=tuple(tables), alarms=tuple(alarms), widgets=tuple(widgets),
+                   cost_anomaly_percent=contract.monitoring.cost_anomaly_percent,
+                   cost_anomaly_topic=env.monitoring.finops_topic
+                   if contract.monitoring.cost_anomaly_notify == "finops" else env.monitoring.devops_topic)
+
+
+def observed_alarm_canonical(alarm: dict[str, Any]) -> dict[str, Any]:
+    """The same shape as AlarmSpec.canonical(), read from a DescribeAlarms MetricAlarm."""
+    metrics: list[Metric] = []
+    expression: str | None = None
+    if alarm.get("MetricName"):
+        dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm.get("Dimensions", [])))
+        metrics.append((alarm.get("Namespace", ""), alarm["MetricName"], dims,
+                        alarm.get("Statistic", alarm.get("ExtendedStatistic", "")), int(alarm.get("Period", 0))))
+    for q in alarm.get("Metrics", []) or []:
+        if "Expression" in q:
+            expression = q["Expression"]
+            continue
+        stat = q.get("MetricStat", {})
+        m = stat.get("Metric", {})
+        dims = tuple(sorted((d["Name"], d["Value"]) for d in m.get("Dimensions", [])))
+        metrics.append((m.get("Namespace", ""), m.get("MetricName", ""), dims, stat.get("Stat", ""),
+                        int(stat.get("Period", 0))))
+    return {
+        "metrics": sorted(metrics),
+        "expression": expression,
+        "comparison": alarm.get("ComparisonOperator"),
+        "threshold": float(alarm.get("Threshold", float("nan"))),
+        "evaluation_periods": alarm.get("EvaluationPeriods"),
+    }

@@ -1,0 +1,195 @@
+"""One read-only snapshot of an account: every describe/list call made once, concurrently.
+
+Each call's outcome is an :class:`Answer`: the response, "not found" (a real answer: the
+resource is missing), or "unavailable" (the target could not say: not implemented, access
+denied, throttled past the retries, endpoint down). Checks turn the last into UNVERIFIABLE.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from readiness.desired import Desired
+from readiness.targets import Target
+
+NOT_FOUND_CODES = {
+    "ResourceNotFoundException", "ResourceNotFound", "NotFoundException", "TableNotFoundException",
+    "NotFound", "DashboardNotFoundError", "BackupVaultNotFoundException",
+}
+NOT_IMPLEMENTED_MARKERS = ("not been implemented", "not yet implemented", "notimplemented")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one call answered."""
+
+    call: str
+    value: Any = None
+    missing: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.missing
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line naming what the target answered, for UNVERIFIABLE reasons."""
+    if isinstance(exc, NotImplementedError):
+        return f"not implemented by the target ({exc})"
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code, message = err.get("Code", "?"), " ".join(str(err.get("Message", "")).split())
+        if status in (404, 500, 501) and any(m in f"{code} {message}".lower() for m in NOT_IMPLEMENTED_MARKERS):
+            return f"not implemented by the target (HTTP {status} {code}: {message[:160]})"
+        return f"HTTP {status} {code}: {message[:200]}"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
+def ask(call: str, fn: Callable[[], Any]) -> Answer:
+    try:
+        return Answer(call, value=fn())
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in NOT_FOUND_CODES or (status == 404 and code not in ("", "404")):
+            return Answer(call, missing=True, error=None, value={"Error": code})
+        return Answer(call, error=describe_failure(exc))
+    except (BotoCoreError, NotImplementedError, OSError) as exc:
+        return Answer(call, error=describe_failure(exc))
+    except Exception as exc:  # an emulator answering garbage must not end the run
+        return Answer(call, error=describe_failure(exc))
+
+
+@dataclass
+class Snapshot:
+    """Every answer, keyed by (operation, region, resource)."""
+
+    answers: dict[tuple[str, str, str], Answer] = field(default_factory=dict)
+    api_calls: int = 0
+    calls_by_operation: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def get(self, operation: str, region: str, resource: str) -> Answer:
+        return self.answers.get((operation, region, resource),
+                                Answer(f"{operation}({resource})@{region}", error="never asked (observation skipped)"))
+
+
+Job = tuple[str, str, str, Callable[[], Any]]
+
+
+def _run(pool: ThreadPoolExecutor, snap: Snapshot, jobs: list[Job]) -> None:
+    futures = {(op, region, res): pool.submit(ask, f"{op}({res})@{region}", fn) for op, region, res, fn in jobs}
+    for key, fut in futures.items():
+        snap.answers[key] = fut.result()
+
+
+def _paged(client: Any, operation: str, result_key: str, **kwargs: Any) -> list[Any]:
+    items: list[Any] = []
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        items.extend(page.get(result_key, []))
+    return items
+
+
+def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
+    """Read everything the checks need, each resource once, in three concurrent waves."""
+    env = desired.env
+    primary = env.region
+    start_calls = target.calls.snapshot()
+    started = time.perf_counter()
+    ddb = {r: target.client("dynamodb", r) for r in env.regions}
+    kms = target.client("kms", primary)
+    backup = target.client("backup", primary)
+    cw = target.client("cloudwatch", primary)
+    sns = target.client("sns", primary)
+    ce = target.client("ce", "us-east-1")
+    copy = env.backup.copy
+    copy_backup = target.client("backup", copy.region) if copy else None
+    snap = Snapshot()
+
+    wave1: list[Job] = []
+    for t in desired.tables:
+        for region in env.regions:
+            wave1.append(("describe_table", region, t.name,
+                          lambda c=ddb[region], n=t.name: c.describe_table(TableName=n)["Table"]))
+        wave1.append(("describe_continuous_backups", primary, t.name,
+                      lambda n=t.name: ddb[primary].describe_continuous_backups(TableName=n)
+                      ["ContinuousBackupsDescription"]))
+        wave1.append(("describe_time_to_live", primary, t.name,
+                      lambda n=t.name: ddb[primary].describe_time_to_live(TableName=n)["TimeToLiveDescription"]))
+    wave1.append(("describe_key", primary, desired.key_alias,
+                  lambda: kms.describe_key(KeyId=desired.key_alias)["KeyMetadata"]))
+    wave1.append(("describe_backup_vault", primary, env.backup.vault,
+                  lambda: backup.describe_backup_vault(BackupVaultName=env.backup.vault)))
+    if copy and copy_backup is not None:
+        wave1.append(("describe_backup_vault", copy.region, copy.vault,
+                      lambda: copy_backup.describe_backup_vault(BackupVaultName=copy.vault)))
+    wave1.append(("list_backup_plans", primary, "*",
+                  lambda: _paged(backup, "list_backup_plans", "BackupPlansList")))
+    names = [a.name for a in desired.alarms]
+    wave1.append(("describe_alarms", primary, "*", lambda: [
+        alarm for i in range(0, len(names), 100)
+        for alarm in cw.describe_alarms(AlarmNames=names[i:i + 100], MaxRecords=100).get("MetricAlarms", [])]))
+    wave1.append(("get_dashboard", primary, env.monitoring.dashboard,
+                  lambda: cw.get_dashboard(DashboardName=env.monitoring.dashboard)))
+    wave1.append(("list_topics", primary, "*", lambda: _paged(sns, "list_topics", "Topics")))
+    wave1.append(("get_anomaly_monitors", "us-east-1", "*",
+                  lambda: ce.get_anomaly_monitors().get("AnomalyMonitors", [])))
+    wave1.append(("get_anomaly_subscriptions", "us-east-1", "*",
+                  lambda: ce.get_anomaly_subscriptions().get("AnomalySubscriptions", [])))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        _run(pool, snap, wave1)
+
+        wave2: list[Job] = []
+        for t in desired.tables:
+            described = snap.get("describe_table", primary, t.name)
+            if described.ok:
+                arn = described.value["TableArn"]
+                wave2.append(("list_tags_of_resource", primary, t.name,
+                              lambda a=arn: _paged(ddb[primary], "list_tags_of_resource", "Tags", ResourceArn=a)))
+        key = snap.get("describe_key", primary, desired.key_alias)
+        if key.ok and env.encryption_kind == "customer-managed":
+            wave2.append(("get_key_rotation_status", primary, desired.key_alias,
+                          lambda k=key.value["KeyId"]: kms.get_key_rotation_status(KeyId=k)))
+        plan_id = find_plan_id(snap, primary, env.backup.plan)
+        if plan_id:
+            wave2.append(("get_backup_plan", primary, env.backup.plan,
+                          lambda: backup.get_backup_plan(BackupPlanId=plan_id)))
+            wave2.append(("list_backup_selections", primary, env.backup.plan,
+                          lambda: _paged(backup, "list_backup_selections", "BackupSelectionsList",
+                                         BackupPlanId=plan_id)))
+        _run(pool, snap, wave2)
+
+        wave3: list[Job] = []
+        selections = snap.get("list_backup_selections", primary, env.backup.plan)
+        if selections.ok and plan_id:
+            for s in selections.value:
+                if s.get("SelectionName") == env.backup.selection:
+                    wave3.append(("get_backup_selection", primary, env.backup.selection,
+                                  lambda sid=s["SelectionId"]: backup.get_backup_selection(
+                                      BackupPlanId=plan_id, SelectionId=sid)["BackupSelection"]))
+        _run(pool, snap, wave3)
+
+    snap.seconds = time.perf_counter() - started
+    after = target.calls.snapshot()
+    snap.calls_by_operation = {k: v - start_calls.get(k, 0) for k, v in after.items() if v - start_calls.get(k, 0)}
+    snap.api_calls = sum(snap.calls_by_operation.values())
+    return snap
+
+
+def find_plan_id(snap: Snapshot, region: str, plan_name: str) -> str | None:
+    plans = snap.get("list_backup_plans", region, "*")
+    if not plans.ok:
+        return None
+    for p in plans.value:
+        if p.get("BackupPlanName") == plan_name:
+            return str(p["BackupPlanId"])
+    return None

@@ -1,0 +1,160 @@
+"""The readiness report: readiness.json for machines, readiness.md for people (shaped like 000_*)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict
+
+READY, BLOCKED, INCOMPLETE = "READY", "BLOCKED", "INCOMPLETE"
+
+
+def run_verdict(verdicts: Sequence[Verdict]) -> str:
+    statuses = {v.status for v in verdicts}
+    if FAIL in statuses:
+        return BLOCKED
+    if UNVERIFIABLE in statuses or not verdicts:
+        return INCOMPLETE
+    return READY
+
+
+@dataclass
+class Report:
+    environment: str
+    target: str
+    verdicts: list[Verdict]
+    api_calls: int
+    account: str = ""
+    region: str = ""
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    @property
+    def verdict(self) -> str:
+        return run_verdict(self.verdicts)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = Counter(v.status for v in self.verdicts)
+        return {"pass": counts[PASS], "fail": counts[FAIL], "unverifiable": counts[UNVERIFIABLE]}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "target": self.target,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "api_calls": self.api_calls,
+            "checks": [v.to_dict() for v in self.verdicts],
+        }
+
+    def verdict_line(self) -> str:
+        s = self.summary
+        return (f"readiness {self.environment.upper()} on {self.target}: {self.verdict} "
+                f"({s['pass']} pass, {s['fail']} fail, {s['unverifiable']} unverifiable; {self.api_calls} API calls)")
+
+    def to_markdown(self) -> str:
+        s = self.summary
+        icon = {READY: "✅", BLOCKED: "❌", INCOMPLETE: "⚠️"}[self.verdict]
+        failed = [v for v in self.verdicts if v.status == FAIL]
+        unknown = [v for v in self.verdicts if v.status == UNVERIFIABLE]
+        lines = [
+            f"# {self.environment.upper()} Readiness: DynamoDB Schemas",
+            "",
+            f"**Generated**: {self.generated}  ",
+            f"**Environment**: {self.environment.upper()} ({self.account}, {self.region})  ",
+            f"**Target**: {self.target}  ",
+            f"**Status**: {icon} **{self.verdict}**",
+            "",
+            "---",
+            "",
+            "## QUICK STATUS",
+            "",
+            "| Category | Status | Details |",
+            "|----------|--------|---------|",
+            f"| **Overall Readiness** | {icon} {self.verdict} | {s['pass']} pass, {s['fail']} fail, "
+            f"{s['unverifiable']} unverifiable |",
+        ]
+        for area, verdicts in _by_area(self.verdicts).items():
+            c = Counter(v.status for v in verdicts)
+            mark = "❌" if c[FAIL] else "⚠️" if c[UNVERIFIABLE] else "✅"
+            lines.append(f"| {area} | {mark} | {c[PASS]} pass, {c[FAIL]} fail, {c[UNVERIFIABLE]} unverifiable |")
+        lines += ["", f"API calls: {self.api_calls}; verification took {self.seconds:.2f} s.", "", "---", "",
+                  f"## CRITICAL BLOCKERS ({len(failed)})", ""]
+        if not failed:
+            lines.append("None: no check failed.")
+        for i, v in enumerate(failed, 1):
+            lines += [f"### {i}. {v.id} — {v.resource}", f"**Criterion**: {v.criterion}  ",
+                      f"**Expected**: {_md(v.expected)}  ", f"**Actual**: {_md(v.actual)}  ",
+                      f"**Issue**: {v.reason}", ""]
+        lines += ["", "---", "", f"## NOT VERIFIED ON THIS TARGET ({len(unknown)})", ""]
+        if not unknown:
+            lines.append("None: every check could be verified.")
+        else:
+            lines += ["| Check | Resource | Why |", "|-------|----------|-----|"]
+            lines += [f"| {v.id} | {v.resource} | {_cell(v.reason)} |" for v in unknown]
+        lines += ["", "---", "", "## ACTUAL RESOURCES", "", "| Check | Resource | Status | Actual |",
+                  "|-------|----------|--------|--------|"]
+        lines += [f"| {v.id} | {v.resource} | {v.status.upper()} | {_cell(_md(v.actual))} |" for v in self.verdicts]
+        lines += ["", "---", "", "## DISCREPANCIES", "", "| Resource | Check | Expected | Actual |",
+                  "|----------|-------|----------|--------|"]
+        lines += [f"| {v.resource} | {v.id} | {_cell(_md(v.expected))} | {_cell(_md(v.actual))} |" for v in failed]
+        if not failed:
+            lines.append("| — | — | — | none |")
+        if self.notes:
+            lines += ["", "## NOTES", "", *[f"- {n}" for n in self.notes]]
+        lines += ["", "---", "", f"**Deployment Approval**: {'❌ DENIED - BLOCKERS PRESENT' if failed else '✅ no blockers' if self.verdict == READY else '⚠️ PENDING - verify the unverified checks on a target that can show them'}", ""]
+        return "\n".join(lines)
+
+    def write(self, directory: Path | str) -> tuple[Path, Path]:
+        """Write both files atomically (never half-written)."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = out / "readiness.json", out / "readiness.md"
+        _atomic(paths[0], json.dumps(self.to_json(), indent=2, default=str) + "\n")
+        _atomic(paths[1], self.to_markdown())
+        return paths
+
+
+def _atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _by_area(verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:
+    areas: dict[str, list[Verdict]] = {}
+    names = {"table": "Tables", "gsi": "Indexes", "backup": "Backups", "kms": "Encryption keys",
+             "alarm": "Alarms", "dashboard": "Dashboard", "cost": "Cost alerts"}
+    for v in verdicts:
+        areas.setdefault(names.get(v.id.split(".")[0], v.id.split(".")[0]), []).append(v)
+    return areas
+
+
+def _md(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _cell(text: str, limit: int = 240) -> str:
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_catalogue() -> list[dict[str, str]]:
+    return [{"id": c.id, "criterion": c.criterion, "scope": c.scope} for c in CHECKS.values()]

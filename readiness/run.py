@@ -1,0 +1,58 @@
+"""One readiness run: contract -> (deploy) -> observe -> checks -> report. No pytest here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from readiness.checks import Verdict, evaluate
+from readiness.contract import Contract, load_contract
+from readiness.desired import Desired, desired_state
+from readiness.observe import Snapshot, observe
+from readiness.provision import Deployment, deploy
+from readiness.report import Report
+from readiness.targets import Target, open_target
+
+
+@dataclass
+class Run:
+    contract: Contract
+    desired: Desired
+    target: Target
+    deployment: Deployment | None
+    snapshot: Snapshot
+    verdicts: list[Verdict]
+    notes: list[str] = field(default_factory=list)
+
+    def report(self) -> Report:
+        env = self.desired.env
+        return Report(environment=env.name, target=self.target.label, verdicts=self.verdicts,
+                      api_calls=self.snapshot.api_calls, account=env.account, region=env.region,
+                      seconds=self.snapshot.seconds, notes=self.notes)
+
+    def by_check(self, check_id: str) -> list[Verdict]:
+        return [v for v in self.verdicts if v.id == check_id]
+
+
+def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: bool) -> Run:
+    """Deploy (emulators only, unless verify-only), observe once, evaluate every check."""
+    desired = desired_state(contract, env_name)
+    deployment = deploy(target, desired) if deploy_first else None
+    snapshot = observe(target, desired)
+    notes = [f"not deployed (target does not implement it): {u}" for u in (deployment.unsupported
+                                                                            if deployment else [])]
+    return Run(contract, desired, target, deployment, snapshot,
+               evaluate(desired, snapshot, target.silent_gaps), notes)
+
+
+@contextmanager
+def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str | None = None,
+                  no_deploy: bool = False, profile: str | None = None,
+                  contract_root: Path | str | None = None) -> Iterator[Run]:
+    """The whole run as a context: the target lives until the block ends."""
+    contract = load_contract(contract_root)
+    contract.environment(env_name)  # unknown environment: ContractError before any target starts
+    with open_target(target_kind, endpoint_url=endpoint_url, profile=profile, no_deploy=no_deploy) as target:
+        yield verify(target, contract, env_name, deploy_first=target.can_deploy)

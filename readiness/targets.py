@@ -1,0 +1,168 @@
+"""Where a run looks: embedded moto, an AWS-compatible endpoint, or a real AWS account.
+
+A target hands out boto3 clients (one per service and region, made once), counts every API
+call they make, and knows what the emulator behind it silently gets wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+TARGETS = ("moto", "localstack", "dynamodb-local", "aws")
+EMULATORS = {"moto", "localstack", "dynamodb-local"}
+READ_PREFIXES = ("Describe", "List", "Get")
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing", "AWS_SECURITY_TOKEN": "testing"}
+
+# What an emulator accepts and then ignores: a check that depends on it is UNVERIFIABLE, never PASS/FAIL.
+SILENT_GAPS: dict[str, dict[str, str]] = {
+    "moto": {
+        "replicas": "moto accepts UpdateTable ReplicaUpdates and ignores them (global tables are not emulated)",
+        "vault_default_key": "moto does not report the AWS-managed key (aws/backup) a vault is encrypted with "
+                             "when none is given",
+    },
+    "dynamodb-local": {
+        "replicas": "DynamoDB Local has no global tables",
+    },
+}
+
+
+class TargetError(Exception):
+    """The target cannot be used (bad option, unreachable endpoint); the message says how to fix it."""
+
+
+class ReadOnlyViolation(Exception):
+    """A write was attempted through a read-only client."""
+
+
+@dataclass
+class CallLog:
+    """Thread-safe count of the API calls a target's clients made."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, operation: str) -> None:
+        with self._lock:
+            self.counts[operation] += 1
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self.counts.values())
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.counts)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.counts.clear()
+
+
+def is_read_only(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES)
+
+
+@dataclass
+class Target:
+    """One account, reachable through boto3 clients."""
+
+    kind: str
+    endpoint_url: str | None = None
+    profile: str | None = None
+    read_only: bool = False
+    calls: CallLog = field(default_factory=CallLog)
+    _clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _session: boto3.session.Session | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} at {self.endpoint_url}" if self.endpoint_url else (
+            "embedded moto" if self.kind == "moto" else self.kind)
+
+    @property
+    def can_deploy(self) -> bool:
+        return self.kind in EMULATORS and not self.read_only
+
+    @property
+    def silent_gaps(self) -> dict[str, str]:
+        return SILENT_GAPS.get(self.kind, {})
+
+    def _config(self) -> Config:
+        mode = "adaptive" if self.kind == "aws" else "standard"
+        return Config(retries={"max_attempts": 5 if self.kind == "aws" else 3, "mode": mode},
+                      connect_timeout=5, read_timeout=30, max_pool_connections=32,
+                      account_id_endpoint_mode="disabled")
+
+    def client(self, service: str, region: str, *, write: bool = False) -> Any:
+        """A client for service in region; read clients refuse every non-read operation."""
+        key = (service, region, write)
+        with self._lock:
+            if key not in self._clients:
+                if self._session is None:
+                    self._session = boto3.session.Session(profile_name=self.profile)
+                c = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                         config=self._config())
+                c.meta.events.register("before-call.*.*", self._count)
+                if not write or self.read_only:
+                    c.meta.events.register("before-call.*.*", _refuse_writes)
+                self._clients[key] = c
+            return self._clients[key]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls.record(f"{model.service_model.service_name}:{model.name}")
+
+
+def _refuse_writes(model: Any, **_: Any) -> None:
+    if not is_read_only(model.name):
+        raise ReadOnlyViolation(f"{model.service_model.service_name}:{model.name} refused: this run is read-only")
+
+
+@contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | None = None,
+                no_deploy: bool = False) -> Iterator[Target]:
+    """Start (or attach to) a target for the length of the block, and stop it afterwards."""
+    if kind not in TARGETS:
+        raise TargetError(f"unknown target {kind!r}: choose one of {', '.join(TARGETS)}")
+    if kind == "aws":
+        if endpoint_url:
+            raise TargetError("--target aws talks to AWS itself; drop --endpoint-url or choose an emulator target")
+        yield Target(kind, profile=profile, read_only=True)
+        return
+    if endpoint_url:
+        creds = {} if os.environ.get("AWS_ACCESS_KEY_ID") else FAKE_CREDENTIALS
+        with _env(creds):
+            yield Target(kind, endpoint_url=endpoint_url, read_only=no_deploy)
+        return
+    if kind != "moto":
+        raise TargetError(f"--target {kind} needs a running endpoint: pass --endpoint-url URL "
+                          f"(starting {kind} from the suite is not available yet)")
+    from moto import mock_aws  # imported here: only the embedded target needs it
+
+    with _env(FAKE_CREDENTIALS), mock_aws():
+        yield Target("moto", read_only=no_deploy)
