@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from readiness.checks import Verdict, evaluate
+from readiness.checks import UNVERIFIABLE, Verdict, evaluate
 from readiness.contract import Contract, load_contract
 from readiness.desired import Desired, desired_state
 from readiness.observe import Snapshot, observe
 from readiness.provision import Deployment, deploy
 from readiness.report import Report
-from readiness.targets import Target, open_target
+from readiness.targets import Target, TargetError, open_target
 
 
 @dataclass
@@ -41,10 +41,12 @@ def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: b
     desired = desired_state(contract, env_name)
     deployment = deploy(target, desired) if deploy_first else None
     snapshot = observe(target, desired)
+    verdicts = evaluate(desired, snapshot, target.silent_gaps)
+    if verdicts and all(v.status == UNVERIFIABLE for v in verdicts):
+        raise TargetError(f"{target.label} could not answer a single check; first answer: {verdicts[0].reason}")
     notes = [f"not deployed (target does not implement it): {u}" for u in (deployment.unsupported
                                                                             if deployment else [])]
-    return Run(contract, desired, target, deployment, snapshot,
-               evaluate(desired, snapshot, target.silent_gaps), notes)
+    return Run(contract, desired, target, deployment, snapshot, verdicts, notes)
 
 
 @contextmanager

@@ -1,0 +1,90 @@
+"""Root conftest: the suite's options, the one readiness run per session, and the report.
+
+``pytest -m acceptance --env sit --target moto`` runs the features in ``features/`` against
+one snapshot of the target account and writes ``readiness.json`` / ``readiness.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from readiness.contract import ContractError
+from readiness.report import BLOCKED
+from readiness.run import Run, readiness_run
+from readiness.targets import TARGETS, TargetError
+
+pytest_plugins = [
+    "steps.common",
+    "steps.tables",
+    "steps.indexes",
+    "steps.protection",
+    "steps.backups",
+    "steps.monitoring",
+]
+
+RUN_KEY = pytest.StashKey[Run]()
+REPORT_KEY = pytest.StashKey[tuple[Path, Path]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("readiness", "BBWS DynamoDB readiness")
+    group.addoption("--env", default=os.environ.get("READINESS_ENV", "sit"), choices=("dev", "sit", "prod"),
+                    help="environment of the contract to verify (default: sit)")
+    group.addoption("--target", default=os.environ.get("READINESS_TARGET", "moto"), choices=TARGETS,
+                    help="where to verify: embedded moto (default), localstack, dynamodb-local or aws")
+    group.addoption("--endpoint-url", default=os.environ.get("READINESS_ENDPOINT_URL"),
+                    help="use an already running AWS-compatible endpoint instead of starting one")
+    group.addoption("--no-deploy", action="store_true",
+                    help="verify the account as it is: never provision, never write")
+    group.addoption("--report-dir", default=os.environ.get("READINESS_REPORT_DIR", "reports"),
+                    help="where readiness.json and readiness.md are written (default: reports/)")
+    group.addoption("--profile", default=None, help="AWS profile for --target aws")
+
+
+@pytest.fixture(scope="session")
+def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
+    """The session's one readiness run: deploy (emulators), observe once, evaluate every check."""
+    opt = request.config.getoption
+    try:
+        with readiness_run(opt("--env"), opt("--target"), endpoint_url=opt("--endpoint-url"),
+                           no_deploy=opt("--no-deploy"), profile=opt("--profile")) as run:
+            request.config.stash[RUN_KEY] = run
+            yield run
+    except ContractError as exc:
+        pytest.exit(f"the contract is invalid:\n{exc}", returncode=2)
+    except TargetError as exc:
+        pytest.exit(f"the target cannot be used: {exc}", returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    report = run.report()
+    session.config.stash[REPORT_KEY] = report.write(session.config.getoption("--report-dir"))
+    if report.verdict == BLOCKED and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """After pytest's own summary (so the verdict is the last thing before the counts)."""
+    yield
+    run = terminalreporter.config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    report = run.report()
+    paths = terminalreporter.config.stash.get(REPORT_KEY, None)
+    terminalreporter.section("readiness")
+    for v in report.verdicts:
+        if v.status != "pass":
+            terminalreporter.write_line(v.line())
+    if paths:
+        terminalreporter.write_line(f"report: {paths[1]} and {paths[0]}")
+    terminalreporter.write_line(report.verdict_line(), bold=True,
+                                red=report.verdict == BLOCKED, green=report.verdict == "READY",
+                                yellow=report.verdict == "INCOMPLETE")

@@ -1,0 +1,14 @@
+@acceptance
+Feature: Encryption at rest
+  As the security reviewer
+  I want every table encrypted with the KMS key the environment calls for
+  So that PROD data is under a key the organisation controls and rotates
+
+  Background:
+    Given the contract of the environment under test
+    And the account as the target shows it
+
+  @encryption
+  Scenario: Every table is encrypted with the environment's KMS key
+    Then every table is encrypted at rest with the environment's KMS key
+    And that key is enabled and of the contracted kind

@@ -1,0 +1,25 @@
+@acceptance
+Feature: Monitoring and alerts
+  As the DevOps engineer on call
+  I want the promotion plan's alarms, wired to the right SNS topics, and a dashboard for every table
+  So that errors, throttling, replication lag, failed backups and cost spikes reach someone
+
+  Background:
+    Given the contract of the environment under test
+    And the account as the target shows it
+
+  @alarms
+  Scenario: Every alarm of the Monitoring & Alerts table has its threshold
+    Then every alarm of the plan exists with its metric, threshold and period
+
+  @alarms
+  Scenario: Every alarm notifies its team
+    Then every alarm notifies its SNS topic
+
+  @dashboard
+  Scenario: The monitoring dashboard is configured
+    Then the dashboard shows every widget the plan lists, for every table
+
+  @cost_anomaly
+  Scenario: A cost anomaly alerts FinOps
+    Then a cost increase above the plan's threshold alerts FinOps

@@ -1,0 +1,124 @@
+"""``python -m readiness``: validate the contract, deploy it into an emulator, verify an account.
+
+Exit codes: 0 clean / READY / INCOMPLETE, 1 BLOCKED, 2 bad contract or bad usage, 3 target unusable.
+Errors a user can cause print one line each and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from readiness.contract import ContractError, load_contract
+from readiness.report import BLOCKED
+from readiness.targets import TARGETS, TargetError, open_target
+
+EXIT_OK, EXIT_BLOCKED, EXIT_CONTRACT, EXIT_TARGET = 0, 1, 2, 3
+
+
+def _contract_root(path: str | None) -> Path | None:
+    if path is None:
+        return None
+    p = Path(path)
+    return p.parent if p.is_file() else p
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        contract = load_contract(_contract_root(args.path))
+    except ContractError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"contract invalid: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return EXIT_CONTRACT
+    gsis = sum(len(t.gsis) for t in contract.tables.values())
+    print(f"contract valid: {len(contract.tables)} tables, {gsis} GSIs, "
+          f"environments {', '.join(sorted(contract.environments))}")
+    return EXIT_OK
+
+
+def _target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--env", required=True, choices=("dev", "sit", "prod"))
+    p.add_argument("--target", default="moto", choices=TARGETS)
+    p.add_argument("--endpoint-url", help="an already running AWS-compatible endpoint")
+    p.add_argument("--profile", help="AWS profile (target aws)")
+    p.add_argument("--contract", help="contract directory (default: the repository's contracts/)")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from readiness.run import readiness_run
+
+    with readiness_run(args.env, args.target, endpoint_url=args.endpoint_url, no_deploy=args.no_deploy,
+                       profile=args.profile, contract_root=args.contract) as run:
+        report = run.report()
+        json_path, md_path = report.write(args.report_dir)
+    for v in report.verdicts:
+        if v.status != "pass":
+            print(v.line())
+    print(f"report: {md_path} and {json_path}")
+    print(report.verdict_line())
+    return EXIT_BLOCKED if report.verdict == BLOCKED else EXIT_OK
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from readiness.desired import desired_state
+    from readiness.provision import deploy
+
+    contract = load_contract(args.contract)
+    desired = desired_state(contract, args.env)
+    if args.target == "moto" and not args.endpoint_url:
+        raise TargetError("deploying into embedded moto would vanish with this process: pass --endpoint-url")
+    with open_target(args.target, endpoint_url=args.endpoint_url, profile=args.profile) as target:
+        done = deploy(target, desired)
+    print(f"deployed {args.env} into {target.label}: {len(done.created)} resources")
+    for line in done.unsupported:
+        print(f"not supported by the target: {line}")
+    return EXIT_OK
+
+
+def cmd_checks(_: argparse.Namespace) -> int:
+    from readiness.report import check_catalogue
+
+    for c in check_catalogue():
+        print(f"{c['id']:<28} {c['scope']:<12} {c['criterion']}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m readiness", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate", help="validate and lint the contract")
+    v.add_argument("path", nargs="?", help="contract directory (default: the repository's contracts/)")
+    v.set_defaults(func=cmd_validate)
+    r = sub.add_parser("verify", help="verify an account against the contract and write the report")
+    _target_args(r)
+    r.add_argument("--no-deploy", action="store_true", help="verify the account as it is: never write")
+    r.add_argument("--report-dir", default="reports", help="where readiness.json and readiness.md go")
+    r.set_defaults(func=cmd_verify)
+    d = sub.add_parser("deploy", help="deploy an environment's contract into an emulator endpoint")
+    _target_args(d)
+    d.set_defaults(func=cmd_deploy)
+    c = sub.add_parser("checks", help="list every check and the criterion it traces to")
+    c.set_defaults(func=cmd_checks)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ContractError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONTRACT
+    except TargetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_TARGET
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_TARGET
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

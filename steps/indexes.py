@@ -1,0 +1,26 @@
+"""Global secondary indexes."""
+
+from pytest_bdd import then
+
+from readiness.run import Run
+from steps.common import expect
+
+## Then
+
+
+@then("every index of the contract is ACTIVE")
+def indexes_active(account: Run) -> None:
+    """gsi.status for every contracted index."""
+    expect(account, "gsi.status")
+
+
+@then("every index has the contract's keys and projection")
+def indexes_shaped(account: Run) -> None:
+    """gsi.key_schema and gsi.projection for every contracted index."""
+    expect(account, "gsi.key_schema", "gsi.projection")
+
+
+@then("no table has an index the contract does not name")
+def no_extra_indexes(account: Run) -> None:
+    """table.no_extra_indexes for every table."""
+    expect(account, "table.no_extra_indexes")

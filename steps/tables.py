@@ -1,0 +1,38 @@
+"""Tables: existence, names, keys, capacity mode, TTL, replicas."""
+
+from pytest_bdd import then
+
+from readiness.run import Run
+from steps.common import expect
+
+## Then
+
+
+@then("every table of the contract exists under its contracted name and is ACTIVE")
+def tables_active(account: Run) -> None:
+    """table.exists for every table."""
+    expect(account, "table.exists")
+
+
+@then("every table is keyed as the LLD specifies")
+def tables_keyed(account: Run) -> None:
+    """table.key_schema for every table."""
+    expect(account, "table.key_schema")
+
+
+@then("every table is billed on demand")
+def tables_on_demand(account: Run) -> None:
+    """table.billing_mode for every table."""
+    expect(account, "table.billing_mode")
+
+
+@then("no table expires items by TTL")
+def tables_ttl(account: Run) -> None:
+    """table.ttl for every table."""
+    expect(account, "table.ttl")
+
+
+@then("every table is replicated to exactly the DR regions of the contract, and each replica is ACTIVE")
+def tables_replicated(account: Run) -> None:
+    """table.replicas for every table (no replicas outside prod)."""
+    expect(account, "table.replicas")
