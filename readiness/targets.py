@@ -100,8 +100,11 @@ class Target:
         return SILENT_GAPS.get(self.kind, {})
 
     def _config(self) -> Config:
-        mode = "adaptive" if self.kind == "aws" else "standard"
-        return Config(retries={"max_attempts": 5 if self.kind == "aws" else 3, "mode": mode},
+        # AWS: adaptive retries absorb throttling. Emulators do not throttle, and their "not implemented"
+        # answers are HTTP 500s that retrying only repeats: one attempt each.
+        retries: Any = ({"total_max_attempts": 5, "mode": "adaptive"} if self.kind == "aws"
+                        else {"total_max_attempts": 1, "mode": "standard"})
+        return Config(retries=retries,
                       connect_timeout=5, read_timeout=30, max_pool_connections=32,
                       account_id_endpoint_mode="disabled")
 

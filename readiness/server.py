@@ -1,0 +1,108 @@
+"""A moto server on 127.0.0.1 for tests and benchmarks that need a real HTTP endpoint."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """Start moto's threaded server on a free loopback port with an empty account; yield its URL; stop it.
+
+    moto keeps its accounts in module globals, so a second server in the same process would see the
+    first one's resources: the account is reset on start.
+    """
+    import urllib.request
+
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30).close()
+        yield url
+    finally:
+        server.stop()
+
+
+WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
+
+
+def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -> str:
+    """Best-effort AWS operation name of one HTTP request (JSON, query, RPC-v2 and REST protocols)."""
+    target = headers.get("x-amz-target", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if "/operation/" in path:
+        return path.rsplit("/operation/", 1)[-1].split("?")[0]
+    for part in body.decode("utf-8", "replace").split("&"):
+        if part.startswith("Action="):
+            return part[len("Action="):]
+    return f"{method} {path.split('?')[0]}"
+
+
+def is_write_request(method: str, operation: str) -> bool:
+    """True when a request may change the account: REST writes, and any named non-read operation."""
+    if method in WRITE_METHODS:
+        return True
+    if method == "GET":
+        return False
+    return not operation.startswith(("Describe", "List", "Get"))
+
+
+@contextmanager
+def recording_proxy(upstream: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """A loopback HTTP proxy to upstream that records (method, operation) of every request it forwards."""
+    import http.client
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    seen: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    up = urlsplit(upstream)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: object) -> None:
+            pass
+
+        def _forward(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            with lock:
+                seen.append((self.command, operation_of(self.command, self.path, headers, body)))
+            conn = http.client.HTTPConnection(up.hostname or "127.0.0.1", up.port, timeout=60)
+            try:
+                conn.request(self.command, self.path, body=body, headers=dict(self.headers.items()))
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            finally:
+                conn.close()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _forward
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

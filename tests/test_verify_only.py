@@ -1,0 +1,103 @@
+"""Verify-only runs: --endpoint-url against a running moto server, with --no-deploy, never write."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from readiness.server import is_write_request, moto_server, recording_proxy
+from readiness.targets import ReadOnlyViolation, open_target
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+def _writes(requests: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(method, op) for method, op in requests if is_write_request(method, op)]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+
+
+def _acceptance(url: str, report_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # --opt=value: pytest reads bare paths before conftest options are known and would take them as rootdir
+    return _run("-m", "pytest", "-m", "acceptance", "--env=sit", "--target=moto", f"--endpoint-url={url}",
+                f"--report-dir={report_dir}", "-p", "no:cacheprovider", "-q", *extra)
+
+
+def test_no_deploy_against_a_prepopulated_server_never_writes(server: str, tmp_path: Path) -> None:
+    deployed = _run("-m", "readiness", "deploy", "--env", "sit", "--endpoint-url", server)
+    assert deployed.returncode == 0, deployed.stderr
+
+    with recording_proxy(server) as (url, requests):
+        result = _acceptance(url, tmp_path, "--no-deploy")
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert requests, "the run reached the endpoint"
+    assert _writes(requests) == [], "a --no-deploy run sent write requests"
+    report = json.loads((tmp_path / "readiness.json").read_text())
+    assert report["verdict"] == "INCOMPLETE"
+    assert report["summary"]["fail"] == 0
+    assert report["summary"]["pass"] > 100
+    assert 0 < report["api_calls"] <= 6 * 5 + 10
+    assert f"moto at {url}" == report["target"]
+    assert "readiness SIT on moto at" in result.stdout
+
+
+def test_no_deploy_against_an_empty_account_is_blocked_and_still_writes_nothing(server: str, tmp_path: Path) -> None:
+    with recording_proxy(server) as (url, requests):
+        result = _acceptance(url, tmp_path, "--no-deploy")
+
+    assert result.returncode == 1
+    assert requests and _writes(requests) == []
+    report = json.loads((tmp_path / "readiness.json").read_text())
+    assert report["verdict"] == "BLOCKED"
+    missing = {c["resource"] for c in report["checks"] if c["id"] == "table.exists" and c["status"] == "fail"}
+    assert missing == {"tenants-sit", "products-sit", "campaigns-sit", "orders-sit", "users-sit"}
+
+
+def test_endpoint_url_deploys_then_verifies_when_deploy_is_allowed(server: str, tmp_path: Path) -> None:
+    with recording_proxy(server) as (url, requests):
+        result = _acceptance(url, tmp_path)
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert json.loads((tmp_path / "readiness.json").read_text())["summary"]["fail"] == 0
+    assert ("POST", "CreateTable") in _writes(requests), "the recording proxy sees writes when there are some"
+
+
+def test_a_verify_only_target_refuses_every_write() -> None:
+    with open_target("moto", no_deploy=True) as target:
+        ddb = target.client("dynamodb", "eu-west-1", write=True)
+        with pytest.raises(ReadOnlyViolation, match="dynamodb:CreateTable refused"):
+            ddb.create_table(TableName="x", KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+                             BillingMode="PAY_PER_REQUEST")
+        assert ddb.list_tables()["TableNames"] == []
+
+
+def test_read_clients_refuse_writes_even_when_deploying_is_allowed() -> None:
+    with open_target("moto") as target:
+        with pytest.raises(ReadOnlyViolation):
+            target.client("sns", "eu-west-1").create_topic(Name="x")
+        assert target.calls.snapshot() == {"sns:CreateTopic": 1}
+
+
+def test_unreachable_endpoint_is_one_clear_error(tmp_path: Path) -> None:
+    result = _run("-m", "readiness", "verify", "--env", "sit", "--endpoint-url", "http://127.0.0.1:9",
+                  "--no-deploy", "--report-dir", str(tmp_path))
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: moto at http://127.0.0.1:9 could not answer a single check")
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "readiness.json").exists()
