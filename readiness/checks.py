@@ -397,8 +397,10 @@ def backup_copy(ctx: Context) -> tuple[str, Any, Any, str]:
                        "copies backups although the contract has no copy")
     expected = {"vault": f"arn:aws:backup:{copy.region}:<account>:backup-vault:{copy.vault}",
                 "retention_days": copy.retention_days}
-    matches = [c for c in actual if str(c["vault"]).startswith(f"arn:aws:backup:{copy.region}:")
-               and str(c["vault"]).endswith(f":backup-vault:{copy.vault}") and c["retention_days"] == copy.retention_days]
+    matches = [c for c in actual
+               if str(c["vault"]).startswith(f"arn:aws:backup:{copy.region}:")
+               and str(c["vault"]).endswith(f":backup-vault:{copy.vault}")
+               and c["retention_days"] == copy.retention_days]
     if not matches:
         return FAIL, expected, actual, f"no copy to {copy.vault} in {copy.region} kept {copy.retention_days} days"
     dest = need(ctx.snap.get("describe_backup_vault", copy.region, copy.vault), expected, copy.vault)

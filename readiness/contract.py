@@ -374,7 +374,8 @@ def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, lis
         if found or doc is None:
             continue
         if doc["name"] != path.stem:
-            problems.append(Problem(rel, "/name", "file-name", f"table {doc['name']!r} must live in {doc['name']}.yaml"))
+            problems.append(Problem(rel, "/name", "file-name",
+                                    f"table {doc['name']!r} must live in {doc['name']}.yaml"))
         if doc["name"] in tables:
             problems.append(Problem(rel, "/name", "duplicate-table", f"table {doc['name']!r} is defined twice"))
             continue

@@ -59,6 +59,8 @@ class WidgetSpec:
     # (metric name, dimension value it must carry, or "" for an account-level metric)
     required: tuple[tuple[str, str], ...]
     alarms: tuple[str, ...]
+    # the metric rows the provisioner plots: [namespace, metric, dimension name, value, ...]
+    rows: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,17 +92,26 @@ class Desired:
                 arns = [(alarm_arns or {}).get(a, a) for a in w.alarms]
                 widgets.append({"type": "alarm", **place, "properties": {"title": w.title, "alarms": arns}})
                 continue
-            metrics: list[list[str]] = []
-            for metric, value in w.required:
-                dim = _dimension_for(w.namespace or "", value)
-                metrics.append([w.namespace or "", metric, *((dim, value) if value else ())])
             widgets.append({"type": "metric", **place, "properties": {
-                "title": w.title, "metrics": metrics, "region": self.env.region, "stat": "Sum", "period": 300}})
+                "title": w.title, "metrics": [list(r) for r in w.rows], "region": self.env.region,
+                "stat": "Sum", "period": 300}})
         return json.dumps({"widgets": widgets}, sort_keys=True)
 
 
-def _dimension_for(namespace: str, value: str) -> str:
-    return "BackupVaultName" if namespace == "AWS/Backup" else "TableName"
+def _widget_rows(contract: Contract, env: Environment, namespace: str, metric: str, scope: str,
+                 tables: list[TableSpec]) -> list[tuple[str, ...]]:
+    """Plot a metric with the dimensions CloudWatch publishes it under (SystemErrors: per Operation too)."""
+    if scope == "account":
+        return [(namespace, metric)]
+    if scope == "backup-vault":
+        return [(namespace, metric, "BackupVaultName", env.backup.vault)]
+    if scope == "replica":
+        regions = env.replication.regions if env.replication else ()
+        return [(namespace, metric, "TableName", t.name, "ReceivingRegion", r) for t in tables for r in regions]
+    operations = next((a.operations for a in contract.monitoring.alarms if a.metric == metric and a.operations), ())
+    if operations:
+        return [(namespace, metric, "TableName", t.name, "Operation", op) for t in tables for op in operations]
+    return [(namespace, metric, "TableName", t.name) for t in tables]
 
 
 def _alarm_specs(contract: Contract, env: Environment, tables: list[TableSpec]) -> list[AlarmSpec]:
@@ -145,10 +156,12 @@ def desired_state(contract: Contract, env_name: str) -> Desired:
             continue
         if w.scope == "replica" and not env.replication:
             continue
+        scope = w.scope or "account"
         values = {"table": [t.name for t in tables], "replica": [t.name for t in tables],
-                  "backup-vault": [env.backup.vault], "account": [""]}[w.scope or "account"]
+                  "backup-vault": [env.backup.vault], "account": [""]}[scope]
+        rows = [r for m in w.metrics for r in _widget_rows(contract, env, w.namespace or "", m, scope, tables)]
         widgets.append(WidgetSpec(w.title, w.kind, w.namespace,
-                                  tuple((m, v) for m in w.metrics for v in values), ()))
+                                  tuple((m, v) for m in w.metrics for v in values), (), tuple(rows)))
     return Desired(env=env, tables=tuple(tables), alarms=tuple(alarms), widgets=tuple(widgets),
                    cost_anomaly_percent=contract.monitoring.cost_anomaly_percent,
                    cost_anomaly_topic=env.monitoring.finops_topic

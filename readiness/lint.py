@@ -7,7 +7,7 @@ mixed table names, no backup selection, ...). Rules are listed in :data:`RULES` 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from readiness.contract import Contract, Environment, Problem, Table
@@ -96,7 +96,8 @@ def _table_rules(t: Table) -> Iterator[Problem]:
     for where, attr in keys:
         declared = t.attributes.get(attr)
         if declared is None:
-            yield Problem(f, where, "undeclared-key-attribute", f"{attr} is used as a key but not declared under attributes")
+            yield Problem(f, where, "undeclared-key-attribute",
+                          f"{attr} is used as a key but not declared under attributes")
         elif declared not in KEY_TYPES:
             yield Problem(f, f"/attributes/{attr}", "key-attribute-type",
                           f"{attr} is {declared}; key attributes must be S, N or B (a boolean cannot be an index key)")
@@ -255,8 +256,6 @@ def _contract_rules(c: Contract) -> Iterator[Problem]:
             if not 3 <= len(physical) <= 255:
                 yield Problem(t.file, "/name", "table-naming", f"{physical} is not 3-255 characters")
 
-
-LintRule = Callable[[Contract], Iterator[Problem]]
 
 
 def lint_contract(contract: Contract) -> list[Problem]:

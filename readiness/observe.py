@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -91,6 +92,12 @@ def _run(pool: ThreadPoolExecutor, snap: Snapshot, jobs: list[Job]) -> None:
         snap.answers[key] = fut.result()
 
 
+def _call(client: Any, operation: str, result_key: str | None = None, **kwargs: Any) -> Any:
+    """client.operation(**kwargs), optionally narrowed to one key of the response."""
+    response = getattr(client, operation)(**kwargs)
+    return response[result_key] if result_key else response
+
+
 def _paged(client: Any, operation: str, result_key: str, **kwargs: Any) -> list[Any]:
     items: list[Any] = []
     for page in client.get_paginator(operation).paginate(**kwargs):
@@ -118,12 +125,13 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
     for t in desired.tables:
         for region in env.regions:
             wave1.append(("describe_table", region, t.name,
-                          lambda c=ddb[region], n=t.name: c.describe_table(TableName=n)["Table"]))
+                          partial(_call, ddb[region], "describe_table", "Table", TableName=t.name)))
         wave1.append(("describe_continuous_backups", primary, t.name,
-                      lambda n=t.name: ddb[primary].describe_continuous_backups(TableName=n)
-                      ["ContinuousBackupsDescription"]))
+                      partial(_call, ddb[primary], "describe_continuous_backups", "ContinuousBackupsDescription",
+                              TableName=t.name)))
         wave1.append(("describe_time_to_live", primary, t.name,
-                      lambda n=t.name: ddb[primary].describe_time_to_live(TableName=n)["TimeToLiveDescription"]))
+                      partial(_call, ddb[primary], "describe_time_to_live", "TimeToLiveDescription",
+                              TableName=t.name)))
     wave1.append(("describe_key", primary, desired.key_alias,
                   lambda: kms.describe_key(KeyId=desired.key_alias)["KeyMetadata"]))
     wave1.append(("describe_backup_vault", primary, env.backup.vault,
@@ -152,13 +160,13 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
         for t in desired.tables:
             described = snap.get("describe_table", primary, t.name)
             if described.ok:
-                arn = described.value["TableArn"]
                 wave2.append(("list_tags_of_resource", primary, t.name,
-                              lambda a=arn: _paged(ddb[primary], "list_tags_of_resource", "Tags", ResourceArn=a)))
+                              partial(_paged, ddb[primary], "list_tags_of_resource", "Tags",
+                                      ResourceArn=described.value["TableArn"])))
         key = snap.get("describe_key", primary, desired.key_alias)
         if key.ok and env.encryption_kind == "customer-managed":
             wave2.append(("get_key_rotation_status", primary, desired.key_alias,
-                          lambda k=key.value["KeyId"]: kms.get_key_rotation_status(KeyId=k)))
+                          partial(_call, kms, "get_key_rotation_status", KeyId=key.value["KeyId"])))
         plan_id = find_plan_id(snap, primary, env.backup.plan)
         if plan_id:
             wave2.append(("get_backup_plan", primary, env.backup.plan,
@@ -174,8 +182,8 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
             for s in selections.value:
                 if s.get("SelectionName") == env.backup.selection:
                     wave3.append(("get_backup_selection", primary, env.backup.selection,
-                                  lambda sid=s["SelectionId"]: backup.get_backup_selection(
-                                      BackupPlanId=plan_id, SelectionId=sid)["BackupSelection"]))
+                                  partial(_call, backup, "get_backup_selection", "BackupSelection",
+                                          BackupPlanId=plan_id, SelectionId=s["SelectionId"])))
         _run(pool, snap, wave3)
 
     snap.seconds = time.perf_counter() - started

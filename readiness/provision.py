@@ -8,9 +8,9 @@ implement is recorded in ``Deployment.unsupported`` and the deployment goes on.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -163,7 +163,7 @@ class _Deployer:
         sns = self.client("sns")
         topics = {}
         for name in (m.devops_topic, m.finops_topic):
-            made = self.do(f"SNS topic {name}", lambda n=name: sns.create_topic(Name=n, Tags=self._tags()))
+            made = self.do(f"SNS topic {name}", partial(sns.create_topic, Name=name, Tags=self._tags()))
             if made:
                 topics[name] = made["TopicArn"]
         cw = self.client("cloudwatch")
@@ -187,7 +187,7 @@ class _Deployer:
                 ns, name, dims, stat, period = a.metrics[0]
                 params.update(Namespace=ns, MetricName=name, Statistic=stat, Period=period,
                               Dimensions=[{"Name": k, "Value": v} for k, v in dims])
-            self.do(f"alarm {a.name}", lambda p=params: cw.put_metric_alarm(**p))
+            self.do(f"alarm {a.name}", partial(cw.put_metric_alarm, **params))
         arns = {a.name: f"arn:aws:cloudwatch:{a.region}:{self._account()}:alarm:{a.name}" for a in self.d.alarms}
         self.do(f"dashboard {m.dashboard}", lambda: cw.put_dashboard(
             DashboardName=m.dashboard, DashboardBody=self.d.dashboard_body(arns)))
@@ -226,7 +226,3 @@ class _Deployer:
 def deploy(target: Target, desired: Desired) -> Deployment:
     """Create the desired state in an emulator target; TargetError on a real failure."""
     return _Deployer(target, desired).run()
-
-
-def dashboard_json(desired: Desired) -> dict[str, Any]:
-    return dict(json.loads(desired.dashboard_body()))

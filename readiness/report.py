@@ -112,7 +112,9 @@ class Report:
             lines.append("| — | — | — | none |")
         if self.notes:
             lines += ["", "## NOTES", "", *[f"- {n}" for n in self.notes]]
-        lines += ["", "---", "", f"**Deployment Approval**: {'❌ DENIED - BLOCKERS PRESENT' if failed else '✅ no blockers' if self.verdict == READY else '⚠️ PENDING - verify the unverified checks on a target that can show them'}", ""]
+        approval = {BLOCKED: "❌ DENIED - BLOCKERS PRESENT", READY: "✅ no blockers",
+                    INCOMPLETE: "⚠️ PENDING - verify the unverified checks on a target that can show them"}
+        lines += ["", "---", "", f"**Deployment Approval**: {approval[self.verdict]}", ""]
         return "\n".join(lines)
 
     def write(self, directory: Path | str) -> tuple[Path, Path]:

@@ -20,10 +20,16 @@ def moto_server() -> Iterator[str]:
     moto keeps its accounts in module globals, so a second server in the same process would see the
     first one's resources: the account is reset on start.
     """
+    import logging
     import urllib.request
 
     from moto.server import ThreadedMotoServer
 
+    # werkzeug logs every request and the traceback of every call moto does not implement: that is
+    # expected here (it becomes UNVERIFIABLE), not something to print.
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.CRITICAL)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -33,6 +39,7 @@ def moto_server() -> Iterator[str]:
         yield url
     finally:
         server.stop()
+        werkzeug.setLevel(level)
 
 
 WRITE_METHODS = {"PUT", "DELETE", "PATCH"}

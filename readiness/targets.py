@@ -115,8 +115,9 @@ class Target:
             if key not in self._clients:
                 if self._session is None:
                     self._session = boto3.session.Session(profile_name=self.profile)
-                c = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url,
-                                         config=self._config())
+                session: Any = self._session  # boto3-stubs overloads client() per literal service name
+                c = session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                   config=self._config())
                 c.meta.events.register("before-call.*.*", self._count)
                 if not write or self.read_only:
                     c.meta.events.register("before-call.*.*", _refuse_writes)

@@ -1,0 +1,72 @@
+"""Benchmark: how long one verification of SIT takes, and how many AWS API calls it makes.
+
+Starts a moto server on 127.0.0.1, deploys the SIT contract into it once, then times N
+verify-only runs (client creation + observation + checks; interpreter start excluded) and
+counts the API calls each made. Budget (issue 2): at most 6 calls per table plus 10 per
+environment, and under 1 s. Exits 1 when the call budget is exceeded (calls are
+deterministic; seconds are printed, not enforced, since CI machines vary).
+
+    python benchmarks/verify_sit.py [--runs 5] [--env sit]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from readiness.checks import evaluate
+from readiness.contract import load_contract
+from readiness.desired import desired_state
+from readiness.observe import observe
+from readiness.provision import deploy
+from readiness.server import moto_server
+from readiness.targets import open_target
+
+CALLS_PER_TABLE, CALLS_PER_ENVIRONMENT, SECONDS = 6, 10, 1.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--env", default="sit", choices=("dev", "sit", "prod"))
+    args = parser.parse_args()
+    desired = desired_state(load_contract(), args.env)
+    tables = len(desired.tables)
+    budget = CALLS_PER_TABLE * tables + CALLS_PER_ENVIRONMENT
+
+    with moto_server() as url:
+        with open_target("moto", endpoint_url=url) as target:
+            deploy(target, desired)
+        seconds: list[float] = []
+        calls: list[int] = []
+        by_operation: dict[str, int] = {}
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            with open_target("moto", endpoint_url=url, no_deploy=True) as target:
+                snap = observe(target, desired)
+                verdicts = evaluate(desired, snap, target.silent_gaps)
+            seconds.append(time.perf_counter() - started)
+            calls.append(snap.api_calls)
+            by_operation = snap.calls_by_operation
+
+    table_calls = sum(n for op, n in by_operation.items() if op.startswith("dynamodb:"))
+    env_calls = sum(by_operation.values()) - table_calls
+    print(f"benchmark: verify {args.env.upper()} against a moto server, {args.runs} runs, {len(verdicts)} checks")
+    print(f"  wall time   median {statistics.median(seconds):.3f} s  min {min(seconds):.3f} s  "
+          f"max {max(seconds):.3f} s  (target < {SECONDS:.1f} s)")
+    print(f"  API calls   {calls[-1]} per run = {table_calls} for {tables} tables "
+          f"({table_calls / tables:.1f} per table) + {env_calls} for the environment  "
+          f"(budget {budget} = {CALLS_PER_TABLE}/table + {CALLS_PER_ENVIRONMENT}/environment)")
+    for op, n in sorted(by_operation.items()):
+        print(f"    {op:<36} {n}")
+    over = calls[-1] > budget or table_calls > CALLS_PER_TABLE * tables or env_calls > CALLS_PER_ENVIRONMENT + 1
+    slow = statistics.median(seconds) >= SECONDS
+    print(f"  result      calls {'OVER BUDGET' if over else 'within budget'}; "
+          f"time {'over target' if slow else 'within target'}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
