@@ -44,7 +44,7 @@ def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: b
     verdicts = evaluate(desired, snapshot, target.silent_gaps)
     if verdicts and all(v.status == UNVERIFIABLE for v in verdicts):
         raise TargetError(f"{target.label} could not answer a single check; first answer: {verdicts[0].reason}")
-    notes = [f"not deployed (target does not implement it): {u}" for u in (deployment.unsupported
+    notes = [f"not deployed on this target: {u}" for u in (deployment.unsupported
                                                                             if deployment else [])]
     return Run(contract, desired, target, deployment, snapshot, verdicts, notes)
 
