@@ -168,15 +168,41 @@ def table_billing(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
     return verdict(mode == want, want, mode, "billed on demand", f"billed {mode}")
 
 
+def _in_dr_regions(ctx: Context, t: TableSpec, operation: str, expected: Any) -> dict[str, Any]:
+    """The answer of operation for this table in every replica region (prod: "... in both regions").
+
+    A replica table the target silently never created makes the whole verdict UNVERIFIABLE.
+    """
+    env = ctx.desired.env
+    found: dict[str, Any] = {}
+    for region in env.replication.regions if env.replication else ():
+        replica = ctx.snap.get("describe_table", region, t.name)
+        if replica.missing and "replicas" in ctx.silent_gaps:
+            raise Unverifiable(Answer(replica.call, error=f"no table ({ctx.silent_gaps['replicas']})"), expected)
+        need(replica, expected, f"{t.name} in {region}")
+        found[region] = need(ctx.snap.get(operation, region, t.name), expected, f"{t.name} in {region}")
+    return found
+
+
+def _pitr_status(description: dict[str, Any]) -> str:
+    return str(description.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus", "DISABLED"))
+
+
 @check("table.pitr", "table", C_PITR)
 def table_pitr(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
     _table(ctx, t)
-    desc = need(ctx.snap.get("describe_continuous_backups", env.region, t.name), "ENABLED", t.name)
-    pitr = desc.get("PointInTimeRecoveryDescription", {})
-    status = pitr.get("PointInTimeRecoveryStatus", "DISABLED")
     want = "ENABLED" if env.pitr_enabled else "DISABLED"
-    return verdict(status == want, want, status, f"PITR {status}", f"PITR is {status}")
+    desc = need(ctx.snap.get("describe_continuous_backups", env.region, t.name), want, t.name)
+    statuses = {env.region: _pitr_status(desc)}
+    if statuses[env.region] == want:  # 003 PROD Success: "PITR enabled in both regions"
+        statuses.update({r: _pitr_status(d) for r, d in
+                         _in_dr_regions(ctx, t, "describe_continuous_backups", want).items()})
+    wrong = {r: s for r, s in statuses.items() if s != want}
+    expected = dict.fromkeys(statuses, want) if len(statuses) > 1 else want
+    actual = statuses if len(statuses) > 1 else statuses[env.region]
+    return verdict(not wrong, expected, actual, f"PITR {want} in {', '.join(statuses)}",
+                   "; ".join(f"PITR is {s} in {r}" for r, s in wrong.items()))
 
 
 @check("table.pitr_recovery_period", "table", C_PITR)
@@ -306,8 +332,17 @@ def _gsi(ctx: Context, t: TableSpec, g: Gsi) -> dict[str, Any]:
 
 @check("gsi.status", "gsi", C_GSIS)
 def gsi_status(ctx: Context, t: TableSpec, g: Gsi) -> tuple[str, Any, Any, str]:
-    status = _gsi(ctx, t, g).get("IndexStatus")
-    return verdict(status == "ACTIVE", "ACTIVE", status, "the index is ACTIVE", f"the index is {status}")
+    env = ctx.desired.env
+    statuses = {env.region: _gsi(ctx, t, g).get("IndexStatus")}
+    if statuses[env.region] == "ACTIVE":  # 003 PROD Success: "All GSIs ACTIVE in both regions"
+        for region, replica in _in_dr_regions(ctx, t, "describe_table", "ACTIVE").items():
+            index = next((i for i in replica.get("GlobalSecondaryIndexes", []) or [] if i["IndexName"] == g.name),
+                         {"IndexStatus": "missing"})
+            statuses[region] = index.get("IndexStatus")
+    wrong = {r: s for r, s in statuses.items() if s != "ACTIVE"}
+    actual = statuses if len(statuses) > 1 else statuses[env.region]
+    return verdict(not wrong, "ACTIVE", actual, f"the index is ACTIVE in {', '.join(statuses)}",
+                   "; ".join(f"the index is {s} in {r}" for r, s in wrong.items()))
 
 
 @check("gsi.key_schema", "gsi", C_GSIS)

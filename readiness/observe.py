@@ -126,9 +126,10 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
         for region in env.regions:
             wave1.append(("describe_table", region, t.name,
                           partial(_call, ddb[region], "describe_table", "Table", TableName=t.name)))
-        wave1.append(("describe_continuous_backups", primary, t.name,
-                      partial(_call, ddb[primary], "describe_continuous_backups", "ContinuousBackupsDescription",
-                              TableName=t.name)))
+        for region in env.regions:  # PITR is per replica: 003 PROD asks for it in both regions
+            wave1.append(("describe_continuous_backups", region, t.name,
+                          partial(_call, ddb[region], "describe_continuous_backups", "ContinuousBackupsDescription",
+                                  TableName=t.name)))
         wave1.append(("describe_time_to_live", primary, t.name,
                       partial(_call, ddb[primary], "describe_time_to_live", "TimeToLiveDescription",
                               TableName=t.name)))
