@@ -306,6 +306,7 @@ def table_replicas(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
         return (UNVERIFIABLE, expected, actual,
                 f"{call} answered no Replicas; {ctx.silent_gaps['replicas']}")
     problems = [f"no replica in {r}" for r in repl.regions if r not in replicas]
+    problems += [f"replica in {r}, which the contract does not name" for r in replicas if r not in repl.regions]
     problems += [f"replica in {r} is {s}" for r, s in replicas.items() if r in repl.regions and s != "ACTIVE"]
     if actual["version"] != repl.global_table_version:
         problems.append(f"global table version {actual['version']}, not {repl.global_table_version}")
@@ -553,6 +554,22 @@ def dashboard_widget(ctx: Context, w: WidgetSpec) -> tuple[str, Any, Any, str]:
                    f"does not plot {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
 
 
+def _impact_percentages(expression: dict[str, Any]) -> list[float]:
+    """Every ANOMALY_TOTAL_IMPACT_PERCENTAGE >= value in a Cost Explorer threshold expression (And/Or nested)."""
+    found: list[float] = []
+    dims = expression.get("Dimensions") or {}
+    if dims.get("Key") == "ANOMALY_TOTAL_IMPACT_PERCENTAGE" and \
+            list(dims.get("MatchOptions") or []) == ["GREATER_THAN_OR_EQUAL"]:
+        for value in dims.get("Values") or []:
+            try:
+                found.append(float(value))
+            except (TypeError, ValueError):
+                continue
+    for nested in (expression.get("And") or []) + (expression.get("Or") or []):
+        found += _impact_percentages(nested)
+    return found
+
+
 @check("cost.anomaly_alert", "environment", C_COST)
 def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
@@ -568,12 +585,15 @@ def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
         if monitor.get("MonitorArn") not in sub.get("MonitorArnList", []):
             continue
         topics = [s.get("Address", "").rsplit(":", 1)[-1] for s in sub.get("Subscribers", []) if s.get("Type") == "SNS"]
-        expr = json.dumps(sub.get("ThresholdExpression", {}))
-        actual = {"monitor": name, "threshold": expr, "topics": topics}
-        ok = ctx.desired.cost_anomaly_topic in topics and "ANOMALY_TOTAL_IMPACT_PERCENTAGE" in expr \
-            and f"{ctx.desired.cost_anomaly_percent:g}" in expr
-        return verdict(ok, expected, actual, "anomalies above the threshold reach FinOps",
-                       "the subscription's threshold or topic differs")
+        thresholds = _impact_percentages(sub.get("ThresholdExpression") or {})
+        actual = {"monitor": name, "threshold_percent": thresholds, "topics": topics}
+        topic = ctx.desired.cost_anomaly_topic
+        problems = [] if topic in topics else [f"does not notify {topic}"]
+        if thresholds != [ctx.desired.cost_anomaly_percent]:
+            problems.append(f"alerts at an impact of {thresholds or 'no percentage'} (>=), "
+                            f"not {ctx.desired.cost_anomaly_percent:g}%")
+        return verdict(not problems, expected, actual, "anomalies above the threshold reach FinOps",
+                       "; ".join(problems))
     return FAIL, expected, {"monitor": name, "subscriptions": 0}, f"no subscription alerts on {name}"
 
 

@@ -45,7 +45,8 @@ def test_every_scenario_is_tagged_with_a_declared_criterion(feature: Path, pytes
     declared = _declared_markers(pytestconfig)
     text = feature.read_text()
     assert text.lstrip().startswith("@acceptance"), "the feature is not tagged @acceptance"
-    assert re.search(r"^\s+As (?:an?|the) .+\n\s+I want .+\n\s+So that .+", text, re.M), "no As/I want/So that narrative"
+    narrative = r"^\s+As (?:an?|the) .+\n\s+I want .+\n\s+So that .+"
+    assert re.search(narrative, text, re.M), "no As/I want/So that narrative"
     scenarios = _scenarios(feature)
     assert scenarios
     for tags, title in scenarios:

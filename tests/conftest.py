@@ -1,0 +1,83 @@
+"""Fixtures shared by the engine's unit tests.
+
+The fixture names are deliberately specific (``moto_account``, ``verdicts_after``, ...) so that they
+never shadow the acceptance fixtures the repository-level conftest.py defines.
+
+- ``moto_account(env, deploy_first=True)``: a fresh embedded-moto account for this test, with the
+  environment's desired state deployed into it; returns ``(target, desired)``. Function-scoped: tests
+  mutate the account, so a shared deploy would leak one test's mutation into the next.
+- ``verdicts_after(target, desired)``: observe the account once and evaluate every check.
+- ``correct_snapshot(env)``: ``(desired, snapshot)`` observed on a correctly deployed moto account,
+  deployed once per session and handed out as a deep copy, for tests that only edit the snapshot
+  (what moto cannot show or cannot be made to do). Never shared mutable state.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from readiness.checks import Verdict, evaluate
+from readiness.contract import Contract, load_contract
+from readiness.desired import Desired, desired_state
+from readiness.observe import Snapshot, observe
+from readiness.provision import deploy
+from readiness.targets import SILENT_GAPS, Target, open_target
+
+MOTO_GAPS = SILENT_GAPS["moto"]
+
+
+def verdicts_of(target: Target, desired: Desired) -> list[Verdict]:
+    """Observe the target once and evaluate every registered check against the desired state."""
+    return evaluate(desired, observe(target, desired), target.silent_gaps)
+
+
+@pytest.fixture(scope="session")
+def loaded_contract() -> Contract:
+    return load_contract()
+
+
+@pytest.fixture
+def moto_account(loaded_contract: Contract) -> Iterator[Callable[..., tuple[Target, Desired]]]:
+    """A factory: ``moto_account("sit")`` -> (target, desired) with the contract deployed into moto."""
+    opened: list[Target] = []
+    with ExitStack() as stack:
+
+        def open_account(env: str, *, deploy_first: bool = True) -> tuple[Target, Desired]:
+            if opened:  # mock_aws is process-global: a second account in one test would share state
+                raise RuntimeError("moto_account can open one account per test")
+            target = stack.enter_context(open_target("moto"))
+            opened.append(target)
+            desired = desired_state(loaded_contract, env)
+            if deploy_first:
+                deploy(target, desired)
+            return target, desired
+
+        yield open_account
+
+
+@pytest.fixture
+def verdicts_after() -> Callable[[Target, Desired], list[Verdict]]:
+    return verdicts_of
+
+
+_SNAPSHOTS: dict[str, tuple[Desired, Snapshot]] = {}
+
+
+@pytest.fixture(scope="session")
+def correct_snapshot(loaded_contract: Contract) -> Callable[[str], tuple[Desired, Snapshot]]:
+    """``correct_snapshot("prod")`` -> (desired, a private copy of the snapshot of a correct account)."""
+
+    def get(env: str) -> tuple[Desired, Snapshot]:
+        if env not in _SNAPSHOTS:
+            with open_target("moto") as target:
+                desired = desired_state(loaded_contract, env)
+                deploy(target, desired)
+                _SNAPSHOTS[env] = desired, observe(target, desired)
+        desired, snap = _SNAPSHOTS[env]
+        return desired, copy.deepcopy(snap)
+
+    return get

@@ -1,0 +1,786 @@
+"""Every check in the engine: deploy a correct account, break exactly that property, see FAIL.
+
+``MUTATIONS`` maps every check id of ``readiness.checks.CHECKS`` to the cases that break it; a check
+registered without a case fails ``test_every_check_has_a_mutation``. A case either mutates the moto
+account with boto3 write clients (preferred) or, where moto cannot make or cannot show the change,
+edits the observed snapshot; each snapshot edit says why in a comment.
+
+Each case asserts: the correct account has no FAIL at all; after the mutation the set of FAIL
+verdicts is exactly the one the case names (the broken check on the mutated resource, plus any
+consequence the mutation necessarily has, e.g. a deleted table fails every table check); the
+failing verdicts name the resource and say why; every other resource of the same check still PASSes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
+from readiness.desired import Desired, TableSpec
+from readiness.observe import Answer, Snapshot, observe
+from readiness.targets import SILENT_GAPS, Target
+
+MOTO_GAPS = SILENT_GAPS["moto"]
+OTHER_ACCOUNT_KEY_ALIAS = "alias/not-the-contract-key"
+
+Failures = frozenset[tuple[str, str]] | Callable[[Desired], set[tuple[str, str]]]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def set_answer(snap: Snapshot, operation: str, region: str, resource: str, value: Any) -> None:
+    """Replace one answer of the snapshot with a successful answer carrying value."""
+    snap.answers[(operation, region, resource)] = Answer(f"{operation}({resource})@{region}", value=value)
+
+
+def answer_value(snap: Snapshot, operation: str, region: str, resource: str) -> Any:
+    answer = snap.get(operation, region, resource)
+    assert answer.ok, f"the correct account must answer {answer.call}: {answer}"
+    return json.loads(json.dumps(answer.value, default=str))  # a private, plain copy
+
+
+def edit_table(snap: Snapshot, desired: Desired, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    region = desired.env.region
+    table = answer_value(snap, "describe_table", region, name)
+    edit(table)
+    set_answer(snap, "describe_table", region, name, table)
+
+
+def spec_of(desired: Desired, name: str) -> TableSpec:
+    return next(t for t in desired.tables if t.name == name)
+
+
+def ddb(target: Target, desired: Desired) -> Any:
+    return target.client("dynamodb", desired.env.region, write=True)
+
+
+def gsi_definition(spec: TableSpec, index: str, *, sort_key: str | None = None,
+                   projection: dict[str, Any] | None = None) -> dict[str, Any]:
+    g = next(x for x in spec.gsis if x.name == index)
+    sort = sort_key or g.sort_key
+    return {
+        "IndexName": g.name,
+        "KeySchema": [{"AttributeName": g.partition_key, "KeyType": "HASH"},
+                      *([{"AttributeName": sort, "KeyType": "RANGE"}] if sort else [])],
+        "Projection": projection or {"ProjectionType": g.projection,
+                                     **({"NonKeyAttributes": list(g.non_key_attributes)}
+                                        if g.non_key_attributes else {})},
+    }
+
+
+def create_index(target: Target, desired: Desired, table: str, definition: dict[str, Any],
+                 new_attributes: dict[str, str] | None = None) -> None:
+    """Add a GSI. moto replaces AttributeDefinitions on UpdateTable instead of merging them as DynamoDB
+    does, so pass the table's current definitions plus the new ones (also valid against DynamoDB)."""
+    client = ddb(target, desired)
+    current = client.describe_table(TableName=table)["Table"]["AttributeDefinitions"]
+    attrs = {a["AttributeName"]: a["AttributeType"] for a in current}
+    attrs.update(new_attributes or {})
+    client.update_table(TableName=table,
+                        AttributeDefinitions=[{"AttributeName": k, "AttributeType": v} for k, v in attrs.items()],
+                        GlobalSecondaryIndexUpdates=[{"Create": definition}])
+
+
+def delete_index(target: Target, desired: Desired, table: str, index: str) -> None:
+    ddb(target, desired).update_table(TableName=table,
+                                      GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index}}])
+
+
+def recreate_table(target: Target, desired: Desired, name: str, *, partition_type: str | None = None,
+                   kms_key: str | None = None) -> None:
+    """Drop the table and create it again exactly as the contract says, except the given overrides."""
+    env, spec = desired.env, spec_of(desired, name)
+    c = spec.table
+    client = ddb(target, desired)
+    client.delete_table(TableName=name)
+    client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    attrs = dict(c.attributes)
+    if partition_type:
+        attrs[c.partition.attribute] = partition_type
+    sse: dict[str, Any] = {"Enabled": True, "SSEType": "KMS"}
+    if kms_key:
+        sse["KMSMasterKeyId"] = kms_key
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": c.partition.attribute, "KeyType": "HASH"},
+                   *([{"AttributeName": c.sort.attribute, "KeyType": "RANGE"}] if c.sort else [])],
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": v} for k, v in attrs.items()],
+        BillingMode=env.billing_mode,
+        SSESpecification=sse,
+        DeletionProtectionEnabled=env.deletion_protection,
+        Tags=[{"Key": k, "Value": v} for k, v in env.tags.items()],
+        **({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": c.stream}} if c.stream else {}),
+        **({"GlobalSecondaryIndexes": [gsi_definition(spec, g.name) for g in spec.gsis]} if spec.gsis else {}),
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": env.pitr_enabled, "RecoveryPeriodInDays": env.pitr_recovery_period_days})
+
+
+def reput_alarm(target: Target, desired: Desired, name: str, **overrides: Any) -> None:
+    """Write an existing single-metric alarm again, as it is, except the overrides."""
+    cw = target.client("cloudwatch", desired.env.region, write=True)
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+            "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions", "Period",
+            "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData")
+    cw.put_metric_alarm(**{**{k: alarm[k] for k in keep if k in alarm}, **overrides})
+
+
+def edit_plan_rule(snap: Snapshot, desired: Desired, edit: Callable[[dict[str, Any]], None]) -> None:
+    env = desired.env
+    plan = answer_value(snap, "get_backup_plan", env.region, env.backup.plan)
+    rule = next(r for r in plan["BackupPlan"]["Rules"] if r["RuleName"] == env.backup.rule)
+    edit(rule)
+    set_answer(snap, "get_backup_plan", env.region, env.backup.plan, plan)
+
+
+def table_arns(snap: Snapshot, desired: Desired) -> dict[str, str]:
+    region = desired.env.region
+    return {t.name: answer_value(snap, "describe_table", region, t.name)["TableArn"] for t in desired.tables}
+
+
+def topic_arn(snap: Snapshot, desired: Desired, name: str) -> str:
+    topics = answer_value(snap, "list_topics", desired.env.region, "*")
+    return next(t["TopicArn"] for t in topics if t["TopicArn"].rsplit(":", 1)[-1] == name)
+
+
+def with_selection(snap: Snapshot, desired: Desired, *, tables: list[str] | None = None,
+                   resources: list[str] | None = None, name: str | None = None) -> None:
+    """What AWS Backup answers for the plan's selection (moto does not implement selections)."""
+    env = desired.env
+    arns = table_arns(snap, desired)
+    chosen = resources if resources is not None else [arns[t] for t in (tables or list(arns))]
+    account = next(iter(arns.values())).split(":")[4]
+    role = f"arn:aws:iam::{account}:role/{env.backup.iam_role}"
+    plan_id = next(p["BackupPlanId"] for p in answer_value(snap, "list_backup_plans", env.region, "*")
+                   if p["BackupPlanName"] == env.backup.plan)
+    selection_name = name or env.backup.selection
+    set_answer(snap, "list_backup_selections", env.region, env.backup.plan, [{
+        "SelectionId": "8d1f2c3e-0000-4000-8000-000000000001", "SelectionName": selection_name,
+        "BackupPlanId": plan_id, "CreationDate": "2026-01-07T10:00:00Z", "IamRoleArn": role}])
+    if selection_name == env.backup.selection:
+        set_answer(snap, "get_backup_selection", env.region, env.backup.selection,
+                   {"SelectionName": selection_name, "IamRoleArn": role, "Resources": chosen})
+
+
+def with_cost_alert(snap: Snapshot, desired: Desired, *, percent: str | None = None, topic: str | None = None,
+                    monitor_name: str | None = None, subscribed: bool = True) -> None:
+    """What Cost Explorer answers for the anomaly monitor and its subscription (moto has neither)."""
+    env = desired.env
+    arns = table_arns(snap, desired)
+    account = next(iter(arns.values())).split(":")[4]
+    monitor_arn = f"arn:aws:ce::{account}:anomalymonitor/5c1f6a0e-0000-4000-8000-000000000001"
+    set_answer(snap, "get_anomaly_monitors", "us-east-1", "*", [{
+        "MonitorArn": monitor_arn, "MonitorName": monitor_name or env.monitoring.cost_monitor,
+        "MonitorType": "DIMENSIONAL", "MonitorDimension": "SERVICE", "CreationDate": "2026-01-07"}])
+    threshold = {"Dimensions": {"Key": "ANOMALY_TOTAL_IMPACT_PERCENTAGE",
+                                "Values": [percent or f"{desired.cost_anomaly_percent:g}"],
+                                "MatchOptions": ["GREATER_THAN_OR_EQUAL"]}}
+    set_answer(snap, "get_anomaly_subscriptions", "us-east-1", "*", [{
+        "SubscriptionArn": f"arn:aws:ce::{account}:anomalysubscription/0a9b-0001",
+        "AccountId": account, "SubscriptionName": env.monitoring.cost_monitor,
+        "MonitorArnList": [monitor_arn] if subscribed else [],
+        "Subscribers": [{"Type": "SNS", "Address": topic_arn(snap, desired, topic or desired.cost_anomaly_topic),
+                         "Status": "CONFIRMED"}],
+        "Frequency": "IMMEDIATE", "ThresholdExpression": threshold}])
+
+
+def replicated(snap: Snapshot, desired: Desired, *, overrides: dict[str, dict[str, Any]] | None = None,
+               replica_status: dict[str, str] | None = None, no_dr_table: tuple[str, ...] = (),
+               extra_regions: tuple[str, ...] = ()) -> None:
+    """What DynamoDB answers for a correct global table (moto ignores ReplicaUpdates), then the given
+    deviations: ``overrides`` per table name, a replica status per table name, a missing DR table."""
+    env = desired.env
+    assert env.replication is not None
+    for t in desired.tables:
+        table = answer_value(snap, "describe_table", env.region, t.name)
+        table["GlobalTableVersion"] = env.replication.global_table_version
+        table["Replicas"] = [{"RegionName": r, "ReplicaStatus": (replica_status or {}).get(t.name, "ACTIVE")}
+                             for r in (*env.replication.regions, *extra_regions)]
+        table.update((overrides or {}).get(t.name, {}))
+        set_answer(snap, "describe_table", env.region, t.name, table)
+        for region in env.replication.regions:
+            if t.name in no_dr_table:
+                continue
+            dr = dict(table, TableArn=table["TableArn"].replace(f":{env.region}:", f":{region}:"))
+            set_answer(snap, "describe_table", region, t.name, dr)
+            # PITR is per replica: the DR table reports its own continuous backups
+            set_answer(snap, "describe_continuous_backups", region, t.name,
+                       answer_value(snap, "describe_continuous_backups", env.region, t.name))
+
+
+def failures_of_table(name: str, desired: Desired) -> set[tuple[str, str]]:
+    """Every table and index check of one table: what a missing table fails."""
+    spec = spec_of(desired, name)
+    out = {(cid, name) for cid, c in CHECKS.items() if c.scope == "table"}
+    out |= {(cid, f"{name}/{g.name}") for cid, c in CHECKS.items() if c.scope == "gsi" for g in spec.gsis}
+    return out
+
+
+# --------------------------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    env: str
+    fails: Failures
+    reasons: dict[str, str] = field(default_factory=dict)  # resource -> words its FAIL reason must contain
+    account: Callable[[Target, Desired], None] | None = None  # mutates the moto account
+    snapshot: Callable[[Snapshot, Desired], None] | None = None  # edits the observation (moto can't)
+
+    def expected(self, desired: Desired) -> set[tuple[str, str]]:
+        return set(self.fails(desired)) if callable(self.fails) else set(self.fails)
+
+
+def _pitr_off(t: Target, d: Desired) -> None:
+    ddb(t, d).update_continuous_backups(TableName="tenants-sit", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": False})
+
+
+def _pitr_7_days(t: Target, d: Desired) -> None:
+    ddb(t, d).update_continuous_backups(TableName="products-sit", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7})
+
+
+def _provisioned(t: Target, d: Desired) -> None:
+    ddb(t, d).update_table(TableName="orders-sit", BillingMode="PROVISIONED",
+                           ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+
+
+def _extra_index(t: Target, d: Desired) -> None:
+    create_index(t, d, "products-sit", {"IndexName": "ActiveProductsIndex",
+                                        "KeySchema": [{"AttributeName": "activeKey", "KeyType": "HASH"},
+                                                      {"AttributeName": "dateCreated", "KeyType": "RANGE"}],
+                                        "Projection": {"ProjectionType": "ALL"}})
+
+
+def _rekey_index(t: Target, d: Desired) -> None:
+    delete_index(t, d, "orders-sit", "CustomerIndex")
+    create_index(t, d, "orders-sit", gsi_definition(spec_of(d, "orders-sit"), "CustomerIndex", sort_key="status"))
+
+
+def _reproject_index(t: Target, d: Desired) -> None:
+    delete_index(t, d, "users-sit", "OrganisationIndex")
+    create_index(t, d, "users-sit", gsi_definition(spec_of(d, "users-sit"), "OrganisationIndex",
+                                                   projection={"ProjectionType": "KEYS_ONLY"}))
+
+
+def _stream_off(t: Target, d: Desired) -> None:
+    ddb(t, d).update_table(TableName="campaigns-sit", StreamSpecification={"StreamEnabled": False})
+
+
+def _stream_new_image(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto 5.2.5 keeps the old stream label after StreamEnabled=False and then refuses to
+    # enable the stream again with another view type (ResourceInUseException "Cannot enable stream").
+    edit_table(s, d, "users-sit", lambda t: t.update(StreamSpecification={"StreamEnabled": True,
+                                                                          "StreamViewType": "NEW_IMAGE"}))
+
+
+def _other_kms_key(t: Target, d: Desired) -> None:
+    # moto accepts UpdateTable SSESpecification and ignores it, so the table is re-created with the key.
+    kms = t.client("kms", d.env.region, write=True)
+    key = kms.create_key(Description="a key the contract does not name")["KeyMetadata"]["Arn"]
+    recreate_table(t, d, "tenants-sit", kms_key=key)
+
+
+def _protect(t: Target, d: Desired) -> None:
+    ddb(t, d).update_table(TableName="products-sit", DeletionProtectionEnabled=True)
+
+
+def _unprotect(t: Target, d: Desired) -> None:
+    ddb(t, d).update_table(TableName="tenants-prod", DeletionProtectionEnabled=False)
+
+
+def _ttl_on(t: Target, d: Desired) -> None:
+    ddb(t, d).update_time_to_live(TableName="campaigns-sit",
+                                  TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"})
+
+
+def _tags(t: Target, d: Desired) -> None:
+    client = ddb(t, d)
+    users = client.describe_table(TableName="users-sit")["Table"]["TableArn"]
+    orders = client.describe_table(TableName="orders-sit")["Table"]["TableArn"]
+    client.untag_resource(ResourceArn=users, TagKeys=["Owner"])
+    client.tag_resource(ResourceArn=orders, Tags=[{"Key": "Environment", "Value": "dev"}])
+
+
+def _delete_table(t: Target, d: Desired) -> None:
+    ddb(t, d).delete_table(TableName="users-sit")
+
+
+def _table_creating(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto makes every table ACTIVE at once, so a table stuck in CREATING is fabricated.
+    edit_table(s, d, "orders-sit", lambda t: t.update(TableStatus="CREATING"))
+
+
+def _numeric_partition_key(t: Target, d: Desired) -> None:
+    recreate_table(t, d, "orders-sit", partition_type="N")
+
+
+def _sit_replica(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto ignores ReplicaUpdates, so the replica the contract does not name is fabricated.
+    edit_table(s, d, "tenants-sit", lambda t: t.update(
+        GlobalTableVersion="2019.11.21", Replicas=[{"RegionName": "eu-central-1", "ReplicaStatus": "ACTIVE"}]))
+
+
+def _prod_replica_creating(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit (moto ignores ReplicaUpdates): a correct global table except one replica still CREATING.
+    replicated(s, d, replica_status={"products-prod": "CREATING"})
+
+
+def _prod_replica_wrong_version(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit (moto ignores ReplicaUpdates): one table is a legacy 2017.11.29 global table.
+    replicated(s, d, overrides={"orders-prod": {"GlobalTableVersion": "2017.11.29"}})
+
+
+def _prod_replica_no_dr_table(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit (moto ignores ReplicaUpdates): the replica is listed, but eu-west-1 has no such table.
+    replicated(s, d, no_dr_table=("campaigns-prod",))
+
+
+def _delete_index(t: Target, d: Desired) -> None:
+    delete_index(t, d, "tenants-sit", "EmailIndex")
+
+
+def _index_creating(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto makes every index ACTIVE at once, so an index still backfilling is fabricated.
+    def edit(table: dict[str, Any]) -> None:
+        for g in table["GlobalSecondaryIndexes"]:
+            if g["IndexName"] == "CampaignProductIndex":
+                g["IndexStatus"] = "CREATING"
+    edit_table(s, d, "campaigns-sit", edit)
+
+
+def _delete_vault(t: Target, d: Desired) -> None:
+    t.client("backup", d.env.region, write=True).delete_backup_vault(BackupVaultName=d.env.backup.vault)
+
+
+def _vault_other_key(t: Target, d: Desired) -> None:
+    backup = t.client("backup", d.env.region, write=True)
+    key = t.client("kms", d.env.region, write=True).create_key()["KeyMetadata"]["Arn"]
+    backup.delete_backup_vault(BackupVaultName=d.env.backup.vault)
+    backup.create_backup_vault(BackupVaultName=d.env.backup.vault, EncryptionKeyArn=key)
+
+
+# Backup plan edits are snapshot edits: moto 5.2.5 does not implement update_backup_plan, and after
+# delete_backup_plan it refuses to create a plan with the same name (AlreadyExistsException).
+def _daily(s: Snapshot, d: Desired) -> None:
+    edit_plan_rule(s, d, lambda r: r.update(ScheduleExpression="cron(0 5 * * ? *)"))
+
+
+def _retention_7(s: Snapshot, d: Desired) -> None:
+    edit_plan_rule(s, d, lambda r: r.update(Lifecycle={"DeleteAfterDays": 7}))
+
+
+def _copy_removed(s: Snapshot, d: Desired) -> None:
+    edit_plan_rule(s, d, lambda r: r.pop("CopyActions"))
+
+
+def _copy_added(s: Snapshot, d: Desired) -> None:
+    edit_plan_rule(s, d, lambda r: r.update(CopyActions=[{
+        "DestinationBackupVaultArn": "arn:aws:backup:eu-central-1:815856636111:backup-vault:elsewhere",
+        "Lifecycle": {"DeleteAfterDays": 14}}]))
+
+
+def _selection_missing_orders(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto does not implement backup selections at all.
+    with_selection(s, d, tables=[t.name for t in d.tables if t.name != "orders-sit"])
+
+
+def _rotation_off(t: Target, d: Desired) -> None:
+    kms = t.client("kms", d.env.region, write=True)
+    kms.disable_key_rotation(KeyId=kms.describe_key(KeyId=d.key_alias)["KeyMetadata"]["KeyId"])
+
+
+def _key_disabled(t: Target, d: Desired) -> None:
+    kms = t.client("kms", d.env.region, write=True)
+    kms.disable_key(KeyId=kms.describe_key(KeyId=d.key_alias)["KeyMetadata"]["KeyId"])
+
+
+def _threshold(t: Target, d: Desired) -> None:
+    reput_alarm(t, d, "tenants-sit-read-throttles", Threshold=5.0)
+
+
+def _action_removed(t: Target, d: Desired) -> None:
+    reput_alarm(t, d, "bbws-dynamodb-sit-backup-failures", AlarmActions=[])
+
+
+def _widget_removed(t: Target, d: Desired) -> None:
+    cw = t.client("cloudwatch", d.env.region, write=True)
+    name = d.env.monitoring.dashboard
+    body = json.loads(cw.get_dashboard(DashboardName=name)["DashboardBody"])
+    body["widgets"] = [w for w in body["widgets"] if w["properties"]["title"] != "Throttled requests"]
+    cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+
+
+def _cost_threshold_30(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto does not implement Cost Explorer anomaly monitors or subscriptions.
+    with_cost_alert(s, d, percent="30")
+
+
+def _cost_wrong_topic(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto does not implement Cost Explorer anomaly monitors or subscriptions.
+    with_cost_alert(s, d, topic=d.env.monitoring.devops_topic)
+
+
+VAULT_SIT, PLAN_SIT = "bbws-dynamodb-backup-vault-sit", "bbws-dynamodb-backup-plan-sit"
+DASH_SIT = "dynamodb-schemas-sit-dashboard"
+
+MUTATIONS: dict[str, list[Case]] = {
+    "table.exists": [
+        Case("table deleted", "sit", lambda d: failures_of_table("users-sit", d),
+             {"users-sit": "users-sit does not exist"}, account=_delete_table),
+        Case("table CREATING", "sit", frozenset({("table.exists", "orders-sit")}),
+             {"orders-sit": "CREATING"}, snapshot=_table_creating),
+    ],
+    "table.key_schema": [
+        Case("partition key re-created as a number", "sit", frozenset({("table.key_schema", "orders-sit")}),
+             {"orders-sit": "key schema differs"}, account=_numeric_partition_key),
+    ],
+    "table.no_extra_indexes": [
+        Case("extra GSI", "sit", frozenset({("table.no_extra_indexes", "products-sit")}),
+             {"products-sit": "ActiveProductsIndex"}, account=_extra_index),
+    ],
+    "table.billing_mode": [
+        Case("provisioned", "sit", frozenset({("table.billing_mode", "orders-sit")}),
+             {"orders-sit": "PROVISIONED"}, account=_provisioned),
+    ],
+    "table.pitr": [
+        Case("PITR off", "sit", frozenset({("table.pitr", "tenants-sit"),
+                                           ("table.pitr_recovery_period", "tenants-sit")}),
+             {"tenants-sit": "DISABLED"}, account=_pitr_off),
+    ],
+    "table.pitr_recovery_period": [
+        Case("7 days", "sit", frozenset({("table.pitr_recovery_period", "products-sit")}),
+             {"products-sit": "7 days, not 35"}, account=_pitr_7_days),
+    ],
+    "table.stream": [
+        Case("stream disabled", "sit", frozenset({("table.stream", "campaigns-sit")}),
+             {"campaigns-sit": "no stream"}, account=_stream_off),
+        Case("NEW_IMAGE", "sit", frozenset({("table.stream", "users-sit")}),
+             {"users-sit": "NEW_IMAGE"}, snapshot=_stream_new_image),
+    ],
+    "table.encryption": [
+        Case("another KMS key", "sit", frozenset({("table.encryption", "tenants-sit")}),
+             {"tenants-sit": "not with alias/aws/dynamodb"}, account=_other_kms_key),
+    ],
+    "table.deletion_protection": [
+        Case("on in SIT", "sit", frozenset({("table.deletion_protection", "products-sit")}),
+             {"products-sit": "deletion protection is on"}, account=_protect),
+        Case("off in PROD", "prod", frozenset({("table.deletion_protection", "tenants-prod")}),
+             {"tenants-prod": "deletion protection is off"}, account=_unprotect),
+    ],
+    "table.ttl": [
+        Case("TTL enabled", "sit", frozenset({("table.ttl", "campaigns-sit")}),
+             {"campaigns-sit": "TTL is ENABLED"}, account=_ttl_on),
+    ],
+    "table.tags": [
+        Case("tag removed and tag value changed", "sit",
+             frozenset({("table.tags", "users-sit"), ("table.tags", "orders-sit")}),
+             {"users-sit": "missing Owner", "orders-sit": "Environment='dev' (expected 'sit')"}, account=_tags),
+    ],
+    "table.replicas": [
+        Case("SIT replica the contract does not name", "sit", frozenset({("table.replicas", "tenants-sit")}),
+             {"tenants-sit": "eu-central-1, which the contract does not name"}, snapshot=_sit_replica),
+        Case("PROD replica CREATING", "prod", frozenset({("table.replicas", "products-prod")}),
+             {"products-prod": "replica in eu-west-1 is CREATING"}, snapshot=_prod_replica_creating),
+        Case("PROD wrong global table version", "prod", frozenset({("table.replicas", "orders-prod")}),
+             {"orders-prod": "global table version 2017.11.29"}, snapshot=_prod_replica_wrong_version),
+        Case("PROD no table in the DR region", "prod", frozenset({("table.replicas", "campaigns-prod")}),
+             {"campaigns-prod": "no table campaigns-prod in eu-west-1"}, snapshot=_prod_replica_no_dr_table),
+    ],
+    "gsi.status": [
+        Case("GSI deleted", "sit", frozenset({(c, "tenants-sit/EmailIndex") for c in
+                                              ("gsi.status", "gsi.key_schema", "gsi.projection")}),
+             {"tenants-sit/EmailIndex": "does not exist"}, account=_delete_index),
+        Case("GSI CREATING", "sit", frozenset({("gsi.status", "campaigns-sit/CampaignProductIndex")}),
+             {"campaigns-sit/CampaignProductIndex": "CREATING"}, snapshot=_index_creating),
+    ],
+    "gsi.key_schema": [
+        Case("GSI re-created with another sort key", "sit",
+             frozenset({("gsi.key_schema", "orders-sit/CustomerIndex")}),
+             {"orders-sit/CustomerIndex": "keys differ"}, account=_rekey_index),
+    ],
+    "gsi.projection": [
+        Case("INCLUDE -> KEYS_ONLY", "sit", frozenset({("gsi.projection", "users-sit/OrganisationIndex")}),
+             {"users-sit/OrganisationIndex": "projection differs"}, account=_reproject_index),
+    ],
+    "backup.vault": [
+        Case("vault deleted", "sit", frozenset({("backup.vault", VAULT_SIT)}),
+             {VAULT_SIT: "does not exist"}, account=_delete_vault),
+        Case("PROD vault with another key", "prod", frozenset({("backup.vault", "bbws-dynamodb-backup-vault-prod")}),
+             {"bbws-dynamodb-backup-vault-prod": "not alias/bbws-dynamodb-prod"}, account=_vault_other_key),
+    ],
+    "backup.schedule": [
+        Case("daily", "sit", frozenset({("backup.schedule", PLAN_SIT)}),
+             {PLAN_SIT: "schedule"}, snapshot=_daily),
+    ],
+    "backup.retention": [
+        Case("7 days", "sit", frozenset({("backup.retention", PLAN_SIT)}),
+             {PLAN_SIT: "kept 7 days, not 14"}, snapshot=_retention_7),
+    ],
+    "backup.copy": [
+        Case("PROD copy removed", "prod", frozenset({("backup.copy", "bbws-dynamodb-backup-plan-prod")}),
+             {"bbws-dynamodb-backup-plan-prod": "no copy to bbws-dynamodb-backup-vault-prod-dr"},
+             snapshot=_copy_removed),
+        Case("SIT copy the contract does not have", "sit", frozenset({("backup.copy", PLAN_SIT)}),
+             {PLAN_SIT: "although the contract has no copy"}, snapshot=_copy_added),
+    ],
+    "backup.selection": [
+        Case("a table not selected", "sit", frozenset({("backup.selection", "bbws-dynamodb-tables-sit")}),
+             {"bbws-dynamodb-tables-sit": "not selected: orders-sit"}, snapshot=_selection_missing_orders),
+    ],
+    "kms.key": [
+        Case("PROD rotation off", "prod", frozenset({("kms.key", "alias/bbws-dynamodb-prod")}),
+             {"alias/bbws-dynamodb-prod": "differs from the contract"}, account=_rotation_off),
+        Case("PROD key disabled", "prod", frozenset({("kms.key", "alias/bbws-dynamodb-prod")}),
+             {"alias/bbws-dynamodb-prod": "differs from the contract"}, account=_key_disabled),
+    ],
+    "alarm.configuration": [
+        Case("threshold changed", "sit", frozenset({("alarm.configuration", "tenants-sit-read-throttles")}),
+             {"tenants-sit-read-throttles": "threshold"}, account=_threshold),
+    ],
+    "alarm.action": [
+        Case("action removed", "sit", frozenset({("alarm.action", "bbws-dynamodb-sit-backup-failures")}),
+             {"bbws-dynamodb-sit-backup-failures": "does not notify bbws-dynamodb-alerts-sit"},
+             account=_action_removed),
+    ],
+    "dashboard.widget": [
+        Case("widget removed", "sit", frozenset({("dashboard.widget", f"{DASH_SIT}/Throttled requests")}),
+             {f"{DASH_SIT}/Throttled requests": "no widget titled 'Throttled requests'"}, account=_widget_removed),
+    ],
+    "cost.anomaly_alert": [
+        Case("threshold 30%", "sit", frozenset({("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")}),
+             {"bbws-dynamodb-sit-cost-monitor": "alerts at an impact of [30.0]"}, snapshot=_cost_threshold_30),
+        Case("alerts DevOps, not FinOps", "sit",
+             frozenset({("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")}),
+             {"bbws-dynamodb-sit-cost-monitor": "does not notify bbws-finops-alerts-sit"}, snapshot=_cost_wrong_topic),
+    ],
+}
+
+CASES = [pytest.param(check_id, case, id=f"{check_id}[{case.env}: {case.name}]")
+         for check_id, cases in MUTATIONS.items() for case in cases]
+
+
+def failed(verdicts: list[Verdict]) -> set[tuple[str, str]]:
+    return {(v.id, v.resource) for v in verdicts if v.status == FAIL}
+
+
+def by(verdicts: list[Verdict], check_id: str) -> dict[str, Verdict]:
+    return {v.resource: v for v in verdicts if v.id == check_id}
+
+
+# --------------------------------------------------------------------------------------------- tests
+
+
+def test_every_check_has_a_mutation() -> None:
+    assert set(MUTATIONS) == set(CHECKS), (
+        f"checks without a mutation case: {sorted(set(CHECKS) - set(MUTATIONS))}; "
+        f"cases for unknown checks: {sorted(set(MUTATIONS) - set(CHECKS))}")
+    assert all(MUTATIONS[c] for c in CHECKS)
+    for check_id, cases in MUTATIONS.items():
+        for case in cases:
+            assert (case.account is None) != (case.snapshot is None), f"{check_id} {case.name}: one way to break"
+
+
+@pytest.mark.parametrize(("check_id", "case"), CASES)
+def test_breaking_one_property_fails_its_check(check_id: str, case: Case, moto_account: Any,
+                                               correct_snapshot: Any) -> None:
+    if case.account is not None:
+        target, desired = moto_account(case.env)
+        gaps = target.silent_gaps
+        before = evaluate(desired, observe(target, desired), gaps)
+        case.account(target, desired)
+        snap = observe(target, desired)
+    else:  # the account is not touched: edit a private copy of a correct account's snapshot
+        desired, snap = correct_snapshot(case.env)
+        gaps = MOTO_GAPS
+        before = evaluate(desired, snap, gaps)
+
+    assert failed(before) == set(), "the correct account must not fail any check"
+    assert by(before, check_id), f"{check_id} yields no verdict in {case.env}"
+
+    if case.snapshot is not None:
+        case.snapshot(snap, desired)
+    after = evaluate(desired, snap, gaps)
+
+    expected = case.expected(desired)
+    assert {c for c, _ in expected} >= {check_id}
+    assert failed(after) == expected
+
+    mine = by(after, check_id)
+    broken = {r for c, r in expected if c == check_id}
+    for resource in broken:
+        v = mine[resource]
+        assert v.status == FAIL and v.resource == resource
+        if resource in case.reasons:
+            assert case.reasons[resource] in v.reason, v.line()
+    assert set(case.reasons) <= {r for _, r in expected}
+    others = {r: v.status for r, v in mine.items() if r not in broken}
+    if case.snapshot is not None and check_id in ("table.replicas", "backup.selection", "cost.anomaly_alert"):
+        # the edit fabricated a correct answer for every other resource: those must now PASS
+        assert all(s == PASS for s in others.values()), others
+    else:
+        before_mine = by(before, check_id)
+        assert others == {r: before_mine[r].status for r in others}, "other resources must keep their verdict"
+        assert all(s == PASS for s in others.values()), others
+
+
+# ------------------------------------------------- what plain moto cannot show: UNVERIFIABLE, never PASS
+
+
+def test_correct_sit_on_moto_passes_all_but_what_moto_cannot_show(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    verdicts = evaluate(desired, snap, MOTO_GAPS)
+    unverifiable = {(v.id, v.resource): v.reason for v in verdicts if v.status == UNVERIFIABLE}
+    assert set(unverifiable) == {("backup.vault", VAULT_SIT), ("backup.selection", "bbws-dynamodb-tables-sit"),
+                                 ("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")}
+    assert all(v.status == PASS for v in verdicts if (v.id, v.resource) not in unverifiable)
+    selection = unverifiable[("backup.selection", "bbws-dynamodb-tables-sit")]
+    assert "list_backup_selections" in selection and "not implemented" in selection
+    cost = unverifiable[("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")]
+    assert "get_anomaly_monitors" in cost and "not implemented" in cost
+    vault = unverifiable[("backup.vault", VAULT_SIT)]
+    assert f"describe_backup_vault({VAULT_SIT})" in vault and "EncryptionKeyArn" in vault
+
+
+def test_correct_prod_on_moto_cannot_show_replicas(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("prod")
+    verdicts = evaluate(desired, snap, MOTO_GAPS)
+    replicas = by(verdicts, "table.replicas")
+    assert set(replicas) == {t.name for t in desired.tables}
+    for name, v in replicas.items():
+        assert v.status == UNVERIFIABLE, v.line()
+        assert f"describe_table({name})@af-south-1" in v.reason and "no Replicas" in v.reason
+    unverifiable = {v.id for v in verdicts if v.status == UNVERIFIABLE}
+    # "PITR enabled in both regions" and "all GSIs ACTIVE in both regions" need the replica too
+    assert unverifiable == {"table.replicas", "table.pitr", "gsi.status", "backup.selection", "cost.anomaly_alert"}
+    for v in verdicts:
+        if v.id in ("table.pitr", "gsi.status"):
+            assert v.status == UNVERIFIABLE and "@eu-west-1" in v.reason, v.line()
+    assert not failed(verdicts)
+
+
+def test_replicas_without_the_silent_gap_fail_instead_of_passing(correct_snapshot: Any) -> None:
+    """On a target that does emulate global tables, no Replicas in PROD is a FAIL, never a PASS."""
+    desired, snap = correct_snapshot("prod")
+    replicas = by(evaluate(desired, snap, {}), "table.replicas")
+    assert {v.status for v in replicas.values()} == {FAIL}
+    assert all("no replica in eu-west-1" in v.reason for v in replicas.values())
+
+
+def test_prod_pitr_off_in_the_dr_region_fails(correct_snapshot: Any) -> None:
+    """003 PROD Success: "PITR enabled in both regions" - the replica's own PITR counts."""
+    desired, snap = correct_snapshot("prod")
+    replicated(snap, desired)
+    cb = answer_value(snap, "describe_continuous_backups", "eu-west-1", "orders-prod")
+    cb["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] = "DISABLED"
+    set_answer(snap, "describe_continuous_backups", "eu-west-1", "orders-prod", cb)
+    verdicts = evaluate(desired, snap, MOTO_GAPS)
+    assert failed(verdicts) == {("table.pitr", "orders-prod")}
+    assert "PITR is DISABLED in eu-west-1" in by(verdicts, "table.pitr")["orders-prod"].reason
+
+
+def test_prod_gsi_missing_in_the_dr_region_fails(correct_snapshot: Any) -> None:
+    """003 PROD Success: "All GSIs ACTIVE in both regions" - an index absent from the replica fails."""
+    desired, snap = correct_snapshot("prod")
+    replicated(snap, desired)
+    dr = answer_value(snap, "describe_table", "eu-west-1", "users-prod")
+    dr["GlobalSecondaryIndexes"] = [g for g in dr["GlobalSecondaryIndexes"] if g["IndexName"] != "EmailIndex"]
+    set_answer(snap, "describe_table", "eu-west-1", "users-prod", dr)
+    verdicts = evaluate(desired, snap, MOTO_GAPS)
+    assert failed(verdicts) == {("gsi.status", "users-prod/EmailIndex")}
+    assert "missing in eu-west-1" in by(verdicts, "gsi.status")["users-prod/EmailIndex"].reason
+
+
+def test_prod_global_table_as_contracted_passes(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("prod")
+    replicated(snap, desired)
+    verdicts = evaluate(desired, snap, MOTO_GAPS)
+    replicas = by(verdicts, "table.replicas")
+    assert {r: v.status for r, v in replicas.items()} == {t.name: PASS for t in desired.tables}
+    assert not failed(verdicts)
+
+
+def test_prod_replica_in_a_region_the_contract_does_not_name_fails(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("prod")
+    replicated(snap, desired, extra_regions=("us-east-1",))
+    assert by(evaluate(desired, snap, MOTO_GAPS), "table.replicas")["tenants-prod"].status == FAIL
+
+
+# ---------------------------------------------------------------- backup selection: evaluation level
+
+
+def test_backup_selection_of_every_table_passes(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_selection(snap, desired)
+    v = by(evaluate(desired, snap, MOTO_GAPS), "backup.selection")["bbws-dynamodb-tables-sit"]
+    assert v.status == PASS, v.line()
+    assert v.actual == sorted(t.name for t in desired.tables)
+
+
+def test_backup_selection_by_wildcard_passes(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_selection(snap, desired, resources=["arn:aws:dynamodb:*:*:table/*"])
+    assert by(evaluate(desired, snap, MOTO_GAPS), "backup.selection")["bbws-dynamodb-tables-sit"].status == PASS
+
+
+def test_backup_selection_with_another_name_fails(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_selection(snap, desired, name="someone-elses-selection")
+    v = by(evaluate(desired, snap, MOTO_GAPS), "backup.selection")["bbws-dynamodb-tables-sit"]
+    assert v.status == FAIL and "bbws-dynamodb-tables-sit does not exist" in v.reason
+
+
+def test_backup_selection_on_plain_moto_is_unverifiable(moto_account: Any, verdicts_after: Any) -> None:
+    target, desired = moto_account("sit")
+    [v] = [v for v in verdicts_after(target, desired) if v.id == "backup.selection"]
+    assert v.status == UNVERIFIABLE and v.resource == "bbws-dynamodb-tables-sit"
+    assert "list_backup_selections" in v.reason and "not implemented" in v.reason
+
+
+# -------------------------------------------------------------- cost anomaly alert: evaluation level
+
+
+def test_cost_anomaly_alert_as_contracted_passes(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_cost_alert(snap, desired)
+    v = by(evaluate(desired, snap, MOTO_GAPS), "cost.anomaly_alert")["bbws-dynamodb-sit-cost-monitor"]
+    assert v.status == PASS, v.line()
+    assert v.actual["topics"] == ["bbws-finops-alerts-sit"]
+
+
+def test_cost_anomaly_monitor_missing_fails(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_cost_alert(snap, desired, monitor_name="another-monitor")
+    v = by(evaluate(desired, snap, MOTO_GAPS), "cost.anomaly_alert")["bbws-dynamodb-sit-cost-monitor"]
+    assert v.status == FAIL and "bbws-dynamodb-sit-cost-monitor does not exist" in v.reason
+
+
+def test_cost_anomaly_monitor_without_subscription_fails(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_cost_alert(snap, desired, subscribed=False)
+    v = by(evaluate(desired, snap, MOTO_GAPS), "cost.anomaly_alert")["bbws-dynamodb-sit-cost-monitor"]
+    assert v.status == FAIL and "no subscription" in v.reason
+
+
+def test_cost_anomaly_threshold_200_is_not_20(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_cost_alert(snap, desired, percent="200")
+    assert by(evaluate(desired, snap, MOTO_GAPS), "cost.anomaly_alert")["bbws-dynamodb-sit-cost-monitor"].status \
+        == FAIL
+
+
+def test_cost_anomaly_alert_on_plain_moto_is_unverifiable(moto_account: Any, verdicts_after: Any) -> None:
+    target, desired = moto_account("sit")
+    [v] = [v for v in verdicts_after(target, desired) if v.id == "cost.anomaly_alert"]
+    assert v.status == UNVERIFIABLE and v.resource == "bbws-dynamodb-sit-cost-monitor"
+    assert "get_anomaly_monitors" in v.reason and "not implemented" in v.reason

@@ -1,0 +1,200 @@
+"""The readiness report: run verdict, readiness.json shape, readiness.md sections, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from readiness import report as report_module
+from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
+from readiness.report import BLOCKED, INCOMPLETE, READY, Report, run_verdict
+
+STATUSES = (PASS, FAIL, UNVERIFIABLE)
+
+
+def v(status: str, check_id: str = "table.pitr", resource: str = "tenants-sit", reason: str = "why",
+      expected: object = "ENABLED", actual: object = "DISABLED") -> Verdict:
+    return Verdict(check_id, f"criterion of {check_id}", resource, status, expected, actual, reason)
+
+
+def report(*verdicts: Verdict, api_calls: int = 42) -> Report:
+    return Report(environment="sit", target="embedded moto", verdicts=list(verdicts), api_calls=api_calls,
+                  account="815856636111", region="eu-west-1", seconds=1.25)
+
+
+MIXED = [
+    v(PASS, "table.exists", "tenants-sit", "the table exists and is ACTIVE", "ACTIVE", "ACTIVE"),
+    v(FAIL, "table.exists", "orders-sit", "orders-sit does not exist", "the table", None),
+    v(FAIL, "backup.vault", "bbws-dynamodb-backup-vault-sit", "bbws-dynamodb-backup-vault-sit does not exist",
+      "an encrypted vault", None),
+    v(UNVERIFIABLE, "backup.selection", "bbws-dynamodb-tables-sit",
+      "list_backup_selections(bbws-dynamodb-backup-plan-sit)@eu-west-1 answered: not implemented by the target",
+      ["orders-sit"], None),
+    v(PASS, "gsi.status", "tenants-sit/EmailIndex", "the index is ACTIVE", "ACTIVE", "ACTIVE"),
+]
+
+
+# --------------------------------------------------------------------------------------- run verdict
+
+
+def test_any_fail_blocks() -> None:
+    assert run_verdict([v(PASS), v(UNVERIFIABLE), v(FAIL)]) == BLOCKED
+    assert run_verdict([v(FAIL)]) == BLOCKED
+
+
+def test_unverifiable_without_fail_is_incomplete() -> None:
+    assert run_verdict([v(PASS), v(UNVERIFIABLE)]) == INCOMPLETE
+    assert run_verdict([v(UNVERIFIABLE)]) == INCOMPLETE
+
+
+def test_no_verdicts_is_incomplete_never_ready() -> None:
+    assert run_verdict([]) == INCOMPLETE
+    assert report().verdict == INCOMPLETE
+
+
+def test_all_pass_is_ready() -> None:
+    assert run_verdict([v(PASS), v(PASS, "table.ttl")]) == READY
+    assert report(v(PASS)).verdict == READY
+
+
+@given(st.lists(st.sampled_from(STATUSES), max_size=30))
+def test_run_verdict_for_any_mix(statuses: list[str]) -> None:
+    expected = BLOCKED if FAIL in statuses else INCOMPLETE if UNVERIFIABLE in statuses or not statuses else READY
+    assert run_verdict([v(s, resource=f"t{i}") for i, s in enumerate(statuses)]) == expected
+    r = report(*(v(s, resource=f"t{i}") for i, s in enumerate(statuses)))
+    assert r.summary == {"pass": statuses.count(PASS), "fail": statuses.count(FAIL),
+                         "unverifiable": statuses.count(UNVERIFIABLE)}
+    assert r.verdict == expected
+
+
+# ------------------------------------------------------------------------------------ readiness.json
+
+
+def test_json_shape_and_summary() -> None:
+    data = report(*MIXED).to_json()
+    assert list(data) == ["environment", "target", "verdict", "summary", "api_calls", "checks"]
+    assert data["environment"] == "sit" and data["target"] == "embedded moto"
+    assert data["verdict"] == BLOCKED and data["api_calls"] == 42
+    assert data["summary"] == {"pass": 2, "fail": 2, "unverifiable": 1}
+    assert [c["resource"] for c in data["checks"]] == [x.resource for x in MIXED]
+    for c, verdict in zip(data["checks"], MIXED, strict=True):
+        assert set(c) == {"id", "criterion", "resource", "status", "expected", "actual", "reason"}
+        assert c == {"id": verdict.id, "criterion": verdict.criterion, "resource": verdict.resource,
+                     "status": verdict.status, "expected": verdict.expected, "actual": verdict.actual,
+                     "reason": verdict.reason}
+    assert {c["status"] for c in data["checks"]} == {"pass", "fail", "unverifiable"}
+
+
+def test_written_json_round_trips_values_json_cannot_hold(tmp_path: Path) -> None:
+    when = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)
+    json_path, _ = report(v(FAIL, actual={"LatestRestorableDateTime": when})).write(tmp_path)
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["verdict"] == BLOCKED
+    assert data["checks"][0]["actual"] == {"LatestRestorableDateTime": str(when)}
+    assert data["summary"] == {"pass": 0, "fail": 1, "unverifiable": 0}
+
+
+# -------------------------------------------------------------------------------------- readiness.md
+
+
+def test_markdown_sections_blockers_and_unverified() -> None:
+    md = report(*MIXED).to_markdown()
+    assert md.startswith("# SIT Readiness: DynamoDB Schemas")
+    assert "**Status**: ❌ **BLOCKED**" in md
+    assert "## QUICK STATUS" in md
+    assert "| **Overall Readiness** | ❌ BLOCKED | 2 pass, 2 fail, 1 unverifiable |" in md
+    assert "| Tables | ❌ | 1 pass, 1 fail, 0 unverifiable |" in md
+    assert "| Indexes | ✅ | 1 pass, 0 fail, 0 unverifiable |" in md
+    assert "| Backups | ❌ | 0 pass, 1 fail, 1 unverifiable |" in md
+    blockers = md.split("## CRITICAL BLOCKERS (2)", 1)[1].split("## NOT VERIFIED", 1)[0]
+    assert "### 1. table.exists — orders-sit" in blockers
+    assert "### 2. backup.vault — bbws-dynamodb-backup-vault-sit" in blockers
+    assert "**Issue**: orders-sit does not exist" in blockers
+    assert "tenants-sit" not in blockers  # a passing check is no blocker
+    unverified = md.split("## NOT VERIFIED ON THIS TARGET (1)", 1)[1].split("## ACTUAL RESOURCES", 1)[0]
+    assert ("| backup.selection | bbws-dynamodb-tables-sit | list_backup_selections(bbws-dynamodb-backup-plan-sit)"
+            "@eu-west-1 answered: not implemented by the target |") in unverified
+    discrepancies = md.split("## DISCREPANCIES", 1)[1]
+    assert "| orders-sit | table.exists |" in discrepancies
+    assert "DENIED - BLOCKERS PRESENT" in md
+    assert "API calls: 42" in md
+
+
+def test_markdown_when_ready() -> None:
+    md = report(v(PASS, reason="PITR ENABLED", actual="ENABLED")).to_markdown()
+    assert "**Status**: ✅ **READY**" in md
+    assert "## CRITICAL BLOCKERS (0)" in md and "None: no check failed." in md
+    assert "## NOT VERIFIED ON THIS TARGET (0)" in md and "None: every check could be verified." in md
+    assert "| — | — | — | none |" in md
+    assert "✅ no blockers" in md and "DENIED" not in md
+
+
+def test_markdown_when_incomplete_says_what_to_verify() -> None:
+    md = report(v(PASS), v(UNVERIFIABLE, "table.replicas", "tenants-prod",
+                           "describe_table(tenants-prod)@af-south-1 answered no Replicas")).to_markdown()
+    assert "**Status**: ⚠️ **INCOMPLETE**" in md
+    assert "| table.replicas | tenants-prod | describe_table(tenants-prod)@af-south-1 answered no Replicas |" in md
+    assert "PENDING" in md and "DENIED" not in md
+
+
+def test_markdown_cells_escape_pipes_and_newlines() -> None:
+    md = report(v(UNVERIFIABLE, reason="HTTP 500 a|b\nc")).to_markdown()
+    assert "| table.pitr | tenants-sit | HTTP 500 a\\|b c |" in md
+
+
+def test_markdown_notes_are_listed() -> None:
+    r = report(v(PASS))
+    r.notes = ["not deployed (target does not implement it): backup selection"]
+    assert "## NOTES" in r.to_markdown()
+    assert "- not deployed (target does not implement it): backup selection" in r.to_markdown()
+
+
+# ---------------------------------------------------------------------------------------- write()
+
+
+def test_write_creates_both_files_and_no_temp_files(tmp_path: Path) -> None:
+    out = tmp_path / "nested" / "reports"
+    json_path, md_path = report(*MIXED).write(out)
+    assert (json_path, md_path) == (out / "readiness.json", out / "readiness.md")
+    assert sorted(p.name for p in out.iterdir()) == ["readiness.json", "readiness.md"]
+    assert json.loads(json_path.read_text(encoding="utf-8"))["verdict"] == BLOCKED
+    assert "## CRITICAL BLOCKERS (2)" in md_path.read_text(encoding="utf-8")
+
+
+def test_write_replaces_existing_files(tmp_path: Path) -> None:
+    (tmp_path / "readiness.json").write_text('{"verdict": "STALE"}', encoding="utf-8")
+    (tmp_path / "readiness.md").write_text("stale", encoding="utf-8")
+    report(v(PASS)).write(tmp_path)
+    assert json.loads((tmp_path / "readiness.json").read_text(encoding="utf-8"))["verdict"] == READY
+    assert "stale" not in (tmp_path / "readiness.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["readiness.json", "readiness.md"]
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temp_file(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    old = '{"verdict": "READY"}\n'
+    (tmp_path / "readiness.json").write_text(old, encoding="utf-8")
+    real_replace = os.replace
+
+    def failing_replace(src: str, dst: str | Path) -> None:
+        if str(dst).endswith("readiness.json"):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report_module.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        report(*MIXED).write(tmp_path)
+    assert (tmp_path / "readiness.json").read_text(encoding="utf-8") == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["readiness.json"]
+
+
+def test_verdict_line_summarises_the_run() -> None:
+    line = report(*MIXED).verdict_line()
+    assert line == ("readiness SIT on embedded moto: BLOCKED "
+                    "(2 pass, 2 fail, 1 unverifiable; 42 API calls)")
