@@ -221,22 +221,27 @@ def _pointer(path: Any) -> str:
     return "/" + "/".join(str(p) for p in path) if path else "/"
 
 
+UNREADABLE = object()
+"""What read_yaml returns for a file it reported as unreadable (so nobody schema-checks it again)."""
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(root: Path, path: Path, problems: list[Problem]) -> Any:
-    """Parse one YAML file; a syntax error becomes a Problem with line and column."""
+    """Parse one YAML file; a syntax error becomes a Problem with line and column, and UNREADABLE."""
     rel = _rel(root, path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, "/", "unreadable", str(exc)))
-        return None
+        return UNREADABLE
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader: libyaml's when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "/"
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(Problem(rel, where, "yaml-syntax", f"not valid YAML: {reason}"))
-        return None
+        return UNREADABLE
 
 
 def read_json(root: Path, path: Path, problems: list[Problem]) -> Any:
@@ -257,9 +262,9 @@ def schema_problems(rel: str, document: Any, schema: Mapping[str, Any]) -> list[
     found: list[Problem] = []
     for error in validator.iter_errors(document):
         leaf = error
-        if error.context:  # oneOf/anyOf: report the most specific sub-error
-            leaf = jsonschema.exceptions.best_match(error.context) or error
-        where = _pointer(list(error.absolute_path) + list(leaf.relative_path)[len(error.relative_path):])
+        if error.context:  # oneOf/anyOf: report the most relevant branch's deepest error, where it is
+            leaf = jsonschema.exceptions.best_match([error]) or error
+        where = _pointer(list(leaf.absolute_path))
         found.append(Problem(rel, where, "schema", _short(leaf.message)))
     return found
 
@@ -284,7 +289,9 @@ def _documents(root: Path, folder: str, problems: list[Problem]) -> Iterator[tup
     if not files:
         problems.append(Problem(_rel(root, directory), "/", "missing-file", f"no {folder} defined (*.yaml)"))
     for path in files:
-        yield path, read_yaml(root, path, problems)
+        doc = read_yaml(root, path, problems)
+        if doc is not UNREADABLE:
+            yield path, doc
 
 
 # ---------------------------------------------------------------------------- building the model
@@ -416,9 +423,9 @@ def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, lis
         problems.append(Problem(mon_rel, "/", "missing-file", "the alarm set and dashboard are not defined"))
     else:
         doc = read_yaml(root, mon_path, problems)
-        found = schema_problems(mon_rel, doc, schemas["monitoring"] or {})
+        found = [] if doc is UNREADABLE else schema_problems(mon_rel, doc, schemas["monitoring"] or {})
         problems.extend(found)
-        if not found and doc is not None:
+        if not found and doc is not None and doc is not UNREADABLE:
             monitoring = _monitoring(mon_rel, doc)
 
     if monitoring is None or problems:

@@ -252,7 +252,10 @@ def _contract_rules(c: Contract) -> Iterator[Problem]:
         accounts[e.account] = e.name
     for name, t in c.tables.items():
         for e in c.environments.values():
-            physical = e.table_name(name)
+            try:
+                physical = e.table_name(name)
+            except (KeyError, IndexError, ValueError):
+                continue  # a malformed naming pattern is reported by table-naming at /naming/table
             if not 3 <= len(physical) <= 255:
                 yield Problem(t.file, "/name", "table-naming", f"{physical} is not 3-255 characters")
 

@@ -1,0 +1,176 @@
+"""Fuzz the contract loader and lint: whatever a user writes, the answer is problems, not a traceback.
+
+Hypothesis starts from the real contract documents (tables, environments, monitoring.yaml and the
+item schemas), applies a few random edits (delete a key or list item, replace a value with a
+random JSON-ish value or with another value taken from the contract, rename a key), writes the
+result into a temporary copy of contracts/ and runs parse_contract and lint_contract (load_contract is
+just the two together). Each parse costs ~0.2 s, so the example counts stay small.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from readiness.contract import Contract, Problem, parse_contract
+from readiness.lint import RULES, lint_contract
+
+REAL_CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
+RULE = re.compile(r"^[a-z][a-z-]*$")
+# Rules the loader itself reports; every other rule id must be a lint rule.
+PARSE_RULES = {"unreadable", "yaml-syntax", "json-syntax", "schema", "item-schema", "missing-file",
+               "file-name", "duplicate-table", "unknown-environment"}
+
+
+def _load(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+
+
+BASE: dict[str, Any] = {
+    str(p.relative_to(REAL_CONTRACTS)): _load(p)
+    for pattern in ("tables/*.yaml", "environments/*.yaml", "monitoring.yaml", "items/*.json")
+    for p in sorted(REAL_CONTRACTS.glob(pattern))
+}
+
+
+def _walk(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    yield path, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, (*path, i))
+
+
+# Values that already occur in the contract: swapping them in often keeps a document schema-valid,
+# so the lint rules (not only the schema) see odd but well-typed contracts.
+KNOWN_SCALARS = sorted({repr(v): v for doc in BASE.values() for _, v in _walk(doc)
+                        if v is None or isinstance(v, (bool, int, float, str))}.values(), key=repr)
+KNOWN_KEYS = sorted({k for doc in BASE.values() for path, _ in _walk(doc) for k in path[-1:] if isinstance(k, str)})
+TRICKY = ["", "{", "}", "{table}", "{env}", "{tbl}-{env}", "{0}", "{table}-{env}", "BOOL", "S", "N", "B",
+          "PAY_PER_REQUEST", "PROVISIONED", "NEW_AND_OLD_IMAGES", "prod", "dev", "sit", "qa", "table",
+          "ACTIVE", "~", "null", "yes", "a:b", "../x", "x" * 300]
+
+scalars = (st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats()
+           | st.text(max_size=20) | st.sampled_from(TRICKY))
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=8,
+)
+new_values = st.sampled_from(KNOWN_SCALARS) | json_values
+new_keys = st.sampled_from(KNOWN_KEYS) | st.text(max_size=12)
+
+
+def _mutate(doc: Any, data: st.DataObject) -> Any:
+    """One random edit somewhere in doc; returns the (possibly replaced) document."""
+    paths = [p for p, _ in _walk(doc)]
+    path = data.draw(st.sampled_from(paths), label="path")
+    if not path:
+        return data.draw(json_values, label="whole document")
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    ops = ["delete", "replace", "replace"] + (["rename"] if isinstance(parent, dict) else [])
+    op = data.draw(st.sampled_from(ops), label="op")
+    if op == "delete":
+        del parent[last]
+    elif op == "replace":
+        parent[last] = data.draw(new_values, label="value")
+    else:
+        key = data.draw(new_keys, label="new key")
+        parent[key] = parent.pop(last)
+    return doc
+
+
+def _write(root: Path, rel: str, doc: Any) -> None:
+    path = root / rel
+    if path.suffix == ".json":
+        path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
+def _assert_renders(problem: Problem) -> None:
+    """Each Problem is four non-empty strings printed on one line as `file: location: rule: message`."""
+    fields = (problem.file, problem.location, problem.rule, problem.message)
+    assert all(isinstance(f, str) and f for f in fields), problem
+    assert RULE.match(problem.rule), problem
+    assert problem.rule in RULES or problem.rule in PARSE_RULES, f"unregistered rule id: {problem}"
+    line = str(problem)
+    assert line == f"{problem.file}: {problem.location}: {problem.rule}: {problem.message}"
+    assert "\n" not in line and "\r" not in line, f"a problem must print on one line: {line!r}"
+
+
+FUZZ = settings(max_examples=60, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_contract_gives_problems_not_tracebacks(data: st.DataObject) -> None:
+    """1-4 random edits across the contract files: parse, lint and load answer with Problems only."""
+    docs = {rel: copy.deepcopy(doc) for rel, doc in BASE.items()}
+    edits = data.draw(st.integers(1, 4), label="edits")
+    for _ in range(edits):
+        rel = data.draw(st.sampled_from(sorted(docs)), label="file")
+        docs[rel] = _mutate(docs[rel], data)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "contracts"
+        shutil.copytree(REAL_CONTRACTS, root)
+        for rel, doc in docs.items():
+            if doc != BASE[rel]:
+                _write(root, rel, doc)
+
+        contract, problems = parse_contract(root)
+        assert contract is None or isinstance(contract, Contract)
+        assert contract is not None or problems, "an unusable contract must say why"
+        for problem in problems:
+            _assert_renders(problem)
+        if contract is not None:
+            for problem in lint_contract(contract):
+                _assert_renders(problem)
+
+
+@FUZZ
+@given(data=st.data())
+def test_well_typed_edits_reach_the_lint(data: st.DataObject) -> None:
+    """Edits that only swap in values already used by the contract mostly stay schema-valid, so this
+    drives the lint rules themselves with odd but well-typed contracts."""
+    docs = {rel: copy.deepcopy(doc) for rel, doc in BASE.items() if not rel.endswith(".json")}
+    for _ in range(data.draw(st.integers(1, 3), label="edits")):
+        rel = data.draw(st.sampled_from(sorted(docs)), label="file")
+        doc = docs[rel]
+        leaves = [p for p, v in _walk(doc) if p and not isinstance(v, (dict, list))]
+        path = data.draw(st.sampled_from(leaves), label="path")
+        parent = doc
+        for step in path[:-1]:
+            parent = parent[step]
+        same_type = [v for v in KNOWN_SCALARS if type(v) is type(parent[path[-1]])] or KNOWN_SCALARS
+        parent[path[-1]] = data.draw(st.sampled_from(same_type) | st.sampled_from(TRICKY), label="value")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "contracts"
+        shutil.copytree(REAL_CONTRACTS, root)
+        for rel, doc in docs.items():
+            _write(root, rel, doc)
+        contract, problems = parse_contract(root)
+        for problem in problems:
+            _assert_renders(problem)
+        if contract is not None:
+            for problem in lint_contract(contract):
+                _assert_renders(problem)
