@@ -15,10 +15,13 @@ never shadow the acceptance fixtures the repository-level conftest.py defines.
 from __future__ import annotations
 
 import copy
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
+from contract_copy import REAL_CONTRACTS
 
 from readiness.checks import Verdict, evaluate
 from readiness.contract import Contract, load_contract
@@ -81,3 +84,11 @@ def correct_snapshot(loaded_contract: Contract) -> Callable[[str], tuple[Desired
         return desired, copy.deepcopy(snap)
 
     return get
+
+
+@pytest.fixture
+def contracts(tmp_path: Path) -> Path:
+    """A private copy of the real contracts/ directory (its problems name 'contracts/...')."""
+    root = tmp_path / "contracts"
+    shutil.copytree(REAL_CONTRACTS, root)
+    return root

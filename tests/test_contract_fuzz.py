@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from contract_copy import REAL_CONTRACTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readiness.contract import Contract, Problem, parse_contract
 from readiness.lint import RULES, lint_contract
 
-REAL_CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 RULE = re.compile(r"^[a-z][a-z-]*$")
 # Rules the loader itself reports; every other rule id must be a lint rule.
 PARSE_RULES = {"unreadable", "yaml-syntax", "json-syntax", "schema", "item-schema", "missing-file",

@@ -8,23 +8,20 @@ the `file: location: rule: message` lines.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from contract_copy import REAL_CONTRACTS, json_doc, yaml_doc
 
 from readiness.contract import ContractError, Problem, load_contract, parse_contract
 
 REPO = Path(__file__).resolve().parent.parent
-REAL_CONTRACTS = REPO / "contracts"
 LINE = re.compile(r"^[^:]+: [^:]+: [a-z-]+: .+")
 LINE_COLUMN = re.compile(r"^line \d+ column \d+$")
 
@@ -32,30 +29,6 @@ Mutation = Callable[[Path], None]
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def contracts(tmp_path: Path) -> Path:
-    """A private copy of the real contracts/ directory (its problems name 'contracts/...')."""
-    root = tmp_path / "contracts"
-    shutil.copytree(REAL_CONTRACTS, root)
-    return root
-
-
-@contextmanager
-def yaml_doc(root: Path, rel: str) -> Iterator[dict[str, Any]]:
-    path = root / rel
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    yield doc
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-
-
-@contextmanager
-def json_doc(root: Path, rel: str) -> Iterator[Any]:
-    path = root / rel
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    yield doc
-    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
 
 
 def insert_line_after(path: Path, prefix: str, line: str) -> int:

@@ -7,50 +7,20 @@ file, at that location. The last test fails when a rule is added to RULES withou
 
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from contract_copy import REAL_CONTRACTS, json_doc, yaml_doc
 
 from readiness.contract import ContractError, Problem, load_contract, parse_contract
 from readiness.lint import RULES, lint_contract
-
-REAL_CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 
 Mutation = Callable[[Path], None]
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def contracts(tmp_path: Path) -> Path:
-    """A private copy of the real contracts/ directory (its problems name 'contracts/...')."""
-    root = tmp_path / "contracts"
-    shutil.copytree(REAL_CONTRACTS, root)
-    return root
-
-
-@contextmanager
-def yaml_doc(root: Path, rel: str) -> Iterator[dict[str, Any]]:
-    """Load root/rel as a dict, let the caller edit it, write it back."""
-    path = root / rel
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    yield doc
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-
-
-@contextmanager
-def json_doc(root: Path, rel: str) -> Iterator[dict[str, Any]]:
-    path = root / rel
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    yield doc
-    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
 
 
 def lint(root: Path) -> list[Problem]:
