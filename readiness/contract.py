@@ -294,6 +294,22 @@ def _documents(root: Path, folder: str, problems: list[Problem]) -> Iterator[tup
             yield path, doc
 
 
+def _valid_documents(root: Path, folder: str, schema: Mapping[str, Any],
+                     problems: list[Problem]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The schema-valid documents of a folder, each in the file its name says (tables/tenants.yaml)."""
+    for path, doc in _documents(root, folder, problems):
+        rel = _rel(root, path)
+        found = schema_problems(rel, doc, schema)
+        problems.extend(found)
+        if found or doc is None:
+            continue
+        if doc["name"] != path.stem:
+            problems.append(Problem(rel, "/name", "file-name",
+                                    f"{folder[:-1]} {doc['name']!r} must live in {doc['name']}.yaml"))
+            continue
+        yield rel, doc
+
+
 # ---------------------------------------------------------------------------- building the model
 
 
@@ -374,15 +390,7 @@ def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, lis
         return None, problems
 
     tables: dict[str, Table] = {}
-    for path, doc in _documents(root, "tables", problems):
-        rel = _rel(root, path)
-        found = schema_problems(rel, doc, schemas["table"] or {})
-        problems.extend(found)
-        if found or doc is None:
-            continue
-        if doc["name"] != path.stem:
-            problems.append(Problem(rel, "/name", "file-name",
-                                    f"table {doc['name']!r} must live in {doc['name']}.yaml"))
+    for rel, doc in _valid_documents(root, "tables", schemas["table"] or {}, problems):
         if doc["name"] in tables:
             problems.append(Problem(rel, "/name", "duplicate-table", f"table {doc['name']!r} is defined twice"))
             continue
@@ -403,18 +411,8 @@ def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, lis
             continue
         tables[doc["name"]] = _table(rel, doc, item)
 
-    environments: dict[str, Environment] = {}
-    for path, doc in _documents(root, "environments", problems):
-        rel = _rel(root, path)
-        found = schema_problems(rel, doc, schemas["environment"] or {})
-        problems.extend(found)
-        if found or doc is None:
-            continue
-        if doc["name"] != path.stem:
-            problems.append(Problem(rel, "/name", "file-name",
-                                    f"environment {doc['name']!r} must live in {doc['name']}.yaml"))
-            continue
-        environments[doc["name"]] = _environment(rel, doc)
+    environments = {doc["name"]: _environment(rel, doc)
+                    for rel, doc in _valid_documents(root, "environments", schemas["environment"] or {}, problems)}
 
     monitoring: MonitoringDefs | None = None
     mon_path = root / "monitoring.yaml"
