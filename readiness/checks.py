@@ -115,7 +115,8 @@ C_REPLICAS = "003 PROD Success: all 5 tables replicated to eu-west-1 (D13)"
 
 
 def _table(ctx: Context, t: TableSpec) -> dict[str, Any]:
-    return dict(need(ctx.snap.get("describe_table", ctx.desired.env.region, t.name), "the table", t.name))
+    region = ctx.desired.env.region
+    return dict(need(ctx.snap.get("describe_table", region, t.name), f"table {t.name} in {region}", t.name))
 
 
 @check("table.exists", "table", C_TABLES)

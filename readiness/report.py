@@ -89,13 +89,15 @@ class Report:
             mark = "❌" if c[FAIL] else "⚠️" if c[UNVERIFIABLE] else "✅"
             lines.append(f"| {area} | {mark} | {c[PASS]} pass, {c[FAIL]} fail, {c[UNVERIFIABLE]} unverifiable |")
         lines += ["", f"API calls: {self.api_calls}; verification took {self.seconds:.2f} s.", "", "---", "",
-                  f"## CRITICAL BLOCKERS ({len(failed)})", ""]
+                  f"## CRITICAL BLOCKERS ({len(failed)})", "",
+                  f"{len(failed)} failed checks on {len(_by_resource(failed))} resources." if failed else ""]
         if not failed:
             lines.append("None: no check failed.")
-        for i, v in enumerate(failed, 1):
-            lines += [f"### {i}. {v.id} — {v.resource}", f"**Criterion**: {v.criterion}  ",
-                      f"**Expected**: {_md(v.expected)}  ", f"**Actual**: {_md(v.actual)}  ",
-                      f"**Issue**: {v.reason}", ""]
+        for i, (resource, verdicts) in enumerate(_by_resource(failed).items(), 1):
+            lines += [f"### {i}. {resource} ({len(verdicts)} failed)", ""]
+            lines += [f"- **{v.id}**: {v.reason} (expected {_md(v.expected)}; actual {_md(v.actual)}) — "
+                      f"*{v.criterion}*" for v in verdicts]
+            lines.append("")
         lines += ["", "---", "", f"## NOT VERIFIED ON THIS TARGET ({len(unknown)})", ""]
         if not unknown:
             lines.append("None: every check could be verified.")
@@ -139,6 +141,14 @@ def _atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _by_resource(verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:
+    """Failed checks grouped by resource, in the order the resources first fail."""
+    grouped: dict[str, list[Verdict]] = {}
+    for v in verdicts:
+        grouped.setdefault(v.resource, []).append(v)
+    return grouped
 
 
 def _by_area(verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:

@@ -113,9 +113,10 @@ def test_markdown_sections_blockers_and_unverified() -> None:
     assert "| Indexes | ✅ | 1 pass, 0 fail, 0 unverifiable |" in md
     assert "| Backups | ❌ | 0 pass, 1 fail, 1 unverifiable |" in md
     blockers = md.split("## CRITICAL BLOCKERS (2)", 1)[1].split("## NOT VERIFIED", 1)[0]
-    assert "### 1. table.exists — orders-sit" in blockers
-    assert "### 2. backup.vault — bbws-dynamodb-backup-vault-sit" in blockers
-    assert "**Issue**: orders-sit does not exist" in blockers
+    assert "### 1. orders-sit (1 failed)" in blockers
+    assert "### 2. bbws-dynamodb-backup-vault-sit (1 failed)" in blockers
+    assert "- **table.exists**: orders-sit does not exist" in blockers
+    assert "- **backup.vault**:" in blockers
     assert "tenants-sit" not in blockers  # a passing check is no blocker
     unverified = md.split("## NOT VERIFIED ON THIS TARGET (1)", 1)[1].split("## ACTUAL RESOURCES", 1)[0]
     assert ("| backup.selection | bbws-dynamodb-tables-sit | list_backup_selections(bbws-dynamodb-backup-plan-sit)"

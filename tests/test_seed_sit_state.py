@@ -158,5 +158,6 @@ def test_seed_report_markdown_lists_the_blockers(seed_run: Run, tmp_path: Path) 
                                ("table.no_extra_indexes", "products-sit"), ("table.stream", "products-sit"),
                                ("backup.vault", "bbws-dynamodb-backup-vault-sit"),
                                ("backup.schedule", "bbws-dynamodb-backup-plan-sit")]:
-        assert f"{check_id} — {resource}" in blockers, (check_id, resource)
+        section = blockers.split(f". {resource} (", 1)[1].split("\n### ", 1)[0]
+        assert f"- **{check_id}**:" in section, (check_id, resource)
     assert "indexes the contract does not name: ActiveProductsIndex" in blockers
