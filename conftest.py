@@ -15,7 +15,8 @@ import pytest
 from readiness.contract import ContractError
 from readiness.report import BLOCKED
 from readiness.run import Run, readiness_run
-from readiness.targets import TARGETS, TargetError
+from readiness.safety import parse_allow, refusal
+from readiness.targets import TARGETS, TargetError, TargetUnavailable
 
 pytest_plugins = [
     "steps.common",
@@ -28,6 +29,7 @@ pytest_plugins = [
 
 RUN_KEY = pytest.StashKey[Run]()
 REPORT_KEY = pytest.StashKey[tuple[Path, Path]]()
+ALLOW_KEY = pytest.StashKey[frozenset[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +45,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", default=os.environ.get("READINESS_REPORT_DIR", "reports"),
                     help="where readiness.json and readiness.md are written (default: reports/)")
     group.addoption("--profile", default=None, help="AWS profile for --target aws")
+    group.addoption("--allow", default=os.environ.get("READINESS_ALLOW", ""),
+                    help="what a live or verify-only run may do besides reading: "
+                         "comma-separated writes, restore, load, load-prod (default: nothing)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[ALLOW_KEY] = parse_allow(config.getoption("--allow"))
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios that write, restore or load run only where that is safe or explicitly allowed."""
+    opt = config.getoption
+    for item in items:
+        reason = refusal({m.name for m in item.iter_markers()}, config.stash[ALLOW_KEY], opt("--env"),
+                         opt("--target"), opt("--no-deploy"))
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +78,8 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
             yield run
     except ContractError as exc:
         pytest.exit(f"the contract is invalid:\n{exc}", returncode=2)
+    except TargetUnavailable as exc:
+        pytest.skip(f"the whole run is skipped: {exc}")
     except TargetError as exc:
         pytest.exit(f"the target cannot be used: {exc}", returncode=3)
 
@@ -80,9 +104,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterat
     report = run.report()
     paths = terminalreporter.config.stash.get(REPORT_KEY, None)
     terminalreporter.section("readiness")
-    for v in report.verdicts:
-        if v.status != "pass":
-            terminalreporter.write_line(v.line())
+    for line in report.console_lines():
+        terminalreporter.write_line(line)
     if paths:
         terminalreporter.write_line(f"report: {paths[1]} and {paths[0]}")
     terminalreporter.write_line(report.verdict_line(), bold=True,

@@ -238,6 +238,9 @@ def table_encryption(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
     table = _table(ctx, t)
     sse = table.get("SSEDescription") or {}
     expected = {"SSEType": "KMS", "key": f"{env.encryption_kind} ({ctx.desired.key_alias})"}
+    if not sse and "sse" in ctx.silent_gaps:
+        call = ctx.snap.get("describe_table", env.region, t.name).call
+        return UNVERIFIABLE, expected, None, f"{call} answered no SSEDescription; {ctx.silent_gaps['sse']}"
     if sse.get("Status") != "ENABLED" or sse.get("SSEType") != "KMS":
         actual = {"SSEType": sse.get("SSEType") or "AWS owned key (default)", "Status": sse.get("Status")}
         return FAIL, expected, actual, "not encrypted with a KMS key"

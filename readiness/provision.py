@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from readiness.desired import Desired, TableSpec
-from readiness.observe import describe_failure
+from readiness.observe import describe_failure, is_unsupported
 from readiness.targets import Target, TargetError
 
 ALREADY_EXISTS = {"ResourceInUseException", "AlreadyExistsException", "AlreadyExists",
@@ -54,11 +54,11 @@ class _Deployer:
             if code in ALREADY_EXISTS:
                 return None
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status in (404, 500, 501) or not required:
+            if is_unsupported(exc) or status in (500, 501) or not required:
                 self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
                 return None
             raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
-        except BotoCoreError as exc:
+        except (BotoCoreError, Exception) as exc:  # unreachable endpoint, or an answer botocore cannot parse
             raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
         self.out.created.append(what)
         return result
@@ -211,16 +211,24 @@ class _Deployer:
             return "000000000000"
 
     def run(self) -> Deployment:
-        key = self.key_arn(self.d.key_alias)
+        key = self.key_arn(self.d.key_alias) if self._serves("kms", "the KMS key") else None
         arns: list[str] = []
         ddb = self.client("dynamodb")
         for spec in self.d.tables:
             self.table(spec, key)
             arns.append(ddb.describe_table(TableName=spec.name)["Table"]["TableArn"])
         selected = {t.name for t in self.d.tables if t.logical in self.env.backup.selection_tables}
-        self.backups([a for a in arns if a.rsplit("/", 1)[-1] in selected])
-        self.monitoring()
+        if self._serves("backup", "the backup vault, plan and selection"):
+            self.backups([a for a in arns if a.rsplit("/", 1)[-1] in selected])
+        if self._serves("cloudwatch", "the SNS topics, alarms, dashboard and cost anomaly alert"):
+            self.monitoring()
         return self.out
+
+    def _serves(self, service: str, what: str) -> bool:
+        if self.t.serves(service):
+            return True
+        self.out.unsupported.append(f"{what}: {self.t.label} serves DynamoDB only")
+        return False
 
 
 def deploy(target: Target, desired: Desired) -> Deployment:

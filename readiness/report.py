@@ -55,7 +55,38 @@ class Report:
             "summary": self.summary,
             "api_calls": self.api_calls,
             "checks": [v.to_dict() for v in self.verdicts],
+            "criteria": self.criteria(),
         }
+
+    def criteria(self) -> list[dict[str, Any]]:
+        """Per success criterion: its checks, its status, and whether this target could verify it."""
+        grouped: dict[str, list[Verdict]] = {}
+        for v in self.verdicts:
+            grouped.setdefault(v.criterion, []).append(v)
+        out: list[dict[str, Any]] = []
+        for criterion, verdicts in grouped.items():
+            c = Counter(v.status for v in verdicts)
+            status = FAIL if c[FAIL] else (UNVERIFIABLE if not c[PASS] else "partly verified") if c[UNVERIFIABLE] \
+                else PASS
+            out.append({"criterion": criterion, "checks": sorted({v.id for v in verdicts}), "status": status,
+                        "verified": c[PASS] + c[FAIL], "unverifiable": c[UNVERIFIABLE],
+                        "verified_on": self.target if c[PASS] + c[FAIL] else None})
+        return out
+
+    def console_lines(self) -> list[str]:
+        """Every failure, then the unverifiable checks one line per check (not per resource)."""
+        lines = [v.line() for v in self.verdicts if v.status == FAIL]
+        unknown: dict[str, list[Verdict]] = {}
+        for v in self.verdicts:
+            if v.status == UNVERIFIABLE:
+                unknown.setdefault(v.id, []).append(v)
+        for check_id, verdicts in unknown.items():
+            if len(verdicts) == 1:
+                lines.append(verdicts[0].line())
+                continue
+            names = ", ".join(v.resource for v in verdicts[:3]) + (" ..." if len(verdicts) > 3 else "")
+            lines.append(f"UNVERIFIABLE {check_id} on {len(verdicts)} resources ({names}) — {verdicts[0].reason}")
+        return lines
 
     def verdict_line(self) -> str:
         s = self.summary
@@ -104,6 +135,12 @@ class Report:
         else:
             lines += ["| Check | Resource | Why |", "|-------|----------|-----|"]
             lines += [f"| {v.id} | {v.resource} | {_cell(v.reason)} |" for v in unknown]
+        lines += ["", "---", "", "## WHERE EACH CRITERION WAS VERIFIED", "",
+                  "| Criterion | Checks | Status | Verified on | Not verifiable here |",
+                  "|-----------|--------|--------|-------------|---------------------|"]
+        lines += [f"| {_cell(c['criterion'])} | {', '.join(c['checks'])} | {c['status'].upper()} | "
+                  f"{c['verified_on'] or '— (use a target that can show it)'} | {c['unverifiable']} |"
+                  for c in self.criteria()]
         lines += ["", "---", "", "## ACTUAL RESOURCES", "", "| Check | Resource | Status | Actual |",
                   "|-------|----------|--------|--------|"]
         lines += [f"| {v.id} | {v.resource} | {v.status.upper()} | {_cell(_md(v.actual))} |" for v in self.verdicts]

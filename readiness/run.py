@@ -13,6 +13,7 @@ from readiness.desired import Desired, desired_state
 from readiness.observe import Snapshot, observe
 from readiness.provision import Deployment, deploy
 from readiness.report import Report
+from readiness.safety import guard_account
 from readiness.targets import Target, TargetError, open_target
 
 
@@ -55,6 +56,8 @@ def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str
                   contract_root: Path | str | None = None) -> Iterator[Run]:
     """The whole run as a context: the target lives until the block ends."""
     contract = load_contract(contract_root)
-    contract.environment(env_name)  # unknown environment: ContractError before any target starts
+    env = contract.environment(env_name)  # unknown environment: ContractError before any target starts
     with open_target(target_kind, endpoint_url=endpoint_url, profile=profile, no_deploy=no_deploy) as target:
+        if target.kind == "aws":
+            guard_account(target, env)  # before any other call
         yield verify(target, contract, env_name, deploy_first=target.can_deploy)

@@ -19,6 +19,7 @@ from botocore.config import Config
 
 TARGETS = ("moto", "localstack", "dynamodb-local", "aws")
 EMULATORS = {"moto", "localstack", "dynamodb-local"}
+NAMES = {"moto": "moto", "localstack": "LocalStack", "dynamodb-local": "DynamoDB Local", "aws": "AWS"}
 READ_PREFIXES = ("Describe", "List", "Get")
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                     "AWS_SESSION_TOKEN": "testing", "AWS_SECURITY_TOKEN": "testing"}
@@ -32,12 +33,17 @@ SILENT_GAPS: dict[str, dict[str, str]] = {
     },
     "dynamodb-local": {
         "replicas": "DynamoDB Local has no global tables",
+        "sse": "DynamoDB Local accepts an SSESpecification and reports no SSEDescription (it does not encrypt)",
     },
 }
 
 
 class TargetError(Exception):
     """The target cannot be used (bad option, unreachable endpoint); the message says how to fix it."""
+
+
+class TargetUnavailable(TargetError):
+    """The target cannot run on this machine at all (no Docker, no Java): the whole run is skipped."""
 
 
 class ReadOnlyViolation(Exception):
@@ -81,6 +87,7 @@ class Target:
     endpoint_url: str | None = None
     profile: str | None = None
     read_only: bool = False
+    started: bool = False  # the suite started this emulator itself (DynamoDB Local, LocalStack)
     calls: CallLog = field(default_factory=CallLog)
     _clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -88,12 +95,18 @@ class Target:
 
     @property
     def label(self) -> str:
+        if self.started:
+            return f"{NAMES[self.kind]} (started by the suite)"
         return f"{self.kind} at {self.endpoint_url}" if self.endpoint_url else (
-            "embedded moto" if self.kind == "moto" else self.kind)
+            "embedded moto" if self.kind == "moto" else NAMES[self.kind])
 
     @property
     def can_deploy(self) -> bool:
         return self.kind in EMULATORS and not self.read_only
+
+    def serves(self, service: str) -> bool:
+        """DynamoDB Local serves DynamoDB alone; the other targets emulate (or are) every service."""
+        return self.kind != "dynamodb-local" or service in ("dynamodb", "dynamodbstreams")
 
     @property
     def silent_gaps(self) -> dict[str, str]:
@@ -158,15 +171,26 @@ def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | No
             raise TargetError("--target aws talks to AWS itself; drop --endpoint-url or choose an emulator target")
         yield Target(kind, profile=profile, read_only=True)
         return
+    if kind == "localstack" and not endpoint_url:
+        endpoint_url = os.environ.get("LOCALSTACK_ENDPOINT") or None  # a CI service container
+    creds = {} if os.environ.get("AWS_ACCESS_KEY_ID") else FAKE_CREDENTIALS
     if endpoint_url:
-        creds = {} if os.environ.get("AWS_ACCESS_KEY_ID") else FAKE_CREDENTIALS
         with _env(creds):
             yield Target(kind, endpoint_url=endpoint_url, read_only=no_deploy)
         return
-    if kind != "moto":
-        raise TargetError(f"--target {kind} needs a running endpoint: pass --endpoint-url URL "
-                          f"(starting {kind} from the suite is not available yet)")
-    from moto import mock_aws  # imported here: only the embedded target needs it
+    if kind == "moto":
+        from moto import mock_aws  # imported here: only the embedded target needs it
 
-    with _env(FAKE_CREDENTIALS), mock_aws():
-        yield Target("moto", read_only=no_deploy)
+        with _env(FAKE_CREDENTIALS), mock_aws():
+            yield Target("moto", read_only=no_deploy)
+        return
+    from readiness.services import ServiceFailed, ServiceUnavailable, dynamodb_local, localstack
+
+    start = dynamodb_local if kind == "dynamodb-local" else localstack
+    try:
+        with start() as url, _env(creds):
+            yield Target(kind, endpoint_url=url, read_only=no_deploy, started=True)
+    except ServiceUnavailable as exc:
+        raise TargetUnavailable(f"--target {kind}: {exc}") from None
+    except ServiceFailed as exc:
+        raise TargetError(f"--target {kind}: {exc}") from None

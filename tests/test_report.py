@@ -78,7 +78,8 @@ def test_run_verdict_for_any_mix(statuses: list[str]) -> None:
 
 def test_json_shape_and_summary() -> None:
     data = report(*MIXED).to_json()
-    assert list(data) == ["environment", "target", "verdict", "summary", "api_calls", "checks"]
+    # DESIGN.md section 4, in that order; "criteria" is the per-criterion extension (issue 3)
+    assert list(data) == ["environment", "target", "verdict", "summary", "api_calls", "checks", "criteria"]
     assert data["environment"] == "sit" and data["target"] == "embedded moto"
     assert data["verdict"] == BLOCKED and data["api_calls"] == 42
     assert data["summary"] == {"pass": 2, "fail": 2, "unverifiable": 1}
@@ -199,3 +200,30 @@ def test_verdict_line_summarises_the_run() -> None:
     line = report(*MIXED).verdict_line()
     assert line == ("readiness SIT on embedded moto: BLOCKED "
                     "(2 pass, 2 fail, 1 unverifiable; 42 API calls)")
+
+
+def test_criteria_say_where_each_was_verified() -> None:
+    r = report(*MIXED, v(UNVERIFIABLE, "table.exists", "users-sit", "describe_table answered: HTTP 500"))
+    by_criterion = {c["criterion"]: c for c in r.to_json()["criteria"]}
+    assert by_criterion["criterion of table.exists"] == {
+        "criterion": "criterion of table.exists", "checks": ["table.exists"], "status": FAIL,
+        "verified": 2, "unverifiable": 1, "verified_on": "embedded moto"}
+    assert by_criterion["criterion of backup.selection"]["status"] == UNVERIFIABLE
+    assert by_criterion["criterion of backup.selection"]["verified_on"] is None
+    assert by_criterion["criterion of gsi.status"]["status"] == PASS
+    partly = report(v(PASS, "table.tags", "a"), v(UNVERIFIABLE, "table.tags", "b")).criteria()
+    assert partly[0]["status"] == "partly verified" and partly[0]["verified_on"] == "embedded moto"
+    md = r.to_markdown()
+    assert "## WHERE EACH CRITERION WAS VERIFIED" in md
+    row = "| criterion of backup.selection | backup.selection | UNVERIFIABLE | — (use a target that can show it) | 1 |"
+    assert row in md
+
+
+def test_console_lines_show_every_failure_and_one_line_per_unverifiable_check() -> None:
+    unknown = [v(UNVERIFIABLE, "table.tags", f"t{i}", "list_tags_of_resource answered: UnknownOperationException")
+               for i in range(4)]
+    lines = report(*MIXED, *unknown).console_lines()
+    assert lines[0].startswith("FAIL table.exists orders-sit") and lines[1].startswith("FAIL backup.vault")
+    assert ("UNVERIFIABLE table.tags on 4 resources (t0, t1, t2 ...) — "
+            "list_tags_of_resource answered: UnknownOperationException") in lines
+    assert sum(line.startswith("UNVERIFIABLE") for line in lines) == 2

@@ -1,0 +1,65 @@
+"""Safety rails for live runs: the account guard and what a run is allowed to do.
+
+A live run (``--target aws``) is read-only unless the user explicitly allows more with
+``--allow writes,restore,load`` (and ``load-prod`` for a load drill on prod). Emulators the
+suite deploys into are throwaway and allow everything; a verify-only run (``--no-deploy``)
+allows nothing it was not told to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+from readiness.contract import Environment
+from readiness.observe import describe_failure
+from readiness.targets import Target, TargetError
+
+ALLOWANCES = ("writes", "restore", "load", "load-prod")
+GUARDED_MARKERS = ("writes", "restore", "load")
+
+
+def parse_allow(text: str | None) -> frozenset[str]:
+    """``--allow writes,restore`` -> {"writes", "restore"}; an unknown word is a usage error."""
+    words = {w.strip() for w in (text or "").split(",") if w.strip()}
+    unknown = sorted(words - set(ALLOWANCES))
+    if unknown:
+        raise TargetError(f"--allow {','.join(unknown)}: unknown; choose from {', '.join(ALLOWANCES)}")
+    return frozenset(words)
+
+
+def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str, no_deploy: bool) -> str | None:
+    """Why a scenario with these markers may not run here, or None when it may."""
+    needs = [m for m in GUARDED_MARKERS if m in set(markers)]
+    if not needs:
+        return None
+    throwaway = target != "aws" and not no_deploy
+    missing = [] if throwaway else [m for m in needs if m not in allow]
+    if missing:
+        where = "a live AWS account" if target == "aws" else "a verify-only run"
+        return (f"{where} is read-only: this scenario needs --allow {','.join(missing)} "
+                f"(it {', '.join(_what[m] for m in missing)})")
+    if "load" in needs and env == "prod" and "load-prod" not in allow:
+        return "a load drill never runs on prod unless --allow load-prod is given as well"
+    return None
+
+
+_what = {"writes": "writes test items", "restore": "restores tables", "load": "drives sustained load"}
+
+
+def guard_account(target: Target, env: Environment) -> str:
+    """Stop before any other call unless the credentials belong to the environment's account."""
+    sts = target.client("sts", env.region)
+    try:
+        account = str(sts.get_caller_identity()["Account"])
+    except (NoCredentialsError, ProfileNotFound) as exc:
+        raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
+                          "and pass --profile NAME or set AWS_PROFILE") from None
+    except (ClientError, BotoCoreError) as exc:
+        raise TargetError(f"could not ask STS which account these credentials belong to: "
+                          f"{describe_failure(exc)}") from None
+    if account != env.account:
+        raise TargetError(f"refusing to verify {env.name}: the credentials belong to account {account}, but the "
+                          f"contract's {env.name} account is {env.account}; switch profile and run again")
+    return account
