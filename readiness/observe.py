@@ -71,6 +71,9 @@ def describe_failure(exc: BaseException) -> str:
         status, code, message = _error_parts(exc)
         if is_unsupported(exc):
             return f"not implemented by the target (HTTP {status} {code}: {message[:160]})"
+        if message.startswith("<") and status and status >= 500:  # an HTML error page, not an AWS error
+            return (f"HTTP {status} with an HTML error page (moto's server answers so for a call it does not "
+                    f"implement; elsewhere it is a server fault)")
         return f"HTTP {status} {code}: {message[:200]}"
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 

@@ -31,6 +31,9 @@ SILENT_GAPS: dict[str, dict[str, str]] = {
         "vault_default_key": "moto does not report the AWS-managed key (aws/backup) a vault is encrypted with "
                              "when none is given",
     },
+    "localstack": {
+        "vault_default_key": "an emulator need not report the AWS-managed key (aws/backup) a vault gets by default",
+    },
     "dynamodb-local": {
         "replicas": "DynamoDB Local has no global tables",
         "sse": "DynamoDB Local accepts an SSESpecification and reports no SSEDescription (it does not encrypt)",
