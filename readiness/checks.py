@@ -54,16 +54,18 @@ class CheckDef:
     criterion: str
     scope: str  # table | gsi | environment | alarm | widget
     fn: Callable[..., tuple[str, Any, Any, str]]
+    resource: Callable[[Desired], str] | None = None  # environment scope: the resource the verdict names
 
 
 CHECKS: dict[str, CheckDef] = {}
 
 
-def check(check_id: str, scope: str, criterion: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def check(check_id: str, scope: str, criterion: str,
+          resource: Callable[[Desired], str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if check_id in CHECKS:
             raise ValueError(f"check {check_id} registered twice")
-        CHECKS[check_id] = CheckDef(check_id, criterion, scope, fn)
+        CHECKS[check_id] = CheckDef(check_id, criterion, scope, fn, resource)
         return fn
     return register
 
@@ -378,7 +380,7 @@ C_COPY = "003 PROD Success: cross-region backup copy functioning (D11)"
 C_SELECTION = "003 Step 6: backup plan applied to all tables (D11)"
 
 
-@check("backup.vault", "environment", C_VAULT)
+@check("backup.vault", "environment", C_VAULT, resource=lambda d: d.env.backup.vault)
 def backup_vault(ctx: Context) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
     vault = need(ctx.snap.get("describe_backup_vault", env.region, env.backup.vault), "an encrypted vault",
@@ -408,7 +410,7 @@ def _plan_rule(ctx: Context) -> dict[str, Any]:
     raise Missing(f"{env.backup.plan} rule {env.backup.rule}", env.backup.rule)
 
 
-@check("backup.schedule", "environment", C_PLAN)
+@check("backup.schedule", "environment", C_PLAN, resource=lambda d: d.env.backup.plan)
 def backup_schedule(ctx: Context) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
     rule = _plan_rule(ctx)
@@ -418,14 +420,14 @@ def backup_schedule(ctx: Context) -> tuple[str, Any, Any, str]:
                    "the schedule or target vault differs")
 
 
-@check("backup.retention", "environment", C_PLAN)
+@check("backup.retention", "environment", C_PLAN, resource=lambda d: d.env.backup.plan)
 def backup_retention(ctx: Context) -> tuple[str, Any, Any, str]:
     want = ctx.desired.env.backup.retention_days
     days = (_plan_rule(ctx).get("Lifecycle") or {}).get("DeleteAfterDays")
     return verdict(days == want, want, days, f"kept {days} days", f"kept {days} days, not {want}")
 
 
-@check("backup.copy", "environment", C_COPY)
+@check("backup.copy", "environment", C_COPY, resource=lambda d: d.env.backup.plan)
 def backup_copy(ctx: Context) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
     copies = _plan_rule(ctx).get("CopyActions", []) or []
@@ -448,7 +450,7 @@ def backup_copy(ctx: Context) -> tuple[str, Any, Any, str]:
                    f"copied to {copy.vault} in {copy.region}", f"{copy.vault} in {copy.region} is not encrypted")
 
 
-@check("backup.selection", "environment", C_SELECTION)
+@check("backup.selection", "environment", C_SELECTION, resource=lambda d: d.env.backup.selection)
 def backup_selection(ctx: Context) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
     _plan_rule(ctx)
@@ -472,7 +474,7 @@ def backup_selection(ctx: Context) -> tuple[str, Any, Any, str]:
 C_KEY = "003 PROD pre-deployment: KMS keys available (D9: customer-managed key in prod)"
 
 
-@check("kms.key", "environment", C_KEY)
+@check("kms.key", "environment", C_KEY, resource=lambda d: d.key_alias)
 def kms_key(ctx: Context) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
     alias = ctx.desired.key_alias
@@ -574,7 +576,7 @@ def _impact_percentages(expression: dict[str, Any]) -> list[float]:
     return found
 
 
-@check("cost.anomaly_alert", "environment", C_COST)
+@check("cost.anomaly_alert", "environment", C_COST, resource=lambda d: d.env.monitoring.cost_monitor)
 def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
     env = ctx.desired.env
     name = env.monitoring.cost_monitor
@@ -604,7 +606,8 @@ def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
 # ------------------------------------------------------------------------------------------- evaluate
 
 
-def _subjects(scope: str, desired: Desired) -> Iterator[tuple[str, tuple[Any, ...]]]:
+def _subjects(definition: CheckDef, desired: Desired) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    scope = definition.scope
     if scope == "table":
         for t in desired.tables:
             yield t.name, (t,)
@@ -619,22 +622,7 @@ def _subjects(scope: str, desired: Desired) -> Iterator[tuple[str, tuple[Any, ..
         for w in desired.widgets:
             yield f"{desired.env.monitoring.dashboard}/{w.title}", (w,)
     else:
-        yield _environment_resource(desired), ()
-
-
-def _environment_resource(desired: Desired) -> str:
-    return desired.env.name
-
-
-ENV_RESOURCES: dict[str, Callable[[Desired], str]] = {
-    "backup.vault": lambda d: d.env.backup.vault,
-    "backup.schedule": lambda d: d.env.backup.plan,
-    "backup.retention": lambda d: d.env.backup.plan,
-    "backup.copy": lambda d: d.env.backup.plan,
-    "backup.selection": lambda d: d.env.backup.selection,
-    "kms.key": lambda d: d.key_alias,
-    "cost.anomaly_alert": lambda d: d.env.monitoring.cost_monitor,
-}
+        yield (definition.resource or (lambda d: d.env.name))(desired), ()
 
 
 def run_check(definition: CheckDef, ctx: Context, resource: str, args: tuple[Any, ...]) -> Verdict:
@@ -654,8 +642,6 @@ def evaluate(desired: Desired, snap: Snapshot, silent_gaps: dict[str, str] | Non
     ctx = Context(desired, snap, dict(silent_gaps or {}))
     verdicts: list[Verdict] = []
     for definition in CHECKS.values():
-        for resource, args in _subjects(definition.scope, desired):
-            if definition.scope == "environment":
-                resource = ENV_RESOURCES.get(definition.id, _environment_resource)(desired)
+        for resource, args in _subjects(definition, desired):
             verdicts.append(run_check(definition, ctx, resource, args))
     return verdicts

@@ -33,9 +33,6 @@ class Run:
                       api_calls=self.snapshot.api_calls, account=env.account, region=env.region,
                       seconds=self.snapshot.seconds, notes=self.notes)
 
-    def by_check(self, check_id: str) -> list[Verdict]:
-        return [v for v in self.verdicts if v.id == check_id]
-
 
 def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: bool) -> Run:
     """Deploy (emulators only, unless verify-only), observe once, evaluate every check."""

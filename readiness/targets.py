@@ -73,10 +73,6 @@ class CallLog:
         with self._lock:
             return dict(self.counts)
 
-    def reset(self) -> None:
-        with self._lock:
-            self.counts.clear()
-
 
 def is_read_only(operation: str) -> bool:
     return operation.startswith(READ_PREFIXES)
