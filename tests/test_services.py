@@ -79,7 +79,7 @@ def test_dynamodb_local_verifies_the_data_plane_and_quotes_what_it_lacks() -> No
 
 def test_dynamodb_local_not_installed_is_a_clean_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DYNAMODB_LOCAL_HOME", str(tmp_path))
-    with pytest.raises(TargetUnavailable, match="DynamoDB Local is not installed in .*install-dynamodb-local"), \
+    with pytest.raises(TargetUnavailable, match=r"DynamoDB Local is not installed in .*install-dynamodb-local"), \
             open_target("dynamodb-local"):
         pass
 
