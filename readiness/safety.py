@@ -40,7 +40,7 @@ def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str
         where = "a live AWS account" if target == "aws" else "a verify-only run"
         return (f"{where} is read-only: this scenario needs --allow {','.join(missing)} "
                 f"(it {', '.join(_what[m] for m in missing)})")
-    if "load" in needs and env == "prod" and "load-prod" not in allow:
+    if "load" in needs and env == "prod" and not throwaway and "load-prod" not in allow:
         return "a load drill never runs on prod unless --allow load-prod is given as well"
     return None
 
@@ -50,9 +50,8 @@ _what = {"writes": "writes test items", "restore": "restores tables", "load": "d
 
 def guard_account(target: Target, env: Environment) -> str:
     """Stop before any other call unless the credentials belong to the environment's account."""
-    sts = target.client("sts", env.region)
     try:
-        account = str(sts.get_caller_identity()["Account"])
+        account = str(target.client("sts", env.region).get_caller_identity()["Account"])
     except (NoCredentialsError, ProfileNotFound) as exc:
         raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
                           "and pass --profile NAME or set AWS_PROFILE") from None
