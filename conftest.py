@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from readiness.cli import UsageError, report_dir
 from readiness.contract import ContractError
 from readiness.report import BLOCKED
 from readiness.run import Run, readiness_run
@@ -55,6 +56,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[ALLOW_KEY] = parse_allow(config.getoption("--allow"))
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if config.getoption("-m") and "acceptance" in config.getoption("-m"):
+        try:  # a report that cannot be written must stop the run before it starts, not after it
+            report_dir(config.getoption("--report-dir"))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -7,22 +7,47 @@ Errors a user can cause print one line each and never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from readiness.contract import ContractError, load_contract
+from readiness.contract import ContractError, Problem, load_contract
 from readiness.report import BLOCKED
 from readiness.targets import TARGETS, TargetError, open_target
 
 EXIT_OK, EXIT_BLOCKED, EXIT_CONTRACT, EXIT_TARGET = 0, 1, 2, 3
 
 
+class UsageError(Exception):
+    """A bad option: one sentence, exit 2."""
+
+
 def _contract_root(path: str | None) -> Path | None:
     if path is None:
         return None
     p = Path(path)
-    return p.parent if p.is_file() else p
+    if p.is_file():  # a file inside the contract: validate the contract that holds it
+        root = next((d for d in p.resolve().parents if (d / "schema").is_dir() and (d / "tables").is_dir()), None)
+        if root is None:
+            raise ContractError([Problem(str(p), "/", "contract-path", "is not inside a contract directory "
+                                         "(one holding schema/, tables/ and environments/)")])
+        return root
+    return p
+
+
+def report_dir(path: str) -> Path:
+    """The report directory, created now: a bad path fails before the run, not after it."""
+    if not path.strip():
+        raise UsageError("--report-dir is empty: name a directory")
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--report-dir {path}: cannot create it ({exc.strerror})") from None
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"--report-dir {path}: not writable")
+    return directory
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -50,10 +75,11 @@ def _target_args(p: argparse.ArgumentParser) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from readiness.run import readiness_run
 
+    out = report_dir(args.report_dir)
     with readiness_run(args.env, args.target, endpoint_url=args.endpoint_url, no_deploy=args.no_deploy,
-                       profile=args.profile, contract_root=args.contract) as run:
+                       profile=args.profile, contract_root=_contract_root(args.contract)) as run:
         report = run.report()
-        json_path, md_path = report.write(args.report_dir)
+        json_path, md_path = report.write(out)
     for line in report.console_lines():
         print(line)
     print(f"report: {md_path} and {json_path}")
@@ -64,12 +90,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_deploy(args: argparse.Namespace) -> int:
     from readiness.desired import desired_state
     from readiness.provision import deploy
+    from readiness.run import probe_endpoint
 
-    contract = load_contract(args.contract)
+    contract = load_contract(_contract_root(args.contract))
     desired = desired_state(contract, args.env)
     if args.target == "moto" and not args.endpoint_url:
         raise TargetError("deploying into embedded moto would vanish with this process: pass --endpoint-url")
     with open_target(args.target, endpoint_url=args.endpoint_url, profile=args.profile) as target:
+        if target.endpoint_url:
+            probe_endpoint(target, desired.env.region)
         done = deploy(target, desired)
     print(f"deployed {args.env} into {target.label}: {len(done.created)} resources")
     for line in done.unsupported:
@@ -91,7 +120,7 @@ def cmd_install_dynamodb_local(_: argparse.Namespace) -> int:
 def cmd_render_tfvars(args: argparse.Namespace) -> int:
     from readiness.tfvars import stale, write_all
 
-    contract = load_contract(args.contract)
+    contract = load_contract(_contract_root(args.contract))
     if args.check:
         outdated = stale(contract)
         for env in outdated:
@@ -145,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContractError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return EXIT_CONTRACT
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONTRACT
     except TargetError as exc:
         print(f"error: {exc}", file=sys.stderr)

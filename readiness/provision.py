@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+from botocore.parsers import ResponseParserError
 
 from readiness.desired import Desired, TableSpec
 from readiness.observe import describe_failure, is_unsupported
@@ -58,7 +59,7 @@ class _Deployer:
                 self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
                 return None
             raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
-        except (BotoCoreError, Exception) as exc:  # unreachable endpoint, or an answer botocore cannot parse
+        except (BotoCoreError, ResponseParserError) as exc:  # unreachable endpoint, or an unparseable answer
             raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
         self.out.created.append(what)
         return result
@@ -233,4 +234,8 @@ class _Deployer:
 
 def deploy(target: Target, desired: Desired) -> Deployment:
     """Create the desired state in an emulator target; TargetError on a real failure."""
-    return _Deployer(target, desired).run()
+    try:
+        return _Deployer(target, desired).run()
+    except (ClientError, BotoCoreError, ResponseParserError, WaiterError, KeyError, IndexError) as exc:
+        # a call outside do() (a waiter, a describe) failed, or the target answered without a field AWS sends
+        raise TargetError(f"deploying into {target.label} failed: {describe_failure(exc)}") from None

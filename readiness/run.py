@@ -10,7 +10,7 @@ from pathlib import Path
 from readiness.checks import UNVERIFIABLE, Verdict, evaluate
 from readiness.contract import Contract, load_contract
 from readiness.desired import Desired, desired_state
-from readiness.observe import Snapshot, observe
+from readiness.observe import Snapshot, describe_failure, observe
 from readiness.provision import Deployment, deploy
 from readiness.report import Report
 from readiness.safety import guard_account
@@ -54,7 +54,23 @@ def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str
     """The whole run as a context: the target lives until the block ends."""
     contract = load_contract(contract_root)
     env = contract.environment(env_name)  # unknown environment: ContractError before any target starts
+    if target_kind == "moto" and not endpoint_url and no_deploy:
+        raise TargetError("embedded moto starts empty, so --no-deploy would verify nothing: "
+                          "pass --endpoint-url URL of the account to verify")
     with open_target(target_kind, endpoint_url=endpoint_url, profile=profile, no_deploy=no_deploy) as target:
         if target.kind == "aws":
             guard_account(target, env)  # before any other call
+        elif target.endpoint_url:
+            probe_endpoint(target, env.region)  # before deploying into it or judging its answers
         yield verify(target, contract, env_name, deploy_first=target.can_deploy)
+
+
+def probe_endpoint(target: Target, region: str) -> None:
+    """One ListTables: an endpoint that does not answer like DynamoDB is an error, not a list of FAILs."""
+    try:
+        answer = target.client("dynamodb", region).list_tables(Limit=1)
+    except Exception as exc:  # refused, timed out, or an answer botocore cannot parse
+        raise TargetError(f"{target.label} does not answer like DynamoDB: ListTables answered "
+                          f"{describe_failure(exc)}") from None
+    if not isinstance(answer.get("TableNames"), list):
+        raise TargetError(f"{target.label} does not answer like DynamoDB: ListTables answered without TableNames")

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,7 +86,7 @@ def dynamodb_local() -> Iterator[str]:
     if java is None:
         raise ServiceUnavailable("DynamoDB Local needs Java 17 on PATH (java was not found)")
     port = free_port()
-    log = jar.parent / f"dynamodb-local-{port}.log"
+    log = Path(tempfile.mkdtemp(prefix="dynamodb-local-")) / "dynamodb-local.log"  # the install may be read-only
     with log.open("wb") as out:
         # It binds every interface; the suite only ever talks to it on 127.0.0.1.
         process = subprocess.Popen([java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar",
@@ -101,7 +102,7 @@ def dynamodb_local() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
-        log.unlink(missing_ok=True)
+        shutil.rmtree(log.parent, ignore_errors=True)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -159,6 +160,15 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _check_emulator_url(kind: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(f"--endpoint-url {url!r} is not a URL: give one like http://127.0.0.1:4566")
+    if parts.hostname.endswith(("amazonaws.com", "amazonaws.com.cn")):
+        raise TargetError(f"--endpoint-url {url} is AWS itself: use --target aws (guarded, read-only), "
+                          f"never an emulator target that deploys")
+
+
 @contextmanager
 def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | None = None,
                 no_deploy: bool = False) -> Iterator[Target]:
@@ -172,8 +182,10 @@ def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | No
         return
     if kind == "localstack" and not endpoint_url:
         endpoint_url = os.environ.get("LOCALSTACK_ENDPOINT") or None  # a CI service container
-    creds = {} if os.environ.get("AWS_ACCESS_KEY_ID") else FAKE_CREDENTIALS
+    # Emulators get fake credentials, always: real ones must never reach an endpoint we deploy into.
+    creds = FAKE_CREDENTIALS
     if endpoint_url:
+        _check_emulator_url(kind, endpoint_url)
         with _env(creds):
             yield Target(kind, endpoint_url=endpoint_url, read_only=no_deploy)
         return
@@ -190,6 +202,8 @@ def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | No
         with start() as url, _env(creds):
             yield Target(kind, endpoint_url=url, read_only=no_deploy, started=True)
     except ServiceUnavailable as exc:
-        raise TargetUnavailable(f"--target {kind}: {exc}") from None
+        # Only LocalStack may skip (CI has no Docker); DynamoDB Local is installed by tox, so its absence
+        # is an error, never a green run that checked nothing.
+        raise (TargetUnavailable if kind == "localstack" else TargetError)(f"--target {kind}: {exc}") from None
     except ServiceFailed as exc:
         raise TargetError(f"--target {kind}: {exc}") from None

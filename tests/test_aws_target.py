@@ -524,8 +524,8 @@ def test_sit_correctly_deployed_is_ready_on_aws(aws_env: None, recorded: Callabl
 
     assert [v.line() for v in on_aws.verdicts if v.status != PASS] == []
     assert on_aws.verdict == READY
-    assert on_aws.of("backup.selection", rec.desired.env.backup.selection).actual == sorted(
-        t.name for t in rec.desired.tables)
+    selected = on_aws.of("backup.selection", rec.desired.env.backup.selection).actual["Resources"]
+    assert sorted(arn.rsplit("/", 1)[-1] for arn in selected) == sorted(t.name for t in rec.desired.tables)
     calls = on_aws.target.calls.snapshot()
     assert calls["backup:GetBackupSelection"] == 1 and calls["ce:GetAnomalySubscriptions"] == 1
     assert all(op.split(":", 1)[1].startswith(("Describe", "List", "Get")) for op in calls)

@@ -724,13 +724,46 @@ def test_backup_selection_of_every_table_passes(correct_snapshot: Any) -> None:
     with_selection(snap, desired)
     v = by(evaluate(desired, snap, MOTO_GAPS), "backup.selection")["bbws-dynamodb-tables-sit"]
     assert v.status == PASS, v.line()
-    assert v.actual == sorted(t.name for t in desired.tables)
+    assert sorted(a.rsplit("/", 1)[-1] for a in v.actual["Resources"]) == sorted(t.name for t in desired.tables)
 
 
 def test_backup_selection_by_wildcard_passes(correct_snapshot: Any) -> None:
     desired, snap = correct_snapshot("sit")
     with_selection(snap, desired, resources=["arn:aws:dynamodb:*:*:table/*"])
     assert by(evaluate(desired, snap, MOTO_GAPS), "backup.selection")["bbws-dynamodb-tables-sit"].status == PASS
+
+
+def _selection_verdict(snap: Snapshot, desired: Desired, **extra: Any) -> Verdict:
+    env = desired.env
+    selection = answer_value(snap, "get_backup_selection", env.region, env.backup.selection)
+    set_answer(snap, "get_backup_selection", env.region, env.backup.selection, {**selection, **extra})
+    return by(evaluate(desired, snap, MOTO_GAPS), "backup.selection")[env.backup.selection]
+
+
+def test_backup_selection_wildcard_minus_a_table_fails(correct_snapshot: Any) -> None:
+    """Resources "*" with NotResources [orders-sit] does not back up orders-sit."""
+    desired, snap = correct_snapshot("sit")
+    with_selection(snap, desired, resources=["*"])
+    v = _selection_verdict(snap, desired, NotResources=[table_arns(snap, desired)["orders-sit"]])
+    assert v.status == FAIL and v.reason == "not selected: orders-sit"
+
+
+def test_backup_selection_narrowed_by_tags_fails(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_selection(snap, desired)
+    v = _selection_verdict(snap, desired, ListOfTags=[{"ConditionType": "STRINGEQUALS",
+                                                       "ConditionKey": "Backup", "ConditionValue": "yes"}])
+    assert v.status == FAIL and "narrowed by tags or conditions" in v.reason
+
+
+def test_backup_selection_of_a_same_named_table_elsewhere_fails(correct_snapshot: Any) -> None:
+    """An ARN in another region or account is not the environment's table."""
+    desired, snap = correct_snapshot("sit")
+    arns = table_arns(snap, desired)
+    elsewhere = [a.replace(":eu-west-1:", ":us-east-1:") if a.endswith("/users-sit") else a for a in arns.values()]
+    with_selection(snap, desired, resources=elsewhere)
+    v = by(evaluate(desired, snap, MOTO_GAPS), "backup.selection")[desired.env.backup.selection]
+    assert v.status == FAIL and v.reason == "not selected: users-sit"
 
 
 def test_backup_selection_with_another_name_fails(correct_snapshot: Any) -> None:

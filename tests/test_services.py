@@ -23,7 +23,7 @@ from readiness.observe import ask, describe_failure, is_unsupported
 from readiness.run import verify
 from readiness.server import moto_server
 from readiness.services import find_dynamodb_local
-from readiness.targets import TargetUnavailable, open_target
+from readiness.targets import TargetError, TargetUnavailable, open_target
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,11 +77,14 @@ def test_dynamodb_local_verifies_the_data_plane_and_quotes_what_it_lacks() -> No
     assert any("serves DynamoDB only" in n for n in run.notes), run.notes
 
 
-def test_dynamodb_local_not_installed_is_a_clean_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dynamodb_local_not_installed_is_an_error_never_a_green_skip(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """tox installs it; a ddblocal job that checked nothing must not pass."""
     monkeypatch.setenv("DYNAMODB_LOCAL_HOME", str(tmp_path))
-    with pytest.raises(TargetUnavailable, match=r"DynamoDB Local is not installed in .*install-dynamodb-local"), \
+    with pytest.raises(TargetError, match=r"DynamoDB Local is not installed in .*install-dynamodb-local") as err, \
             open_target("dynamodb-local"):
         pass
+    assert not isinstance(err.value, TargetUnavailable)
 
 
 # ----------------------------------------------------------------------------------------- LocalStack

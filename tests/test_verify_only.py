@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,69 @@ def test_unreachable_endpoint_is_one_clear_error(tmp_path: Path) -> None:
     result = _run("-m", "readiness", "verify", "--env", "sit", "--endpoint-url", "http://127.0.0.1:9",
                   "--no-deploy", "--report-dir", str(tmp_path))
     assert result.returncode == 3
-    assert result.stderr.startswith("error: moto at http://127.0.0.1:9 could not answer a single check")
+    assert result.stderr.startswith("error: moto at http://127.0.0.1:9 does not answer like DynamoDB: "
+                                    "ListTables answered EndpointConnectionError")
     assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "readiness.json").exists()
+
+
+class _JunkHandler(BaseHTTPRequestHandler):
+    """An endpoint that answers 200 with something that is not an AWS answer."""
+
+    body = b"{}"
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+
+@pytest.mark.parametrize("body", [b"{}", b"garbage", b"<html>hello</html>"])
+def test_an_endpoint_answering_junk_is_an_error_not_a_list_of_fails(body: bytes, tmp_path: Path) -> None:
+    handler = type("Junk", (_JunkHandler,), {"body": body})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        for extra in ((), ("--no-deploy",)):
+            result = _run("-m", "readiness", "verify", "--env", "sit", "--endpoint-url", url,
+                          "--report-dir", str(tmp_path), *extra)
+            assert result.returncode == 3, result.stdout + result.stderr
+            assert result.stderr.startswith(f"error: moto at {url} does not answer like DynamoDB: ListTables")
+            assert "Traceback" not in result.stderr
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert not (tmp_path / "readiness.json").exists()
+
+
+def test_verify_only_on_embedded_moto_is_refused_it_would_verify_an_empty_account(tmp_path: Path) -> None:
+    result = _run("-m", "readiness", "verify", "--env", "sit", "--no-deploy", "--report-dir", str(tmp_path))
+    assert result.returncode == 3
+    assert "embedded moto starts empty, so --no-deploy would verify nothing" in result.stderr
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("notaurl", "is not a URL"),
+    ("https://dynamodb.eu-west-1.amazonaws.com", "is AWS itself: use --target aws"),
+])
+def test_emulator_endpoints_must_be_urls_and_never_aws(url: str, message: str, tmp_path: Path) -> None:
+    result = _run("-m", "readiness", "verify", "--env", "sit", "--target", "localstack", "--endpoint-url", url,
+                  "--report-dir", str(tmp_path))
+    assert result.returncode == 3 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_report_dir_that_cannot_be_written_stops_before_the_run(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    cli = _run("-m", "readiness", "verify", "--env", "sit", "--report-dir", str(blocker))
+    assert cli.returncode == 2 and "cannot create it" in cli.stderr
+    suite = _acceptance("http://127.0.0.1:9", blocker)
+    assert suite.returncode == 4 and "--report-dir" in suite.stdout + suite.stderr
+    assert "INTERNALERROR" not in suite.stdout + suite.stderr

