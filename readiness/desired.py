@@ -80,9 +80,6 @@ class Desired:
     def vault_key_alias(self) -> str:
         return self.env.key_alias or AWS_MANAGED_BACKUP_KEY
 
-    def topic(self, notify: str) -> str:
-        return self.env.monitoring.devops_topic if notify == "devops" else self.env.monitoring.finops_topic
-
     def dashboard_body(self, alarm_arns: dict[str, str] | None = None) -> str:
         """A CloudWatch dashboard body with one widget per contract widget."""
         widgets: list[dict[str, Any]] = []

@@ -6,6 +6,8 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from readiness.targets import is_read_only
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -64,7 +66,7 @@ def is_write_request(method: str, operation: str) -> bool:
         return True
     if method == "GET":
         return False
-    return not operation.startswith(("Describe", "List", "Get"))
+    return not is_read_only(operation)
 
 
 @contextmanager
