@@ -78,10 +78,13 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
     """The session's one readiness run: deploy (emulators), observe once, evaluate every check."""
     opt = request.config.getoption
     try:
+        report_dir(opt("--report-dir"))  # also when the features are run without -m acceptance
         with readiness_run(opt("--env"), opt("--target"), endpoint_url=opt("--endpoint-url"),
                            no_deploy=opt("--no-deploy"), profile=opt("--profile")) as run:
             request.config.stash[RUN_KEY] = run
             yield run
+    except UsageError as exc:
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
     except ContractError as exc:
         pytest.exit(f"the contract is invalid:\n{exc}", returncode=2)
     except TargetUnavailable as exc:
