@@ -56,7 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[ALLOW_KEY] = parse_allow(config.getoption("--allow"))
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if config.getoption("-m") and "acceptance" in config.getoption("-m"):
+    markexpr = config.getoption("-m") or ""
+    if "acceptance" in markexpr and "not acceptance" not in markexpr:
         try:  # a report that cannot be written must stop the run before it starts, not after it
             report_dir(config.getoption("--report-dir"))
         except UsageError as exc:
