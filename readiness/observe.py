@@ -31,7 +31,7 @@ NOT_IMPLEMENTED_MARKERS = ("not been implemented", "not yet implemented", "notim
                            "not included in your current license", "pro feature", "not available in your license")
 
 
-def _error_parts(exc: ClientError) -> tuple[int | None, str, str]:
+def error_parts(exc: ClientError) -> tuple[int | None, str, str]:
     err = exc.response.get("Error", {})
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return status, str(err.get("Code", "?")), " ".join(str(err.get("Message", "")).split())
@@ -43,7 +43,7 @@ def is_unsupported(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, ClientError):
         return False
-    status, code, message = _error_parts(exc)
+    status, code, message = error_parts(exc)
     if code in UNSUPPORTED_CODES:
         return True
     return status in (400, 404, 500, 501) and any(m in f"{code} {message}".lower() for m in NOT_IMPLEMENTED_MARKERS)
@@ -68,7 +68,7 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return f"not implemented by the target ({exc})"
     if isinstance(exc, ClientError):
-        status, code, message = _error_parts(exc)
+        status, code, message = error_parts(exc)
         if is_unsupported(exc):
             return f"not implemented by the target (HTTP {status} {code}: {message[:160]})"
         if message.startswith("<") and status and status >= 500:  # an HTML error page, not an AWS error
@@ -84,7 +84,7 @@ def ask(call: str, fn: Callable[[], Any], *, foreign: str | None = None) -> Answ
     try:
         return Answer(call, value=fn())
     except ClientError as exc:
-        status, code, _ = _error_parts(exc)
+        status, code, _ = error_parts(exc)
         if is_unsupported(exc) or foreign:
             prefix = f"{foreign}; it answered " if foreign else ""
             return Answer(call, error=prefix + describe_failure(exc))

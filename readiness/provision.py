@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from botocore.parsers import ResponseParserError
 
 from readiness.desired import Desired, TableSpec
-from readiness.observe import describe_failure, is_unsupported
+from readiness.observe import describe_failure, error_parts, is_unsupported
 from readiness.targets import Target, TargetError
 
 ALREADY_EXISTS = {"ResourceInUseException", "AlreadyExistsException", "AlreadyExists",
@@ -51,10 +51,9 @@ class _Deployer:
             self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
             return None
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            status, code, _ = error_parts(exc)
             if code in ALREADY_EXISTS:
                 return None
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if is_unsupported(exc) or status in (500, 501) or not required:
                 self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
                 return None
