@@ -38,7 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--env", default=os.environ.get("READINESS_ENV", "sit"), choices=("dev", "sit", "prod"),
                     help="environment of the contract to verify (default: sit)")
     group.addoption("--target", default=os.environ.get("READINESS_TARGET", "moto"), choices=TARGETS,
-                    help="where to verify: embedded moto (default), localstack, dynamodb-local or aws")
+                    help="where to verify: embedded moto (default), localstack, dynamodb-local, aws, "
+                         "or plan (a Terraform plan, with --plan-json)")
     group.addoption("--endpoint-url", default=os.environ.get("READINESS_ENDPOINT_URL"),
                     help="use an already running AWS-compatible endpoint instead of starting one")
     group.addoption("--no-deploy", action="store_true",
@@ -46,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", default=os.environ.get("READINESS_REPORT_DIR", "reports"),
                     help="where readiness.json and readiness.md are written (default: reports/)")
     group.addoption("--profile", default=None, help="AWS profile for --target aws")
+    group.addoption("--plan-json", default=None,
+                    help="for --target plan: the Terraform plan to judge (terraform show -json plan.out > FILE)")
     group.addoption("--allow", default=os.environ.get("READINESS_ALLOW", ""),
                     help="what a live or verify-only run may do besides reading: "
                          "comma-separated writes, restore, load, load-prod (default: nothing)")
@@ -81,7 +84,8 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
     try:
         report_dir(opt("--report-dir"))  # also when the features are run without -m acceptance
         with readiness_run(opt("--env"), opt("--target"), endpoint_url=opt("--endpoint-url"),
-                           no_deploy=opt("--no-deploy"), profile=opt("--profile")) as run:
+                           no_deploy=opt("--no-deploy"), profile=opt("--profile"),
+                           plan_json=opt("--plan-json")) as run:
             request.config.stash[RUN_KEY] = run
             yield run
     except UsageError as exc:

@@ -69,6 +69,7 @@ def _target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="moto", choices=TARGETS)
     p.add_argument("--endpoint-url", help="an already running AWS-compatible endpoint")
     p.add_argument("--profile", help="AWS profile (target aws)")
+    p.add_argument("--plan-json", help="target plan: terraform show -json output to judge")
     p.add_argument("--contract", help="contract directory (default: the repository's contracts/)")
 
 
@@ -77,7 +78,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     out = report_dir(args.report_dir)
     with readiness_run(args.env, args.target, endpoint_url=args.endpoint_url, no_deploy=args.no_deploy,
-                       profile=args.profile, contract_root=_contract_root(args.contract)) as run:
+                       profile=args.profile, contract_root=_contract_root(args.contract),
+                       plan_json=args.plan_json) as run:
         report = run.report()
         json_path, md_path = report.write(out)
     for line in report.console_lines():

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-TARGETS = ("moto", "localstack", "dynamodb-local", "aws")
+TARGETS = ("moto", "localstack", "dynamodb-local", "aws", "plan")
 EMULATORS = {"moto", "localstack", "dynamodb-local"}
-NAMES = {"moto": "moto", "localstack": "LocalStack", "dynamodb-local": "DynamoDB Local", "aws": "AWS"}
+NAMES = {"moto": "moto", "localstack": "LocalStack", "dynamodb-local": "DynamoDB Local", "aws": "AWS",
+         "plan": "Terraform plan"}
 READ_PREFIXES = ("Describe", "List", "Get")
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                     "AWS_SESSION_TOKEN": "testing", "AWS_SECURITY_TOKEN": "testing"}
@@ -88,6 +89,7 @@ class Target:
     profile: str | None = None
     read_only: bool = False
     started: bool = False  # the suite started this emulator itself (DynamoDB Local, LocalStack)
+    plan_json: str | None = None  # target plan: the `terraform show -json` document to judge
     calls: CallLog = field(default_factory=CallLog)
     _clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -97,6 +99,8 @@ class Target:
     def label(self) -> str:
         if self.started:
             return f"{NAMES[self.kind]} (started by the suite)"
+        if self.kind == "plan":
+            return f"Terraform plan {self.plan_json}"
         return f"{self.kind} at {self.endpoint_url}" if self.endpoint_url else (
             "embedded moto" if self.kind == "moto" else NAMES[self.kind])
 
@@ -123,6 +127,8 @@ class Target:
 
     def client(self, service: str, region: str, *, write: bool = False) -> Any:
         """A client for service in region; read clients refuse every non-read operation."""
+        if self.kind == "plan":
+            raise TargetError("the plan target reads a file; it has no AWS clients")
         key = (service, region, write)
         with self._lock:
             if key not in self._clients:
@@ -171,10 +177,18 @@ def _check_emulator_url(kind: str, url: str) -> None:
 
 @contextmanager
 def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | None = None,
-                no_deploy: bool = False) -> Iterator[Target]:
+                no_deploy: bool = False, plan_json: str | None = None) -> Iterator[Target]:
     """Start (or attach to) a target for the length of the block, and stop it afterwards."""
     if kind not in TARGETS:
         raise TargetError(f"unknown target {kind!r}: choose one of {', '.join(TARGETS)}")
+    if (kind == "plan") != bool(plan_json):
+        raise TargetError("--plan-json FILE goes with --target plan, and --target plan needs --plan-json FILE "
+                          "(terraform show -json plan.out > FILE)")
+    if kind == "plan":
+        if endpoint_url:
+            raise TargetError("--target plan reads a plan file; drop --endpoint-url")
+        yield Target("plan", read_only=True, plan_json=plan_json)
+        return
     if kind == "aws":
         if endpoint_url:
             raise TargetError("--target aws talks to AWS itself; drop --endpoint-url or choose an emulator target")
