@@ -26,6 +26,7 @@ pytest_plugins = [
     "steps.protection",
     "steps.backups",
     "steps.monitoring",
+    "steps.drills",
 ]
 
 RUN_KEY = pytest.StashKey[Run]()
@@ -47,6 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", default=os.environ.get("READINESS_REPORT_DIR", "reports"),
                     help="where readiness.json and readiness.md are written (default: reports/)")
     group.addoption("--profile", default=None, help="AWS profile for --target aws")
+    group.addoption("--restore-table", default=os.environ.get("READINESS_RESTORE_TABLE", "all"),
+                    help="restore drills: one table (logical name, e.g. orders) instead of every table")
     group.addoption("--plan-json", default=None,
                     help="for --target plan: the Terraform plan to judge (terraform show -json plan.out > FILE)")
     group.addoption("--allow", default=os.environ.get("READINESS_ALLOW", ""),
@@ -87,7 +90,10 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
                            no_deploy=opt("--no-deploy"), profile=opt("--profile"),
                            plan_json=opt("--plan-json")) as run:
             request.config.stash[RUN_KEY] = run
-            yield run
+            try:
+                yield run
+            finally:
+                run.finish()  # the drills' test items and restore tables go while the target still runs
     except UsageError as exc:
         pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
     except ContractError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from readiness.checks import UNVERIFIABLE, Verdict, evaluate
 from readiness.contract import Contract, load_contract
 from readiness.desired import Desired, desired_state
+from readiness.drills import Drills
 from readiness.observe import Snapshot, describe_failure, observe
 from readiness.provision import Deployment, deploy
 from readiness.report import Report
@@ -26,12 +27,36 @@ class Run:
     snapshot: Snapshot
     verdicts: list[Verdict]
     notes: list[str] = field(default_factory=list)
+    drills: Drills | None = None  # made by the first scenario that drills (steps/drills.py)
+
+    def drilling(self, allow: frozenset[str]) -> Drills:
+        """The run's drills (one scope of test items per run); the first call sweeps orphans of killed runs."""
+        if self.drills is None:
+            self.drills = Drills(self.target, self.desired, allow=allow)
+            try:
+                removed = self.drills.sweep()
+            except Exception as exc:  # a sweep that cannot run must not stop the drills; it is noted
+                self.notes.append(f"orphan sweep not done: {describe_failure(exc)}")
+            else:
+                if removed:
+                    self.notes.append(f"removed {len(removed)} orphans of killed runs: {', '.join(removed[:5])}"
+                                      + (" ..." if len(removed) > 5 else ""))
+        return self.drills
+
+    def finish(self) -> None:
+        """Clean up whatever the drills left (idempotent); what could not be removed is noted."""
+        if self.drills is not None:
+            for problem in self.drills.cleanup():
+                self.notes.append(f"cleanup: could not remove {problem}")
 
     def report(self) -> Report:
         env = self.desired.env
-        return Report(environment=env.name, target=self.target.label, verdicts=self.verdicts,
-                      api_calls=self.snapshot.api_calls, account=env.account, region=env.region,
-                      seconds=self.snapshot.seconds, notes=self.notes)
+        measured = self.drills.measurements if self.drills else []
+        return Report(environment=env.name, target=self.target.label,
+                      verdicts=self.verdicts + [m.verdict() for m in measured],
+                      api_calls=self.snapshot.api_calls,
+                      account=env.account, region=env.region,
+                      seconds=self.snapshot.seconds, notes=self.notes, measurements=[m.to_dict() for m in measured])
 
 
 def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: bool) -> Run:
