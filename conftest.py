@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_bdd.reporting import scenario_reports_registry
 
 from readiness.cli import UsageError, report_dir
 from readiness.contract import ContractError
@@ -72,6 +73,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                          opt("--target"), opt("--no-deploy"))
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """A scenario skipped in a step (UNVERIFIABLE) is "skipped" in the cucumber JSON, not "passed".
+
+    pytest-bdd marks a step failed only on an exception, and pytest.skip is not one, so its cucumber
+    report would call the unverified scenario passed; this marks the step that skipped (and the steps
+    after it) so the report says "skipped". pytest-bdd serializes the scenario after this hook.
+    """
+    if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+        scenario = scenario_reports_registry.get(item)
+        if scenario is not None and scenario.step_reports:
+            scenario.fail()
 
 
 @pytest.fixture(scope="session")
