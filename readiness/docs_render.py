@@ -25,7 +25,9 @@ STATUS_LABEL = {PASSED: "passed", FAILED: "failed", SKIPPED: "unverifiable", NOT
 def _value(value: Any) -> str:
     if value is None:
         return "—"
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, dict) and all(isinstance(v, str | int | float | bool) for v in value.values()):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def _figure_text(f: Figure) -> str:
