@@ -285,7 +285,8 @@ def report_dirs(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if not path.is_dir():
-            raise DocsError(f"{path}: expected a report directory holding readiness.json (no such directory)")
+            raise DocsError(f"{path}: expected a report directory holding readiness.json, or a directory of them "
+                            "(no such directory: run an acceptance run first, e.g. tox -e moto)")
         if (path / "readiness.json").exists():
             found.append(path)
             continue

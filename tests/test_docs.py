@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from docs_reports import MEASUREMENTS, check, element, write_report
 
 from readiness.cli import main
@@ -269,3 +270,27 @@ def test_an_unverifiable_scenario_is_skipped_in_the_real_cucumber_json(tmp_path:
     assert results(site, "The backup plan is applied to every table") == {run: SKIPPED}
     assert results(site, "On-demand capacity mode is confirmed for every table") == {run: PASSED}
     assert results(site, "PITR is enabled on every table") == {run: NOT_RUN}
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    return yaml.safe_load((REPO / ".github" / "workflows" / name).read_text(encoding="utf-8"))
+
+
+def _uploads_site(steps: list[dict[str, Any]]) -> bool:
+    return any(str(s.get("uses", "")).startswith("actions/upload-artifact@") and "!cancelled()" in str(s.get("if"))
+               and {"site", "reports/docs-screenshot.png"} <= set(str(s["with"]["path"]).split()) for s in steps)
+
+
+def test_the_pipeline_publishes_the_site_and_its_screenshot() -> None:
+    validate = _workflow("validate.yml")["jobs"]
+    docs = [job for job in validate.values() if any("tox -e docs" in str(s.get("run")) for s in job["steps"])]
+    assert len(docs) == 1, "validate.yml: one job runs tox -e docs"
+    assert {"moto", "ddblocal"} <= set(docs[0]["needs"]), "the docs job reads the acceptance jobs' reports"
+    assert _uploads_site(docs[0]["steps"])
+    for env in ("dev", "sit", "prod"):
+        steps = next(job["steps"] for job in _workflow(f"apply-{env}.yml")["jobs"].values()
+                     if any(f"tox -e {env}-live" in str(s.get("run")) for s in job["steps"]))
+        runs = [str(s.get("run", "")) for s in steps]
+        live = next(i for i, r in enumerate(runs) if f"tox -e {env}-live" in r)
+        assert any("tox -e docs" in r for r in runs[live:]), f"apply-{env}.yml: no tox -e docs after {env}-live"
+        assert _uploads_site(steps[live:]), f"apply-{env}.yml: the site is not uploaded"
