@@ -15,6 +15,7 @@ from pytest_bdd.reporting import scenario_reports_registry
 
 from readiness.cli import UsageError, report_dir
 from readiness.contract import ContractError
+from readiness.docs import annotate_skips
 from readiness.report import BLOCKED
 from readiness.run import Run, readiness_run
 from readiness.safety import parse_allow, refusal
@@ -32,6 +33,7 @@ pytest_plugins = [
 RUN_KEY = pytest.StashKey[Run]()
 REPORT_KEY = pytest.StashKey[tuple[Path, Path]]()
 ALLOW_KEY = pytest.StashKey[frozenset[str]]()
+SKIPS_KEY = pytest.StashKey[dict[str, str]]()  # scenario test name -> why it was skipped (UNVERIFIABLE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,6 +89,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         scenario = scenario_reports_registry.get(item)
         if scenario is not None and scenario.step_reports:
             scenario.fail()
+            item.config.stash.setdefault(SKIPS_KEY, {})[item.name] = str(call.excinfo.value)
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +113,9 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    cucumber = session.config.getoption("cucumber_json_path", None)
+    if cucumber:  # pytest-bdd wrote it already (its plugin registered after this conftest, so it runs first)
+        annotate_skips(Path(cucumber), session.config.stash.get(SKIPS_KEY, {}))
     run = session.config.stash.get(RUN_KEY, None)
     if run is None:
         return

@@ -20,7 +20,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from gherkin.errors import CompositeParserException, ParserError
 from gherkin.parser import Parser
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE
+from readiness.report import _atomic
 
 FEATURES_DIR = Path(__file__).resolve().parent.parent / "features"
 SITE_MARKER = ".readiness-site"  # an --out directory holding this file may be replaced by a new build
@@ -340,11 +341,31 @@ def _element_result(element: dict[str, Any]) -> ScenarioResult:
         if step["result"]["status"] == "failed":
             message = step["result"].get("error_message") or f"step failed: {step.get('name')}"
             return ScenarioResult(FAILED, str(message))
-    if "skipped" in statuses:
-        return ScenarioResult(SKIPPED, "skipped: the target could not show it (see this run's gaps)")
+    for step in element["steps"]:
+        if step["result"]["status"] == "skipped":
+            reason = step["result"].get("error_message")
+            return ScenarioResult(SKIPPED, str(reason or "skipped: the target could not show it (see this run's gaps)"))
     if statuses and all(s == "passed" for s in statuses):
         return ScenarioResult(PASSED)
     return ScenarioResult(NOT_RUN, f"no result (steps: {', '.join(sorted(set(statuses))) or 'none'})")
+
+
+def annotate_skips(path: Path, reasons: Mapping[str, str]) -> None:
+    """Give each skipped step of pytest-bdd's cucumber JSON its scenario's skip reason (keyed by test name).
+
+    pytest-bdd writes an ``error_message`` for failed steps only, so an UNVERIFIABLE scenario would
+    lose the evidence it was skipped with. The file is rewritten atomically; a missing one is left alone.
+    """
+    if not reasons or not path.exists():
+        return
+    features = json.loads(path.read_text(encoding="utf-8"))
+    for feature in features:
+        for element in feature.get("elements", []):
+            reason = reasons.get(element.get("id", ""))
+            for step in element.get("steps", []) if reason else []:
+                if step.get("result", {}).get("status") == "skipped":
+                    step["result"]["error_message"] = reason
+    _atomic(path, json.dumps(features))
 
 
 def load_features(directory: Path) -> list[Feature]:

@@ -7,6 +7,7 @@ scenario reaches the cucumber JSON as skipped rather than passed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -19,7 +20,17 @@ import yaml
 from docs_reports import MEASUREMENTS, check, element, write_report
 
 from readiness.cli import main
-from readiness.docs import FAILED, NOT_RUN, PASSED, SKIPPED, DocsError, Figure, build_site, write_site
+from readiness.docs import (
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    SKIPPED,
+    DocsError,
+    Figure,
+    annotate_skips,
+    build_site,
+    write_site,
+)
 from readiness.docs_render import charts, render_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,6 +136,16 @@ def test_a_skipped_scenario_is_unverifiable_and_a_failed_one_failed_with_its_mes
     assert sc["Every table is billed on demand"].status == SKIPPED
     assert sc["No table expires items"].status == NOT_RUN, "a step that is neither passed nor failed is no pass"
     assert sc["Every table is tagged"].status == NOT_RUN, "a scenario with no step result is no pass"
+
+
+def test_annotate_skips_gives_each_skipped_step_its_reason(tmp_path: Path) -> None:
+    run = write_report(tmp_path / "moto", elements=[element("A", "passed", "skipped"), element("B", "passed")])
+    annotate_skips(run / "cucumber.json", {"A": "UNVERIFIABLE on moto: plan-sit: not implemented", "B": "no"})
+    data = json.loads((run / "cucumber.json").read_text())
+    assert [[s["result"].get("error_message") for s in e["steps"]] for e in data[0]["elements"]] == [
+        [None, "UNVERIFIABLE on moto: plan-sit: not implemented"], [None]]
+    annotate_skips(tmp_path / "absent.json", {"A": "x"})
+    assert not (tmp_path / "absent.json").exists()
 
 
 def test_outline_examples_fold_into_the_worst_result(tmp_path: Path, features: Path) -> None:
@@ -268,6 +289,10 @@ def test_an_unverifiable_scenario_is_skipped_in_the_real_cucumber_json(tmp_path:
     site = build_site([tmp_path])
     run = site.runs[0].slug
     assert results(site, "The backup plan is applied to every table") == {run: SKIPPED}
+    skipped = next(r for f in site.features for s in f.scenarios for _, r in s.results
+                   if s.name == "The backup plan is applied to every table")
+    assert skipped.message.startswith("UNVERIFIABLE on embedded moto: bbws-dynamodb-tables-sit: "
+                                      "list_backup_selections("), "the skip's evidence reaches the feature page"
     assert results(site, "On-demand capacity mode is confirmed for every table") == {run: PASSED}
     assert results(site, "PITR is enabled on every table") == {run: NOT_RUN}
 
