@@ -463,6 +463,8 @@ def _gaps(runs: Iterable[Run]) -> Iterable[Gap]:
             if m.status == UNVERIFIABLE:
                 yield Gap(run, "drill", m.id, m.criterion, m.reason or "the drill could not measure it",
                           (m.resource,))
+        if not run.checks:  # INCOMPLETE with nothing unverifiable to show for it: say so, never "no gaps"
+            yield Gap(run, "run", "—", "", "the run reported no check at all: nothing was verified", ())
 
 
 def _num(value: float | None) -> str:

@@ -111,6 +111,13 @@ def test_an_unverifiable_check_appears_with_its_reason_and_is_no_blocker(tmp_pat
     assert reason in html and 'id="gaps"' in html
 
 
+def test_a_run_without_checks_is_a_gap_not_a_clean_bill(tmp_path: Path, features: Path) -> None:
+    site = build_site([write_report(tmp_path / "moto", checks=[])], features)
+    assert site.runs[0].verdict == "INCOMPLETE"
+    assert [(g.kind, g.reason) for g in site.gaps] == [
+        ("run", "the run reported no check at all: nothing was verified")]
+
+
 def test_a_scenario_without_a_result_is_not_run_never_passed(tmp_path: Path, features: Path) -> None:
     reported = write_report(tmp_path / "moto", elements=[element("All five tables are created", "passed")])
     no_cucumber = write_report(tmp_path / "ddblocal", target="DynamoDB Local")
