@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_bdd.reporting import scenario_reports_registry
 
 from readiness.cli import UsageError, report_dir
 from readiness.contract import ContractError
+from readiness.docs import annotate_skips
 from readiness.report import BLOCKED
 from readiness.run import Run, readiness_run
 from readiness.safety import parse_allow, refusal
@@ -32,6 +34,7 @@ pytest_plugins = [
 RUN_KEY = pytest.StashKey[Run]()
 REPORT_KEY = pytest.StashKey[tuple[Path, Path]]()
 ALLOW_KEY = pytest.StashKey[frozenset[str]]()
+SKIPS_KEY = pytest.StashKey[dict[str, str]]()  # scenario test name -> why it was skipped (UNVERIFIABLE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,6 +83,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """A scenario skipped in a step (UNVERIFIABLE) is "skipped" in the cucumber JSON, not "passed".
+
+    pytest-bdd marks a step failed only on an exception, and pytest.skip is not one, so its cucumber
+    report would call the unverified scenario passed; this marks the step that skipped (and the steps
+    after it) so the report says "skipped". pytest-bdd serializes the scenario after this hook.
+    """
+    if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
+        scenario = scenario_reports_registry.get(item)
+        if scenario is not None and scenario.step_reports:
+            scenario.fail()
+            item.config.stash.setdefault(SKIPS_KEY, {})[item.name] = str(call.excinfo.value)
+
+
 @pytest.fixture(scope="session")
 def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
     """The session's one readiness run: deploy (emulators), observe once, evaluate every check."""
@@ -105,6 +123,9 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    cucumber = session.config.getoption("cucumber_json_path", None)
+    if cucumber:  # pytest-bdd wrote it already (its plugin registered after this conftest, so it runs first)
+        annotate_skips(Path(cucumber), session.config.stash.get(SKIPS_KEY, {}))
     run = session.config.stash.get(RUN_KEY, None)
     if run is None:
         return
