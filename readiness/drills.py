@@ -34,6 +34,7 @@ from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
 from readiness.contract import Table
 from readiness.desired import Desired, TableSpec
 from readiness.observe import describe_failure, error_parts, is_unsupported
+from readiness.progress import progress
 from readiness.targets import ReadOnlyViolation, Target
 from readiness.testitems import (
     EXPIRES,
@@ -738,23 +739,26 @@ class Drills:
         return gaps
 
     def _until(self, probe: Callable[[], Any], seconds: float, what: str) -> Any:
+        """Poll probe (0.2 s growing 1.5x to 5 s) until it answers something true; progress on a terminal."""
         deadline = self.clock() + seconds
         delay = 0.2
-        while True:
-            try:
-                result = probe()
-            except ClientError as exc:
-                if is_unsupported(exc):
-                    raise DrillUnverifiable(describe_failure(exc)) from None
-                if error_parts(exc)[1] != "ResourceNotFoundException":
-                    raise
-                result = None
-            if result:
-                return result
-            if self.clock() >= deadline:
-                raise DrillFailed(f"gave up waiting for {what} after {seconds:g} s")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 5.0)
+        with progress(f"waiting for {what}") as shown:
+            while True:
+                try:
+                    result = probe()
+                except ClientError as exc:
+                    if is_unsupported(exc):
+                        raise DrillUnverifiable(describe_failure(exc)) from None
+                    if error_parts(exc)[1] != "ResourceNotFoundException":
+                        raise
+                    result = None
+                if result:
+                    return result
+                if self.clock() >= deadline:
+                    raise DrillFailed(f"gave up waiting for {what} after {seconds:g} s")
+                shown.update(limit_s=round(seconds))
+                time.sleep(delay)
+                delay = min(delay * 1.5, 5.0)
 
     # ----------------------------------------------------------------------------------- replication
 
