@@ -436,13 +436,24 @@ def build_site(report_paths: Sequence[Path], features_dir: Path = FEATURES_DIR) 
                 datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
+def _drilled(run: Run) -> set[tuple[str, str]]:
+    """(id, resource) of the run's drill measurements: the engine also reports each one as a check."""
+    return {(m.id, m.resource) for m in run.measurements}
+
+
+def _as_check(run: Run) -> set[tuple[str, str, str]]:
+    return {(c.id, c.resource, c.status) for c in run.checks}
+
+
 def _blockers(runs: Iterable[Run]) -> Iterable[Blocker]:
     for run in runs:
+        drilled, checked = _drilled(run), _as_check(run)
         for c in run.checks:
             if c.status == FAIL:
-                yield Blocker(run, "check", c.id, c.resource, c.criterion, c.expected, c.actual, c.reason)
+                kind = "drill" if (c.id, c.resource) in drilled else "check"
+                yield Blocker(run, kind, c.id, c.resource, c.criterion, c.expected, c.actual, c.reason)
         for m in run.measurements:
-            if m.status == FAIL:
+            if m.status == FAIL and (m.id, m.resource, m.status) not in checked:  # listed once, as its check
                 missed = [f for f in m.figures if f.met is False]
                 yield Blocker(run, "drill", m.id, m.resource, m.criterion,
                               {f.name: f"{'≤' if f.limit == 'max' else '≥'} {_num(f.target)} {f.unit}".strip()
@@ -452,15 +463,17 @@ def _blockers(runs: Iterable[Run]) -> Iterable[Blocker]:
 
 def _gaps(runs: Iterable[Run]) -> Iterable[Gap]:
     for run in runs:
+        drilled, checked = _drilled(run), _as_check(run)
         grouped: dict[tuple[str, str, str], list[str]] = {}
         for c in run.checks:
             if c.status == UNVERIFIABLE:
-                grouped.setdefault(("check", c.id, c.reason), []).append(c.resource)
+                kind = "drill" if (c.id, c.resource) in drilled else "check"
+                grouped.setdefault((kind, c.id, c.reason), []).append(c.resource)
         criteria = {c.id: c.criterion for c in run.checks}
         for (kind, check_id, reason), resources in grouped.items():
             yield Gap(run, kind, check_id, criteria[check_id], reason, tuple(resources))
         for m in run.measurements:
-            if m.status == UNVERIFIABLE:
+            if m.status == UNVERIFIABLE and (m.id, m.resource, m.status) not in checked:
                 yield Gap(run, "drill", m.id, m.criterion, m.reason or "the drill could not measure it",
                           (m.resource,))
         if not run.checks:  # INCOMPLETE with nothing unverifiable to show for it: say so, never "no gaps"

@@ -181,6 +181,14 @@ def test_drills_failed_are_blockers_and_unmeasured_are_gaps(tmp_path: Path, feat
     assert [m.id for _, m in site.measurements] == ["drill.restore.pitr", "drill.load", "drill.replication.lag"]
 
 
+def test_a_drill_the_engine_also_reports_as_a_check_is_listed_once(tmp_path: Path, features: Path) -> None:
+    """The engine adds each measurement's verdict to checks: one blocker or gap per drill, not two."""
+    as_checks = [check(m["id"], m["status"], resource=m["resource"], reason=m["reason"]) for m in MEASUREMENTS]
+    site = build_site([write_report(tmp_path / "moto", checks=as_checks, measurements=MEASUREMENTS)], features)
+    assert [(b.kind, b.id, b.reason) for b in site.blockers] == [("drill", "drill.load", "p99 above its target")]
+    assert [(g.kind, g.id, g.resources) for g in site.gaps] == [("drill", "drill.replication.lag", ("orders-prod",))]
+
+
 def test_reports_without_measurements_are_fine(tmp_path: Path, features: Path) -> None:
     site = build_site([write_report(tmp_path / "moto")], features)
     assert site.measurements == []
