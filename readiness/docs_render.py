@@ -7,6 +7,7 @@ and nothing is fetched, so the site reads the same from ``file://`` on a machine
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -40,7 +41,7 @@ def _figure_text(f: Figure) -> str:
 
 def figure_chart(figures: tuple[Figure, ...] | list[Figure], title: str) -> Markup:
     """A horizontal bar per figure of one unit, a dashed mark at each target; green within it, red not."""
-    row, label_w, bar_w, text_w = 26, 120, 300, 230
+    row, label_w, bar_w, text_w = 26, 170, 300, 230
     width, height = label_w + bar_w + text_w, row * len(figures) + 8
     top = max([f.value or 0.0 for f in figures] + [f.target or 0.0 for f in figures]) or 1.0
     scale = bar_w / (top * 1.05)
@@ -63,13 +64,21 @@ def figure_chart(figures: tuple[Figure, ...] | list[Figure], title: str) -> Mark
     return Markup("".join(parts))
 
 
+PERCENTILE = re.compile(r"(^|_)p\d{2,3}(_|$)")
+
+
 def charts(figures: tuple[Figure, ...]) -> list[tuple[str, Markup]]:
-    """One chart per unit (RTO and RPO in seconds together, rates apart), in the order the units appear."""
+    """One chart per unit (RTO and RPO in seconds together, rates apart), in the order the units appear.
+
+    Only what a chart says something about: figures against a target, and percentile series (lag,
+    latency); plain counts stay in the table.
+    """
     by_unit: dict[str, list[Figure]] = {}
     for f in figures:
         by_unit.setdefault(f.unit, []).append(f)
     return [(unit or "value", figure_chart(fs, f"{', '.join(f.name for f in fs)} ({unit or 'no unit'})"))
-            for unit, fs in by_unit.items()]
+            for unit, fs in by_unit.items()
+            if any(f.target is not None for f in fs) or sum(bool(PERCENTILE.search(f.name)) for f in fs) >= 2]
 
 
 def _env() -> Environment:
@@ -77,6 +86,7 @@ def _env() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["value"] = _value
     env.filters["figure"] = _figure_text
+    env.filters["num"] = _num
     env.filters["status_label"] = lambda s: STATUS_LABEL.get(s, s)
     env.filters["attr"] = lambda s: Markup(quoteattr(str(s)))
     env.globals["charts"] = charts

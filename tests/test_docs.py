@@ -204,6 +204,13 @@ def test_a_figure_is_met_only_when_measured_within_its_target(figure: Figure, me
     assert figure.met is met
 
 
+def test_only_targets_and_percentile_series_are_charted() -> None:
+    counts = (Figure("items", 4, "count"), Figure("index_lookups", 12, "count"))
+    lag = (Figure("lag_p50", 0.2, "s"), Figure("lag_p99", 0.6, "s"), Figure("samples", 50, "count"))
+    assert charts(counts) == []
+    assert [unit for unit, _ in charts(lag)] == ["s"]
+
+
 def test_charts_are_inline_svg_one_per_unit_coloured_by_target() -> None:
     figures = tuple(Figure(**f) for f in MEASUREMENTS[1]["figures"])  # type: ignore[arg-type]
     drawn = charts(figures)
