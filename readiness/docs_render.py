@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from readiness.docs import FAILED, NOT_RUN, PASSED, SKIPPED, Figure, Site, _num
+from readiness.docs import FAILED, NOT_RUN, PASSED, SKIPPED, Figure, Measurement, Site, _num
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -81,6 +81,22 @@ def charts(figures: tuple[Figure, ...]) -> list[tuple[str, Markup]]:
             if any(f.target is not None for f in fs) or sum(bool(PERCENTILE.search(f.name)) for f in fs) >= 2]
 
 
+def summary_charts(measurements: list[Measurement]) -> list[tuple[str, Markup]]:
+    """Per drill and figure, one bar per resource: e.g. every table's RTO against the target at a glance.
+
+    Only figures with a target, or percentiles, and only where the drill ran on more than one resource.
+    """
+    series: dict[tuple[str, str, str], list[Figure]] = {}
+    for m in measurements:
+        for f in m.figures:
+            if f.target is not None or PERCENTILE.search(f.name):
+                series.setdefault((m.id, f.name, f.unit), []).append(
+                    Figure(m.resource or "—", f.value, f.unit, f.target, f.limit))
+    return [(f"{drill}: {name} ({unit})" if unit else f"{drill}: {name}",
+             figure_chart(figs, f"{drill}: {name} per resource"))
+            for (drill, name, unit), figs in series.items() if len(figs) > 1]
+
+
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -90,6 +106,7 @@ def _env() -> Environment:
     env.filters["status_label"] = lambda s: STATUS_LABEL.get(s, s)
     env.filters["attr"] = lambda s: Markup(quoteattr(str(s)))
     env.globals["charts"] = charts
+    env.globals["summary_charts"] = summary_charts
     env.globals.update(PASSED=PASSED, FAILED=FAILED, SKIPPED=SKIPPED, NOT_RUN=NOT_RUN)
     return env
 

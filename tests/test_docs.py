@@ -27,11 +27,12 @@ from readiness.docs import (
     SKIPPED,
     DocsError,
     Figure,
+    Measurement,
     annotate_skips,
     build_site,
     write_site,
 )
-from readiness.docs_render import charts, render_site
+from readiness.docs_render import charts, render_site, summary_charts
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -209,6 +210,18 @@ def test_only_targets_and_percentile_series_are_charted() -> None:
     lag = (Figure("lag_p50", 0.2, "s"), Figure("lag_p99", 0.6, "s"), Figure("samples", 50, "count"))
     assert charts(counts) == []
     assert [unit for unit, _ in charts(lag)] == ["s"]
+
+
+def test_the_overview_draws_one_bar_per_resource_for_each_targeted_figure() -> None:
+    def restore(resource: str, rto: float | None) -> Measurement:
+        return Measurement("drill.restore.pitr", "", resource, "pass", "",
+                           (Figure("rto", rto, "s", 3600, "max"), Figure("items", 4, "count")))
+    overview = summary_charts([restore("orders-sit", 12.3), restore("users-sit", 4000), restore("tenants-sit", None)])
+    assert [title for title, _ in overview] == ["drill.restore.pitr: rto (s)"], "counts without target: no chart"
+    svg = str(overview[0][1])
+    assert [t in svg for t in ("orders-sit", "users-sit", "tenants-sit")] == [True, True, True]
+    assert svg.count('class="chart-ok"') == 1 and svg.count('class="chart-bad"') == 1 and "not measured" in svg
+    assert summary_charts([restore("orders-sit", 12.3)]) == [], "one resource: its own section says it all"
 
 
 def test_charts_are_inline_svg_one_per_unit_coloured_by_target() -> None:
