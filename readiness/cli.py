@@ -58,9 +58,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem)
         print(f"contract invalid: {len(exc.problems)} problem(s)", file=sys.stderr)
         return EXIT_CONTRACT
+    from readiness.templates import validate_templates
+
+    template_problems = validate_templates(contract)
+    if template_problems:
+        for problem in template_problems:
+            print(problem)
+        print(f"templates invalid: {len(template_problems)} problem(s)", file=sys.stderr)
+        return EXIT_CONTRACT
     gsis = sum(len(t.gsis) for t in contract.tables.values())
-    print(f"contract valid: {len(contract.tables)} tables, {gsis} GSIs, "
-          f"environments {', '.join(sorted(contract.environments))}")
+    templates = len(contract.templates.templates) if contract.templates else 0
+    print(f"contract valid: {len(contract.tables)} tables, {gsis} GSIs, {len(contract.buckets)} bucket(s), "
+          f"{templates} templates, environments {', '.join(sorted(contract.environments))}")
     return EXIT_OK
 
 
