@@ -26,6 +26,7 @@ pytest_plugins = [
     "steps.protection",
     "steps.backups",
     "steps.monitoring",
+    "steps.buckets",
 ]
 
 RUN_KEY = pytest.StashKey[Run]()
