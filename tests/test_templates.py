@@ -201,3 +201,36 @@ def test_cli_validate_counts_the_templates(contracts: Path) -> None:
     result = _validate(contracts)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 bucket(s), 12 templates" in result.stdout
+
+
+# ---------------------------------------------------------------------- the catalogue's own problems
+
+
+def _contract_problems(contracts: Path) -> list[str]:
+    result = _validate(contracts)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout.splitlines()
+
+
+def test_a_missing_variables_contract_is_one_line_and_exit_2(contracts: Path) -> None:
+    (contracts / "template-variables/receipts/order.schema.json").unlink()
+    lines = _contract_problems(contracts)
+    assert any(line.startswith("contracts/templates.yaml: /templates/2/key: missing-file: ") and
+               "template-variables/receipts/order.schema.json" in line for line in lines), lines
+
+
+def test_a_variables_contract_that_is_no_json_schema_is_reported_where_it_is_wrong(contracts: Path) -> None:
+    with json_doc(contracts, "template-variables/invoices/invoice.schema.json") as v:
+        v["properties"]["tax"]["type"] = "money"
+    lines = _contract_problems(contracts)
+    assert any(line.startswith("contracts/template-variables/invoices/invoice.schema.json: "
+                               "/properties/tax/type: variables-schema: ") for line in lines), lines
+
+
+def test_a_catalogue_entry_off_the_lld_paths_fails_its_schema(contracts: Path) -> None:
+    path = contracts / "templates.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("key: invoices/invoice.html",
+                                                              "key: billing/invoice.html"), encoding="utf-8")
+    lines = _contract_problems(contracts)
+    assert any(line.startswith("contracts/templates.yaml: /templates/10/key: schema: ") for line in lines), lines

@@ -888,3 +888,26 @@ def test_a_validation_block_rejects_a_contract_the_module_cannot_deploy(tmp_path
     output = " ".join((result.stdout + result.stderr).split())
     assert "billing_mode must be PAY_PER_REQUEST" in output
     assert "must be one of ALL, KEYS_ONLY, INCLUDE" in output
+
+
+
+def _replicate_elsewhere(tfvars: dict[str, Any]) -> None:
+    tfvars["buckets"]["templates"]["replication"]["region"] = "eu-central-1"
+
+
+def _binary_template(tfvars: dict[str, Any]) -> None:
+    tfvars["buckets"]["templates"]["objects"]["receipts/order.html"]["content_type"] = "application/octet-stream"
+
+
+@needs_terraform
+@pytest.mark.parametrize(("edit", "message"), [
+    (_replicate_elsewhere, "replication.region must be the environment's dr_region"),
+    (_binary_template, "content_type must be one of text/html; charset=utf-8, text/plain; charset=utf-8"),
+], ids=["root-replication-region", "module-content-type"])
+def test_a_bucket_the_roots_cannot_deploy_is_rejected(tmp_path: Path, edit: Callable[[dict[str, Any]], None],
+                                                      message: str) -> None:
+    tfvars = json.loads(path_of("prod").read_text(encoding="utf-8"))
+    edit(tfvars)
+    result = _plan(_stub(tmp_path, "prod", json.dumps(tfvars)))
+    assert result.returncode != 0
+    assert message in " ".join((result.stdout + result.stderr).split())
