@@ -29,6 +29,9 @@ def _contract_root(path: str | None) -> Path | None:
     p = Path(path)
     if p.is_file():  # a file inside the contract: validate the contract that holds it
         root = next((d for d in p.resolve().parents if (d / "schema").is_dir() and (d / "tables").is_dir()), None)
+        if root is None:  # a template file: the contract next to its templates/ folder
+            root = next((d.parent / "contracts" for d in p.resolve().parents
+                         if d.name == "templates" and (d.parent / "contracts" / "schema").is_dir()), None)
         if root is None:
             raise ContractError([Problem(str(p), "/", "contract-path", "is not inside a contract directory "
                                          "(one holding schema/, tables/ and environments/)")])

@@ -237,7 +237,8 @@ class _Deployer:
             policy = {"Version": "2012-10-17", "Statement": [{
                 "Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{b.logging_bucket}/{b.logging_prefix}*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]}
+                "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                              "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{b.name}"}}}]}
             self.do(f"bucket {b.logging_bucket} policy", partial(
                 self.client("s3", b.region).put_bucket_policy, Bucket=b.logging_bucket, Policy=json.dumps(policy)))
         s3 = self._bucket(b.name, b.region, versioning=c.versioning, tags=tags)

@@ -234,3 +234,12 @@ def test_a_catalogue_entry_off_the_lld_paths_fails_its_schema(contracts: Path) -
                                                               "key: billing/invoice.html"), encoding="utf-8")
     lines = _contract_problems(contracts)
     assert any(line.startswith("contracts/templates.yaml: /templates/10/key: schema: ") for line in lines), lines
+
+
+def test_cli_validate_accepts_a_template_file(contracts: Path) -> None:
+    """`validate templates/receipts/receipt.html` (004 6.3.2 validates template files) checks that contract."""
+    template = contracts.parent / "templates" / "receipts" / "receipt.html"
+    assert _validate(template).returncode == 0
+    unsubscribe_link_removed(contracts)
+    result = _validate(template)
+    assert result.returncode == 2 and "site_creation_customer.html: <footer>: legal-footer: " in result.stdout
