@@ -117,8 +117,11 @@ def test_localstack_endpoint_path_against_a_moto_server_standing_in(how: str, tm
             args.append(f"--endpoint-url={url}")
         else:
             env["LOCALSTACK_ENDPOINT"] = url
-        result = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance", "-p", "no:cacheprovider", "-q",
-                                 *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+        # the stand-in is moto, whose conditional writes race (SILENT_GAPS["moto"]); LocalStack's DynamoDB is
+        # DynamoDB Local, so under the localstack label the locking drill would judge moto's race: leave it out
+        result = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance and not optimistic_locking",
+                                 "-p", "no:cacheprovider", "-q", *args], cwd=ROOT, env=env, capture_output=True,
+                                text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     report = json.loads((tmp_path / "readiness.json").read_text())
     assert report["target"] == f"localstack at {url}"
