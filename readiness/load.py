@@ -85,6 +85,7 @@ class OperationStats:
     p95_ms: float | None
     p99_ms: float | None
     error_samples: tuple[str, ...] = ()  # up to three distinct answers, most frequent first
+    per_second: tuple[int, ...] = ()  # successful calls in each whole second of the run, first to last
 
     @property
     def successes(self) -> int:
@@ -210,12 +211,15 @@ def percentile(histogram: Mapping[Any, int], fraction: float) -> float | None:
 
 
 def steady_rate(per_second: Mapping[Any, int], failures_per_second: Mapping[Any, int], *, fallback_seconds: float,
-                successes: int) -> float:
-    """Successful calls per second over the run's whole seconds: the first (ramp-up) and the last (cut off)
-    second are left out; a run too short for that divides every success by ``fallback_seconds``."""
+                successes: int, ramp_seconds: float = 0.0) -> float:
+    """Successful calls per second over the run's whole seconds after the ramp-up: the first second (and as
+    many more as the ramp lasted) and the last (cut off) are left out; a run too short for that divides
+    every success by ``fallback_seconds``."""
     seconds = sorted(int(k) for k in per_second)
     fails = {int(k): int(v) for k, v in failures_per_second.items()}
-    inner = [s for s in seconds if seconds[0] < s < seconds[-1]] if len(seconds) >= 4 else []
+    skip = max(1, math.ceil(ramp_seconds))
+    inner = [s for s in seconds if seconds[0] + skip <= s < seconds[-1]] if seconds else []
+    inner = inner if len(inner) >= 2 else []
     if inner:
         counts = {int(k): int(v) for k, v in per_second.items()}
         span = inner[-1] - inner[0] + 1  # seconds with no call at all count as zero
@@ -224,7 +228,8 @@ def steady_rate(per_second: Mapping[Any, int], failures_per_second: Mapping[Any,
 
 
 def parse_stats(entries: Sequence[Mapping[str, Any]], failures: Sequence[Mapping[str, str]],
-                targets: Mapping[str, float], duration_seconds: float) -> dict[str, OperationStats]:
+                targets: Mapping[str, float], duration_seconds: float,
+                ramp_seconds: float = 0.0) -> dict[str, OperationStats]:
     """OperationStats per operation from Locust's ``--json-file`` entries and ``--csv`` failures rows."""
     by_name = {str(e.get("name")): e for e in entries}
     out: dict[str, OperationStats] = {}
@@ -245,11 +250,21 @@ def parse_stats(entries: Sequence[Mapping[str, Any]], failures: Sequence[Mapping
         out[op] = OperationStats(
             operation=op, api=api, target_rate=target,
             achieved_rate=steady_rate(e.get("num_reqs_per_sec") or {}, e.get("num_fail_per_sec") or {},
-                                      fallback_seconds=fallback, successes=requests - failed),
+                                      fallback_seconds=fallback, successes=requests - failed,
+                                      ramp_seconds=ramp_seconds),
             requests=requests, errors=errors, throttles=throttles,
             p50_ms=percentile(histogram, 0.50), p95_ms=percentile(histogram, 0.95),
-            p99_ms=percentile(histogram, 0.99), error_samples=tuple(dict.fromkeys(samples))[:3])
+            p99_ms=percentile(histogram, 0.99), error_samples=tuple(dict.fromkeys(samples))[:3],
+            per_second=_series(e.get("num_reqs_per_sec") or {}, e.get("num_fail_per_sec") or {}))
     return out
+
+
+def _series(per_second: Mapping[Any, int], failures_per_second: Mapping[Any, int]) -> tuple[int, ...]:
+    counts = {int(k): int(v) for k, v in per_second.items()}
+    fails = {int(k): int(v) for k, v in failures_per_second.items()}
+    if not counts:
+        return ()
+    return tuple(counts.get(s, 0) - fails.get(s, 0) for s in range(min(counts), max(counts) + 1))
 
 
 def _is_throttle(error: str) -> bool:
@@ -357,6 +372,8 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
                             if after.get(op, 0) - before.get(op, 0)}
         for s in result.operations.values():
             result.api_calls[f"dynamodb:{s.api}"] = result.api_calls.get(f"dynamodb:{s.api}", 0) + s.requests
+        if result.operations:  # each Locust process warms its client up with one GetItem before the clock starts
+            result.api_calls["dynamodb:GetItem"] = result.api_calls.get("dynamodb:GetItem", 0) + result.workers
         result.elapsed_seconds = time.monotonic() - started
     return result
 
@@ -445,9 +462,16 @@ def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], name
               "--load-tables", ",".join(f"{t.name}={names(t.name)}" for t in tables),
               "--load-token", scope.token, "--load-started", repr(scope.started), "--load-keys", str(keys_per_table),
               "--load-writers", str(writers), "--load-readers", str(readers),
-              "--load-user-rate", repr(result.user_rate), "--load-contract", str(contract_root or "")]
+              "--load-write-rate", repr(targets["write"] / writers if writers else 1.0),
+              "--load-read-rate", repr(targets["read"] / readers if readers else 1.0),
+              "--load-contract", str(contract_root or "")]
     classes = (["PutItemUser"] if writers else []) + (["GetItemUser"] if readers else [])
-    run = ["--headless", "--users", str(users), "--spawn-rate", str(max(users * 5, 1)),
+    # Every user starts at a random point of its first pacing period (see the locustfile), so the load is
+    # steady once all users have spawned and one period has passed: the rate is measured from there on.
+    spawn_rate = max(10.0, 5.0 * users)
+    per_user = [targets[op] / n for op, n in (("write", writers), ("read", readers)) if n]
+    ramp = users / spawn_rate + 1 / min(per_user)
+    run = ["--headless", "--users", str(users), "--spawn-rate", f"{spawn_rate:g}",
            "--run-time", f"{math.ceil(result.duration_seconds)}s", "--stop-timeout", "0",
            "--only-summary", "--csv", str(workdir / "stats"), "--json-file", str(workdir / "stats")]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -500,7 +524,7 @@ def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], name
             return
         entries = json.loads(stats_file.read_text(encoding="utf-8"))
         failures = _csv_rows(workdir / "stats_failures.csv")
-        result.operations = parse_stats(entries, failures, targets, result.duration_seconds)
+        result.operations = parse_stats(entries, failures, targets, result.duration_seconds, ramp)
         if not any(s.requests for s in result.operations.values()):
             result.unavailable = f"Locust made no call (exit {master.returncode}: {_tail(logs[0]) or 'no output'})"
     finally:

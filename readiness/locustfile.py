@@ -67,7 +67,8 @@ def _options(parser: Any) -> None:
     group.add_argument("--load-keys", type=int, default=1, help="test items (keys) per table")
     group.add_argument("--load-writers", type=int, default=0)
     group.add_argument("--load-readers", type=int, default=0)
-    group.add_argument("--load-user-rate", type=float, default=10.0, help="calls per second of one user")
+    group.add_argument("--load-write-rate", type=float, default=10.0, help="PutItem calls per second of one writer")
+    group.add_argument("--load-read-rate", type=float, default=10.0, help="GetItem calls per second of one reader")
     group.add_argument("--load-contract", default="", help="contract root (empty: the package's own)")
 
 
@@ -120,8 +121,8 @@ def _prepare(o: Any) -> None:
     _Shared.items, _Shared.keys = items, keys
     if keys:  # warm up: the first call loads the endpoint rules and opens a connection (slow, and it blocks gevent)
         with contextlib.suppress(ClientError, BotoCoreError):
-            table, key = keys[0]
-            _Shared.client.get_item(TableName=table, Key=key)
+            first_table, first_key = keys[0]
+            _Shared.client.get_item(TableName=first_table, Key=first_key)
     _Shared.prepared = (o.load_token, o.load_tables, o.load_keys, o.load_endpoint)
 
 
@@ -147,8 +148,14 @@ def _decimals(value: Any) -> Any:
 class _DynamoDBUser(User):
     abstract = True
 
+    rate_option = ""
+
     def on_start(self) -> None:
-        self._pace = constant_throughput(float(self.environment.parsed_options.load_user_rate))
+        rate = float(getattr(self.environment.parsed_options, self.rate_option))
+        self._pace = constant_throughput(rate)
+        # Start at a random point of the first pacing period: users spawned together would otherwise call in
+        # step, and the calls of one second would bunch up instead of spreading over it.
+        time.sleep(random.uniform(0, 1 / rate))  # gevent's sleep (Locust patched time): other users run meanwhile
 
     def wait_time(self) -> float:
         return float(self._pace(self))
@@ -173,6 +180,8 @@ class _DynamoDBUser(User):
 class PutItemUser(_DynamoDBUser):
     """Writes the run's items in turn (the bounded key space: the same keys again and again)."""
 
+    rate_option = "load_write_rate"
+
     @task
     def put(self) -> None:
         request = _Shared.items[next(_Shared.next_write) % len(_Shared.items)]
@@ -181,6 +190,8 @@ class PutItemUser(_DynamoDBUser):
 
 class GetItemUser(_DynamoDBUser):
     """Reads a random one of the run's keys."""
+
+    rate_option = "load_read_rate"
 
     @task
     def get(self) -> None:
