@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -58,7 +59,10 @@ class _Shared:
 
 
 def _options(parser: Any) -> None:
-    group = parser.add_argument_group("readiness load drill")
+    _arguments(parser.add_argument_group("readiness load drill"))
+
+
+def _arguments(group: Any) -> None:
     group.add_argument("--load-endpoint", default="", help="DynamoDB endpoint URL (empty: AWS itself)")
     group.add_argument("--load-region", default="eu-west-1")
     group.add_argument("--load-tables", default="", help="logical=physical table names, comma-separated")
@@ -73,24 +77,39 @@ def _options(parser: Any) -> None:
 
 
 def _init(environment: Any, **_: Any) -> None:
-    """The master (or the only process) decides how many users of each kind run; a process that was
-    given the run's options prepares its client and items now, before the run's clock starts."""
+    """The master (or the only process) decides how many users of each kind run."""
     options = environment.parsed_options
-    if options is None:
-        return
-    PutItemUser.fixed_count = max(0, int(options.load_writers))
-    GetItemUser.fixed_count = max(0, int(options.load_readers))
-    if options.load_token and not isinstance(environment.runner, MasterRunner):
-        _prepare(options)
+    if options is not None:
+        PutItemUser.fixed_count = max(0, int(options.load_writers))
+        GetItemUser.fixed_count = max(0, int(options.load_readers))
 
 
 def _test_start(environment: Any, **_: Any) -> None:
-    """A worker started without the run's options (another machine) prepares with the master's."""
+    """A worker started without the run's options (another machine) prepares with the master's, now."""
     if isinstance(environment.runner, MasterRunner):
         return
     o = environment.parsed_options
-    if _Shared.prepared != (o.load_token, o.load_tables, o.load_keys, o.load_endpoint):
+    if _Shared.prepared != _identity(o):
         _prepare(o)
+
+
+def _identity(o: Any) -> tuple[Any, ...]:
+    return (o.load_token, o.load_tables, o.load_keys, o.load_endpoint, o.load_region)
+
+
+def _prepare_early() -> None:
+    """A process given the run's options on its command line (the only process, or a worker the engine
+    started) prepares while this file is imported: before a worker tells the master it is ready, and
+    before the run's clock starts. (Locust has not parsed its options yet; the drill's own are read here.)"""
+    import argparse
+
+    if "--master" in sys.argv:
+        return
+    parser = argparse.ArgumentParser(add_help=False)
+    _arguments(parser)
+    options, _ = parser.parse_known_args()
+    if options.load_token:
+        _prepare(options)
 
 
 def _prepare(o: Any) -> None:
@@ -123,7 +142,7 @@ def _prepare(o: Any) -> None:
         with contextlib.suppress(ClientError, BotoCoreError):
             first_table, first_key = keys[0]
             _Shared.client.get_item(TableName=first_table, Key=first_key)
-    _Shared.prepared = (o.load_token, o.load_tables, o.load_keys, o.load_endpoint)
+    _Shared.prepared = _identity(o)
 
 
 for _hook, _listener in ((events.init_command_line_parser, _options), (events.init, _init),
@@ -197,3 +216,6 @@ class GetItemUser(_DynamoDBUser):
     def get(self) -> None:
         table, key = random.choice(_Shared.keys)
         self._call("GetItem", TableName=table, Key=key)
+
+
+_prepare_early()
