@@ -11,15 +11,18 @@ the caller interrupts the drill and when the Locust process is killed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from boto3.dynamodb.conditions import Attr
+from contract_copy import REAL_CONTRACTS, yaml_doc
 
 from readiness import load
-from readiness.contract import Contract, Environment
+from readiness.contract import Contract, Environment, LoadProfile, parse_contract
 from readiness.desired import desired_state
 from readiness.load import (
     FAIL,
@@ -29,6 +32,7 @@ from readiness.load import (
     LoadProgress,
     LoadResult,
     OperationStats,
+    load_profile,
     parse_stats,
     percentile,
     run_load,
@@ -160,6 +164,37 @@ def test_parse_stats_counts_throttles_apart_from_other_errors() -> None:
     assert (w.p50_ms, w.p99_ms) == (3, 9)
     assert w.error_samples[0].startswith("ProvisionedThroughputExceededException")
     assert result(w).verdict().status == FAIL
+
+
+# ---------------------------------------------------------------------------- the contract's profiles
+
+
+def test_emulators_get_the_local_profile_and_aws_the_live_one(loaded_contract: Contract) -> None:
+    sit_env = loaded_contract.environment("sit")
+    assert load_profile(sit_env, "aws") == LoadProfile(1000, 5000, 300, 25)  # 003 Week 2
+    for kind in ("moto", "localstack", "dynamodb-local"):
+        assert load_profile(sit_env, kind) == sit_env.load_local
+    assert sit_env.load["writes_per_second"] == 1000 and "local" not in sit_env.load
+    assert all(e.load_local.writes_per_second < e.load_live.writes_per_second
+               for e in loaded_contract.environments.values())
+
+
+@pytest.mark.parametrize(("edit", "location", "message"), [
+    (lambda load: load.pop("local"), "/load", "'local' is a required property"),
+    (lambda load: load.pop("p99_latency_ms"), "/load", "'p99_latency_ms' is a required property"),
+    (lambda load: load["local"].update(duration_seconds=901), "/load/local/duration_seconds", "900"),
+    (lambda load: load["local"].update(rps=3), "/load/local", "Additional properties"),
+])
+def test_the_load_profiles_are_schema_checked(tmp_path: Path, edit: Callable[[dict[str, Any]], Any],
+                                              location: str, message: str) -> None:
+    root = tmp_path / "contracts"
+    shutil.copytree(REAL_CONTRACTS, root)
+    with yaml_doc(root, "environments/sit.yaml") as env:
+        edit(env["load"])
+    contract, problems = parse_contract(root)
+    assert contract is None
+    found = [p for p in problems if p.file.endswith("environments/sit.yaml") and p.location == location]
+    assert found and message in found[0].message, problems
 
 
 # ---------------------------------------------------------------------------- refusals and unavailability
