@@ -3,7 +3,8 @@
 Locust drives the load in its own subprocess (``python -m locust -f readiness/locustfile.py``):
 Locust's gevent must be imported before boto3, so this module never imports Locust. One process
 generates the load by default; ``workers=N`` (N > 1) starts a Locust master and N worker processes
-on this machine, and workers on other machines can join the same master (see the README).
+on this machine, and ``remote_workers=M`` makes the master (bound to ``master_bind_host``:
+``master_port``) wait for M more, started on other machines (see the README).
 
 Each writer user calls PutItem and each reader user GetItem at a constant rate of ``user_rate``
 calls per second (Locust's ``constant_throughput``), so ``writes_per_second / user_rate`` writers
@@ -58,6 +59,7 @@ MAX_DURATION_SECONDS = 900  # the cap on one drill's load phase (the contract's 
 MAX_KEYS = 1000  # test items one drill may write (and so must delete)
 MAX_WORKERS = 64
 DEFAULT_USER_RATE = 10.0  # calls per second of one Locust user: each call has 100 ms
+REMOTE_PREPARE_SECONDS = 3.0  # left out of the measured window when workers join from other machines
 START_GRACE_SECONDS = 60  # Locust's start (imports, items, workers connecting) and its stop
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 OPERATIONS = {"write": "PutItem", "read": "GetItem"}
@@ -105,7 +107,7 @@ class LoadResult:
     operations: dict[str, OperationStats]  # "write" / "read": only the operations with a target rate
     p99_limit_ms: float
     duration_seconds: float  # the load phase asked for
-    workers: int  # load-generating processes
+    workers: int  # load-generating processes on this machine
     users: int  # Locust users over all processes
     user_rate: float
     tables: tuple[str, ...]  # physical names
@@ -307,7 +309,8 @@ def locust_available() -> str | None:
 def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, reads_per_second: float,
              duration_seconds: float, p99_latency_ms: float, endpoint_url: str | None = None,
              profile: str | None = None, target: Target | None = None,
-             table_name: Callable[[str], str] | None = None, workers: int = 1, scope: RunScope | None = None,
+             table_name: Callable[[str], str] | None = None, workers: int = 1, remote_workers: int = 0,
+             master_bind_host: str = "127.0.0.1", master_port: int | None = None, scope: RunScope | None = None,
              max_keys: int = MAX_KEYS, user_rate: float = DEFAULT_USER_RATE, contract_root: Path | None = None,
              progress: Callable[[LoadProgress], None] | None = None, progress_every: float = 5.0,
              timeout_seconds: float | None = None) -> LoadResult:
@@ -316,12 +319,18 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
     ``target`` (a writable readiness Target) or ``endpoint_url`` / ``profile`` say where: no endpoint
     is AWS itself, with the standard credential chain. ``table_name`` maps a contract table to its
     physical name (e.g. ``env.table_name``). ``workers`` is the number of load-generating processes
-    (1: one Locust process; more: a master and that many workers). ``progress`` is called every
+    on this machine (1: one Locust process; more: a master and that many workers); ``remote_workers``
+    more join the master from other machines (``python -m locust -f readiness/locustfile.py --worker
+    --master-host HOST --master-port PORT``; the master listens on ``master_bind_host``:``master_port``
+    and starts when every worker has joined, within 60 s). ``progress`` is called every
     ``progress_every`` seconds (default: a line on stderr when it is a terminal, nothing otherwise).
     Raises LoadError for a request the drill refuses; everything the target answers is in the result.
     """
     _check_request(tables, writes_per_second, reads_per_second, duration_seconds, p99_latency_ms, workers,
                    max_keys, user_rate)
+    if not 0 <= remote_workers <= MAX_WORKERS:
+        raise LoadError(f"remote_workers is the number of workers joining from other machines: 0 to {MAX_WORKERS} "
+                        f"(asked {remote_workers})")
     started = time.monotonic()
     scope = scope or RunScope.new()
     names = table_name or (lambda name: name)
@@ -356,7 +365,8 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
                profile=target.profile, writers=writers, readers=readers, keys_per_table=keys_per_table,
                targets={"write": writes_per_second, "read": reads_per_second}, contract_root=contract_root,
                progress=progress if progress is not None else _tty_progress(), progress_every=progress_every,
-               timeout_seconds=timeout_seconds)
+               timeout_seconds=timeout_seconds, remote_workers=remote_workers, master_bind_host=master_bind_host,
+               master_port=master_port)
     finally:
         deletes = {name: [{"DeleteRequest": {"Key": {k: i[k] for k in key_attrs[name]}}} for i in rows]
                    for name, rows in items.items()}
@@ -453,7 +463,8 @@ def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], name
            region: str, endpoint_url: str | None, profile: str | None, writers: int, readers: int,
            keys_per_table: int, targets: Mapping[str, float], contract_root: Path | None,
            progress: Callable[[LoadProgress], None] | None, progress_every: float,
-           timeout_seconds: float | None) -> None:
+           timeout_seconds: float | None, remote_workers: int = 0, master_bind_host: str = "127.0.0.1",
+           master_port: int | None = None) -> None:
     """Run Locust (one process, or a master and workers), wait for it within the time limit, read its stats."""
     workdir = Path(tempfile.mkdtemp(prefix="readiness-load-"))
     users = writers + readers
@@ -471,6 +482,8 @@ def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], name
     spawn_rate = max(10.0, 5.0 * users)
     per_user = [targets[op] / n for op, n in (("write", writers), ("read", readers)) if n]
     ramp = users / spawn_rate + 1 / min(per_user)
+    if remote_workers:  # a worker on another machine regenerates the run's items only once the run has started
+        ramp += REMOTE_PREPARE_SECONDS
     run = ["--headless", "--users", str(users), "--spawn-rate", f"{spawn_rate:g}",
            "--run-time", f"{math.ceil(result.duration_seconds)}s", "--stop-timeout", "0",
            "--only-summary", "--csv", str(workdir / "stats"), "--json-file", str(workdir / "stats")]
@@ -490,19 +503,19 @@ def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], name
         return p
 
     try:
-        if result.workers == 1:
+        if result.workers == 1 and not remote_workers:
             master = start([*common, *run, *classes], "locust")
         else:
             from readiness.server import free_port
 
-            port = free_port()
-            master = start([*common, *run, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port",
-                            str(port), "--expect-workers", str(result.workers), "--expect-workers-max-wait",
-                            str(START_GRACE_SECONDS // 2), *classes], "master")
+            port = master_port or free_port()
+            master = start([*common, *run, "--master", "--master-bind-host", master_bind_host, "--master-bind-port",
+                            str(port), "--expect-workers", str(result.workers + remote_workers),
+                            "--expect-workers-max-wait", str(START_GRACE_SECONDS), *classes], "master")
             for n in range(result.workers):
                 start([*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port), *classes],
                       f"worker-{n}")
-        limit = timeout_seconds or (result.duration_seconds + START_GRACE_SECONDS)
+        limit = timeout_seconds or (result.duration_seconds + START_GRACE_SECONDS * (2 if remote_workers else 1))
         began = time.monotonic()
         next_report = began + progress_every
         while master.poll() is None:
