@@ -395,5 +395,6 @@ def test_a_master_with_a_local_and_a_joining_worker_holds_a_modest_rate(ddb: Tar
     v = res.verdict()
     assert v.status == PASS, v.reason
     assert res.users == 10
-    assert all(s.requests >= 0.9 * 10 * 8 for s in res.operations.values()), res.operations
+    # The master gives each worker half the users (5 at 2 calls/s): only both together reach 10/s per operation.
+    assert all(s.achieved_rate >= 9.7 for s in res.operations.values()), res.operations
     assert items_of(ddb, sit, scope.token) == []
