@@ -374,7 +374,7 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
             if failure := _batch(client, deletes):
                 result.items_left = result.keys
                 result.notes += (f"cleanup: {failure}",)
-        except BaseException as exc:  # never hide the drill's own exception behind the cleanup's
+        except Exception as exc:  # never hide the drill's own exception (or a Ctrl-C) behind the cleanup's
             result.items_left = result.keys
             result.notes += (f"cleanup: {type(exc).__name__}: {exc}",)
         after = target.calls.snapshot()
