@@ -152,16 +152,16 @@ class LoadResult:
                                  f"p99 {p99} ms within {_num(self.p99_limit_ms)} ms")
 
     def figures(self) -> list[dict[str, Any]]:
-        """The measurements as figures: name, value, unit, target and limit (min: at least; max: at most;
-        None: reported, not judged)."""
+        """The measurements as figures: name, value, unit, and for the judged ones target and limit (min: at
+        least; max: at most). p50 and p95 are reported, not judged: they have no target."""
         out: list[dict[str, Any]] = []
         for s in self.operations.values():
             op = s.operation
             out += [
                 {"name": f"{op}_rate", "value": round(s.achieved_rate, 1), "unit": "ops/s",
                  "target": _plain(s.target_rate), "limit": "min"},
-                {"name": f"{op}_p50", "value": s.p50_ms, "unit": "ms", "target": None, "limit": None},
-                {"name": f"{op}_p95", "value": s.p95_ms, "unit": "ms", "target": None, "limit": None},
+                {"name": f"{op}_p50", "value": s.p50_ms, "unit": "ms"},
+                {"name": f"{op}_p95", "value": s.p95_ms, "unit": "ms"},
                 {"name": f"{op}_p99", "value": s.p99_ms, "unit": "ms", "target": _plain(self.p99_limit_ms),
                  "limit": "max"},
                 {"name": f"{op}_throttles", "value": s.throttles, "unit": "count", "target": 0, "limit": "max"},
@@ -313,7 +313,7 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
              master_bind_host: str = "127.0.0.1", master_port: int | None = None, scope: RunScope | None = None,
              max_keys: int = MAX_KEYS, user_rate: float = DEFAULT_USER_RATE, contract_root: Path | None = None,
              progress: Callable[[LoadProgress], None] | None = None, progress_every: float = 5.0,
-             timeout_seconds: float | None = None) -> LoadResult:
+             timeout_seconds: float | None = None, client: Any = None) -> LoadResult:
     """Drive the rates against ``tables`` for ``duration_seconds`` and measure what was achieved.
 
     ``target`` (a writable readiness Target) or ``endpoint_url`` / ``profile`` say where: no endpoint
@@ -324,6 +324,9 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
     --master-host HOST --master-port PORT``; the master listens on ``master_bind_host``:``master_port``
     and starts when every worker has joined, within 60 s). ``progress`` is called every
     ``progress_every`` seconds (default: a line on stderr when it is a terminal, nothing otherwise).
+    ``client`` is the DynamoDB client that writes and deletes the run's items (e.g. a guarded client that
+    writes only the run's test items); default ``target.client(..., write=True)``. Locust's own client only
+    ever PutItems those same items and GetItems their keys.
     Raises LoadError for a request the drill refuses; everything the target answers is in the result.
     """
     _check_request(tables, writes_per_second, reads_per_second, duration_seconds, p99_latency_ms, workers,
@@ -352,7 +355,7 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
         result.unavailable = reason
         return result
 
-    client = target.client("dynamodb", region, write=True)
+    client = client if client is not None else target.client("dynamodb", region, write=True)
     before = target.calls.snapshot()
     items = {names(t.name): [generate_item(t, scope, n) for n in range(keys_per_table)] for t in tables}
     key_attrs = {names(t.name): [t.partition.attribute] + ([t.sort.attribute] if t.sort else []) for t in tables}

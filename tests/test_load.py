@@ -130,7 +130,7 @@ def test_figures_carry_value_unit_target_and_limit() -> None:
     assert figures["write_throttles"] == {"name": "write_throttles", "value": 0, "unit": "count", "target": 0,
                                           "limit": "max"}
     assert figures["write_errors"]["limit"] == "max"
-    assert figures["write_p50"]["limit"] is None
+    assert figures["write_p50"] == {"name": "write_p50", "value": 12.3 / 4, "unit": "ms"}  # reported, not judged
     assert not any(name.startswith("read_") for name in figures)  # no read target, no read figures
 
 
@@ -284,6 +284,18 @@ def test_locust_missing_is_unverifiable_and_writes_nothing(ddb: Target, loaded_c
     assert "Locust is not installed" in res.verdict().reason
     assert res.api_calls == {}
     assert items_of(ddb, sit, scope.token) == []
+
+
+def test_a_client_that_refuses_writes_makes_the_drill_unverifiable(ddb: Target, loaded_contract: Contract,
+                                                                    sit: Environment) -> None:
+    """A read-only run (or a guard that refuses the items) stops the drill before any load: nothing is written."""
+    scope = RunScope.new()
+    res = drill(ddb, loaded_contract, sit, scope=scope, writes_per_second=10, reads_per_second=10, duration_seconds=5,
+                client=ddb.client("dynamodb", sit.region))  # a read client: refuses every write
+    v = res.verdict()
+    assert v.status == UNVERIFIABLE
+    assert "BatchWriteItem answered ReadOnlyViolation: dynamodb:BatchWriteItem refused" in v.reason
+    assert res.operations == {} and items_of(ddb, sit, scope.token) == []
 
 
 def calibrate(ddb: Target, contract: Contract, env: Environment) -> LoadResult:
