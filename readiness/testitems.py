@@ -73,6 +73,13 @@ def key_prefix(table: Table) -> str:
     return head + ("T" + TEST_MARK.upper() if variable == "code" else TEST_MARK)
 
 
+def run_prefix(table: Table, scope: RunScope) -> str:
+    """What the partition key of every item of this run starts with in this table."""
+    head = key_prefix(table)
+    rest = scope.token[len(TEST_MARK):]
+    return head + (rest.upper() if head.endswith("T" + TEST_MARK.upper()) else rest)
+
+
 def is_test_item(item: Mapping[str, Any]) -> bool:
     return isinstance(item.get(MARKER), str) and str(item[MARKER]).startswith(TEST_MARK)
 
