@@ -298,6 +298,25 @@ def test_a_client_that_refuses_writes_makes_the_drill_unverifiable(ddb: Target, 
     assert res.operations == {} and items_of(ddb, sit, scope.token) == []
 
 
+@pytest.mark.slow
+def test_the_drills_guarded_client_accepts_the_load_drills_items(ddb: Target, loaded_contract: Contract,
+                                                                 sit: Environment) -> None:
+    """Seeded and cleaned through the other drills' guarded client (only this run's test items), with its scope."""
+    from readiness.drills import Drills
+
+    drills = Drills(ddb, desired_state(loaded_contract, ENV))
+    res = drill(ddb, loaded_contract, sit, scope=drills.scope, client=drills.client(), writes_per_second=5,
+                reads_per_second=5, duration_seconds=4)
+    v = res.verdict()
+    assert v.status == PASS, v.reason
+    assert res.run_token == drills.scope.token and res.items_left == 0
+    assert items_of(ddb, sit, drills.scope.token) == []
+    other = RunScope.new()  # the guard is real: another run's items are refused, and the drill says so
+    refused = drill(ddb, loaded_contract, sit, scope=other, client=drills.client(), writes_per_second=5,
+                    reads_per_second=5, duration_seconds=4).verdict()
+    assert refused.status == UNVERIFIABLE and f"not a test item of run {drills.scope.token}" in refused.reason
+
+
 def calibrate(ddb: Target, contract: Contract, env: Environment) -> LoadResult:
     """Four writers and four readers, each asked for 250 calls/s, run back to back: what the endpoint (and this
     machine) sustains right now. Far more than it can carry, so the drill must FAIL saying so."""
