@@ -170,6 +170,11 @@ def test_parse_stats_counts_throttles_apart_from_other_errors() -> None:
     assert result(w).verdict().status == FAIL
 
 
+def test_the_progress_line_says_where_the_drill_is() -> None:
+    line = LoadProgress(elapsed_seconds=12.4, duration_seconds=300, requests=7200, current_rate=598.6, pids=(1,)).line()
+    assert line == "load drill: 12/300 s, 7200 calls, 599/s"
+
+
 # ---------------------------------------------------------------------------- the contract's profiles
 
 
