@@ -9,7 +9,9 @@ on this machine, and ``remote_workers=M`` makes the master (bound to ``master_bi
 Each writer user calls PutItem and each reader user GetItem at a constant rate of ``user_rate``
 calls per second (Locust's ``constant_throughput``), so ``writes_per_second / user_rate`` writers
 and ``reads_per_second / user_rate`` readers hold the target rates while every call stays under
-``1 / user_rate`` seconds. Every call is timed; throttling answers are counted apart from other
+``1 / user_rate`` seconds. By default a call has twice the contract's p99 limit (at most 10 calls
+a second per user, at least 1): a call within the limit never costs rate, since a user that falls
+behind does not catch up. Every call is timed; throttling answers are counted apart from other
 errors, and botocore's retries are off so that none is hidden.
 
 Test items only, in a bounded key space: at most ``max_keys`` run-scoped items
@@ -58,7 +60,8 @@ PASS_FRACTION = 0.97  # achieved / target rate that still passes
 MAX_DURATION_SECONDS = 900  # the cap on one drill's load phase (the contract's schema allows no more)
 MAX_KEYS = 1000  # test items one drill may write (and so must delete)
 MAX_WORKERS = 64
-DEFAULT_USER_RATE = 10.0  # calls per second of one Locust user: each call has 100 ms
+MAX_USER_RATE = 10.0  # calls per second of one Locust user by default: at least 100 ms for each call
+MIN_USER_RATE = 1.0
 REMOTE_PREPARE_SECONDS = 3.0  # left out of the measured window when workers join from other machines
 START_GRACE_SECONDS = 60  # Locust's start (imports, items, workers connecting) and its stop
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
@@ -299,6 +302,11 @@ class LoadProgress:
                 f"{self.current_rate:.0f}/s")
 
 
+def default_user_rate(p99_latency_ms: float) -> float:
+    """Calls per second of one user such that each call has twice the p99 limit (1 to 10)."""
+    return max(MIN_USER_RATE, min(MAX_USER_RATE, 500.0 / p99_latency_ms)) if p99_latency_ms > 0 else MAX_USER_RATE
+
+
 def locust_available() -> str | None:
     """None when Locust can run, else why not (one sentence)."""
     if importlib.util.find_spec("locust") is None:
@@ -311,7 +319,7 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
              profile: str | None = None, target: Target | None = None,
              table_name: Callable[[str], str] | None = None, workers: int = 1, remote_workers: int = 0,
              master_bind_host: str = "127.0.0.1", master_port: int | None = None, scope: RunScope | None = None,
-             max_keys: int = MAX_KEYS, user_rate: float = DEFAULT_USER_RATE, contract_root: Path | None = None,
+             max_keys: int = MAX_KEYS, user_rate: float | None = None, contract_root: Path | None = None,
              progress: Callable[[LoadProgress], None] | None = None, progress_every: float = 5.0,
              timeout_seconds: float | None = None, client: Any = None) -> LoadResult:
     """Drive the rates against ``tables`` for ``duration_seconds`` and measure what was achieved.
@@ -329,6 +337,8 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
     ever PutItems those same items and GetItems their keys.
     Raises LoadError for a request the drill refuses; everything the target answers is in the result.
     """
+    if user_rate is None:
+        user_rate = default_user_rate(p99_latency_ms)
     _check_request(tables, writes_per_second, reads_per_second, duration_seconds, p99_latency_ms, workers,
                    max_keys, user_rate)
     if not 0 <= remote_workers <= MAX_WORKERS:

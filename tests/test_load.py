@@ -170,6 +170,13 @@ def test_parse_stats_counts_throttles_apart_from_other_errors() -> None:
     assert result(w).verdict().status == FAIL
 
 
+def test_each_call_has_twice_the_p99_limit_by_default() -> None:
+    assert load.default_user_rate(25) == 10  # SIT: 1000 writes/s by 100 writers
+    assert load.default_user_rate(100) == 5
+    assert load.default_user_rate(500) == 1  # the local profile: a user a call per second
+    assert load.default_user_rate(10_000) == 1
+
+
 def test_the_progress_line_says_where_the_drill_is() -> None:
     line = LoadProgress(elapsed_seconds=12.4, duration_seconds=300, requests=7200, current_rate=598.6, pids=(1,)).line()
     assert line == "load drill: 12/300 s, 7200 calls, 599/s"
@@ -311,14 +318,14 @@ def test_the_drills_guarded_client_accepts_the_load_drills_items(ddb: Target, lo
 
     drills = Drills(ddb, desired_state(loaded_contract, ENV))
     res = drill(ddb, loaded_contract, sit, scope=drills.scope, client=drills.client(), writes_per_second=5,
-                reads_per_second=5, duration_seconds=4)
+                reads_per_second=5, duration_seconds=6, p99_latency_ms=500)
     v = res.verdict()
     assert v.status == PASS, v.reason
     assert res.run_token == drills.scope.token and res.items_left == 0
     assert items_of(ddb, sit, drills.scope.token) == []
     other = RunScope.new()  # the guard is real: another run's items are refused, and the drill says so
     refused = drill(ddb, loaded_contract, sit, scope=other, client=drills.client(), writes_per_second=5,
-                    reads_per_second=5, duration_seconds=4).verdict()
+                    reads_per_second=5, duration_seconds=6).verdict()
     assert refused.status == UNVERIFIABLE and f"not a test item of run {drills.scope.token}" in refused.reason
 
 
