@@ -9,10 +9,11 @@ on this machine, and ``remote_workers=M`` makes the master (bound to ``master_bi
 Each writer user calls PutItem and each reader user GetItem at a constant rate of ``user_rate``
 calls per second (Locust's ``constant_throughput``), so ``writes_per_second / user_rate`` writers
 and ``reads_per_second / user_rate`` readers hold the target rates while every call stays under
-``1 / user_rate`` seconds. By default a call has twice the contract's p99 limit (at most 10 calls
-a second per user, at least 1): a call within the limit never costs rate, since a user that falls
-behind does not catch up. Every call is timed; throttling answers are counted apart from other
-errors, and botocore's retries are off so that none is hidden.
+``1 / user_rate`` seconds. By default a call has the contract's p99 limit and at least 100 ms
+(``user_rate`` = 1000 / p99 ms, 1 to 10 a second): a user that falls behind does not catch up, so
+a call within the limit must not cost rate; and no more users than that, since every user keeps
+a connection open and emulators slow down with many. Every call is timed; throttling answers are
+counted apart from other errors, and botocore's retries are off so that none is hidden.
 
 Test items only, in a bounded key space: at most ``max_keys`` run-scoped items
 (``readiness.testitems.generate_item``) are written before the load starts (BatchWriteItem),
@@ -303,8 +304,8 @@ class LoadProgress:
 
 
 def default_user_rate(p99_latency_ms: float) -> float:
-    """Calls per second of one user such that each call has twice the p99 limit (1 to 10)."""
-    return max(MIN_USER_RATE, min(MAX_USER_RATE, 500.0 / p99_latency_ms)) if p99_latency_ms > 0 else MAX_USER_RATE
+    """Calls per second of one user such that each call has the p99 limit, and at least 100 ms (1 to 10)."""
+    return max(MIN_USER_RATE, min(MAX_USER_RATE, 1000.0 / p99_latency_ms)) if p99_latency_ms > 0 else MAX_USER_RATE
 
 
 def locust_available() -> str | None:

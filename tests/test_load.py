@@ -170,10 +170,10 @@ def test_parse_stats_counts_throttles_apart_from_other_errors() -> None:
     assert result(w).verdict().status == FAIL
 
 
-def test_each_call_has_twice_the_p99_limit_by_default() -> None:
+def test_each_call_has_the_p99_limit_and_at_least_100_ms_by_default() -> None:
     assert load.default_user_rate(25) == 10  # SIT: 1000 writes/s by 100 writers
-    assert load.default_user_rate(100) == 5
-    assert load.default_user_rate(500) == 1  # the local profile: a user a call per second
+    assert load.default_user_rate(200) == 5
+    assert load.default_user_rate(500) == 2  # the local profile: 5 writes/s by 3 writers, 25 reads/s by 13 readers
     assert load.default_user_rate(10_000) == 1
 
 
