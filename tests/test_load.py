@@ -173,7 +173,8 @@ def test_parse_stats_counts_throttles_apart_from_other_errors() -> None:
 def test_each_call_has_the_p99_limit_and_at_least_100_ms_by_default() -> None:
     assert load.default_user_rate(25) == 10  # SIT: 1000 writes/s by 100 writers
     assert load.default_user_rate(200) == 5
-    assert load.default_user_rate(500) == 2  # the local profile: 5 writes/s by 3 writers, 25 reads/s by 13 readers
+    assert load.default_user_rate(500) == 2
+    assert load.default_user_rate(1000) == 1  # the local profile: 5 writers and 25 readers, a second per call
     assert load.default_user_rate(10_000) == 1
 
 
@@ -189,7 +190,7 @@ def test_emulators_get_the_local_profile_and_aws_the_live_one(loaded_contract: C
     sit_env = loaded_contract.environment("sit")
     assert load_profile(sit_env, "aws") == LoadProfile(1000, 5000, 300, 25)  # 003 Week 2
     for kind in ("moto", "localstack", "dynamodb-local"):
-        assert load_profile(sit_env, kind) == sit_env.load_local
+        assert load_profile(sit_env, kind) == sit_env.load_local == LoadProfile(5, 25, 10, 1000)
     assert sit_env.load["writes_per_second"] == 1000 and "local" not in sit_env.load
     assert all(e.load_local.writes_per_second < e.load_live.writes_per_second
                for e in loaded_contract.environments.values())
