@@ -175,6 +175,7 @@ class _DynamoDBUser(User):
         # Start at a random point of the first pacing period: users spawned together would otherwise call in
         # step, and the calls of one second would bunch up instead of spreading over it.
         time.sleep(random.uniform(0, 1 / rate))  # gevent's sleep (Locust patched time): other users run meanwhile
+        self._cp_last_run = time.perf_counter()  # pace from here (constant_throughput counts from the spawn)
 
     def wait_time(self) -> float:
         return float(self._pace(self))
