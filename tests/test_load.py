@@ -353,11 +353,12 @@ def test_the_drill_holds_what_the_endpoint_sustains_within_3_percent_and_fails_b
     for _ in range(2):
         most = calibrate(ddb, loaded_contract, sit)
         capacity = {op: s.achieved_rate for op, s in most.operations.items()}
-        asked = {op: max(5, round(0.7 * rate)) for op, rate in capacity.items()}
         p95 = max(s.p95_ms or 100 for s in most.operations.values())
+        per_user = max(2, int(1000 / (4 * p95)))  # whole calls a second per user: every second counts the same
+        asked = {op: per_user * max(1, round(0.7 * rate / per_user)) for op, rate in capacity.items()}
         scope = RunScope.new()
         held = drill(ddb, loaded_contract, sit, scope=scope, writes_per_second=asked["write"],
-                     reads_per_second=asked["read"], duration_seconds=8, user_rate=max(2, 1000 / (4 * p95)))
+                     reads_per_second=asked["read"], duration_seconds=8, user_rate=per_user)
         assert items_of(ddb, sit, scope.token) == []
         v = held.verdict()
         tries.append(f"calibrated {capacity}, asked {asked}: {v.status} {v.reason}")
