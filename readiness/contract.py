@@ -120,6 +120,16 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class LoadProfile:
+    """One load drill's rates, how long it holds them, and the p99 latency it must stay within."""
+
+    writes_per_second: int
+    reads_per_second: int
+    duration_seconds: int
+    p99_latency_ms: int
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     file: str
@@ -140,7 +150,9 @@ class Environment:
     monitoring: Monitoring
     rpo_minutes: Mapping[str, float]
     rto_minutes: float
-    load: Mapping[str, int]
+    load: Mapping[str, int]  # the live profile's numbers by name (writes_per_second, ..., p99_latency_ms)
+    load_live: LoadProfile  # what the drill drives against the environment's real account
+    load_local: LoadProfile  # the same drill scaled to what an emulator on one machine can carry
 
     def table_name(self, table: str) -> str:
         """The physical name of a logical table in this environment (D2)."""
@@ -435,8 +447,14 @@ def _environment(rel: str, doc: Mapping[str, Any]) -> Environment:
                       copy=BackupCopy(**copy) if copy else None),
         monitoring=Monitoring(**doc["monitoring"]),
         rpo_minutes=dict(doc["recovery"]["rpo_minutes"]), rto_minutes=doc["recovery"]["rto_minutes"],
-        load=dict(doc["load"]),
+        load={k: v for k, v in doc["load"].items() if k != "local"},
+        load_live=_load_profile(doc["load"]), load_local=_load_profile(doc["load"]["local"]),
     )
+
+
+def _load_profile(doc: Mapping[str, Any]) -> LoadProfile:
+    return LoadProfile(writes_per_second=doc["writes_per_second"], reads_per_second=doc["reads_per_second"],
+                       duration_seconds=doc["duration_seconds"], p99_latency_ms=doc["p99_latency_ms"])
 
 
 def _monitoring(rel: str, doc: Mapping[str, Any]) -> MonitoringDefs:

@@ -1,0 +1,604 @@
+"""The load drill: the contract's write and read rates, held for a bounded time, measured.
+
+Locust drives the load in its own subprocess (``python -m locust -f readiness/locustfile.py``):
+Locust's gevent must be imported before boto3, so this module never imports Locust. One process
+generates the load by default; ``workers=N`` (N > 1) starts a Locust master and N worker processes
+on this machine, and ``remote_workers=M`` makes the master (bound to ``master_bind_host``:
+``master_port``) wait for M more, started on other machines (see the README).
+
+Each writer user calls PutItem and each reader user GetItem at a constant rate of ``user_rate``
+calls per second (Locust's ``constant_throughput``), so ``writes_per_second / user_rate`` writers
+and ``reads_per_second / user_rate`` readers hold the target rates while every call stays under
+``1 / user_rate`` seconds. By default a call has the contract's p99 limit and at least 100 ms
+(``user_rate`` = 1000 / p99 ms, 1 to 10 a second): a user that falls behind does not catch up, so
+a call within the limit must not cost rate; and no more users than that, since every user keeps
+a connection open and emulators slow down with many. Every call is timed; throttling answers are
+counted apart from other errors, and botocore's retries are off so that none is hidden.
+
+Test items only, in a bounded key space: at most ``max_keys`` run-scoped items
+(``readiness.testitems.generate_item``) are written before the load starts (BatchWriteItem),
+written again and again by the writers and read by the readers, and deleted (BatchWriteItem
+deletes of exactly those keys) in a ``finally``: also when Locust fails, is killed, or the caller
+interrupts the drill. Items carry the run's marker attributes, so a later run's orphan sweep
+removes what a killed engine process could not.
+
+The verdict: PASS when every operation achieved at least 97% of its target rate, with no throttle,
+no error, and p99 latency within the contract's limit; FAIL naming each shortfall otherwise;
+UNVERIFIABLE when the load could not run at all (Locust missing, endpoint refused), quoting what
+was answered.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from readiness.contract import Environment, LoadProfile, Table
+from readiness.observe import describe_failure
+from readiness.targets import ReadOnlyViolation, Target
+from readiness.testitems import RunScope, generate_item
+
+PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
+THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
+                            "RequestLimitExceeded", "Throttling"})
+PASS_FRACTION = 0.97  # achieved / target rate that still passes
+MAX_DURATION_SECONDS = 900  # the cap on one drill's load phase (the contract's schema allows no more)
+MAX_KEYS = 1000  # test items one drill may write (and so must delete)
+MAX_WORKERS = 64
+MAX_USER_RATE = 10.0  # calls per second of one Locust user by default: at least 100 ms for each call
+MIN_USER_RATE = 1.0
+REMOTE_PREPARE_SECONDS = 3.0  # left out of the measured window when workers join from other machines
+START_GRACE_SECONDS = 60  # Locust's start (imports, items, workers connecting) and its stop
+LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
+OPERATIONS = {"write": "PutItem", "read": "GetItem"}
+
+
+class LoadError(ValueError):
+    """The drill was asked for something it cannot do (a bad rate, duration, worker count); one sentence."""
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class OperationStats:
+    """What one operation (write = PutItem, read = GetItem) achieved."""
+
+    operation: str  # write | read
+    api: str  # PutItem | GetItem
+    target_rate: float  # calls per second asked for
+    achieved_rate: float  # successful calls per second, over the steady seconds of the run
+    requests: int  # calls made (successful or not)
+    errors: int  # failed calls other than throttling
+    throttles: int  # ProvisionedThroughputExceededException / ThrottlingException / RequestLimitExceeded
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    error_samples: tuple[str, ...] = ()  # up to three distinct answers, most frequent first
+    per_second: tuple[int, ...] = ()  # successful calls in each whole second of the run, first to last
+
+    @property
+    def successes(self) -> int:
+        return self.requests - self.errors - self.throttles
+
+
+@dataclass(frozen=True)
+class LoadVerdict:
+    status: str  # pass | fail | unverifiable
+    reason: str  # one line
+
+
+@dataclass
+class LoadResult:
+    """The drill's measurements; ``verdict()`` and ``figures()`` read them."""
+
+    operations: dict[str, OperationStats]  # "write" / "read": only the operations with a target rate
+    p99_limit_ms: float
+    duration_seconds: float  # the load phase asked for
+    workers: int  # load-generating processes on this machine
+    users: int  # Locust users over all processes
+    user_rate: float
+    tables: tuple[str, ...]  # physical names
+    run_token: str
+    keys: int  # test items written (and deleted)
+    items_left: int = 0  # test items cleanup could not delete (0 when it worked)
+    unavailable: str | None = None  # why the load could not run at all (UNVERIFIABLE)
+    api_calls: dict[str, int] = field(default_factory=dict)  # "dynamodb:PutItem": n, ...
+    elapsed_seconds: float = 0.0  # the whole drill: seeding, load, cleanup
+    notes: tuple[str, ...] = ()  # cleanup failures and the like
+
+    def verdict(self) -> LoadVerdict:
+        """PASS / FAIL / UNVERIFIABLE with a one-line reason (see the module docstring)."""
+        if self.unavailable:
+            return LoadVerdict(UNVERIFIABLE, f"the load could not run: {self.unavailable}")
+        silent = [s for s in self.operations.values() if s.target_rate > 0 and s.successes == 0 and s.throttles == 0]
+        if silent:
+            s = silent[0]
+            answer = s.error_samples[0] if s.error_samples else "no call was made"
+            return LoadVerdict(UNVERIFIABLE, f"no {s.api} call succeeded ({s.requests} made): {answer}")
+        shortfalls: list[str] = []
+        for s in self.operations.values():
+            if s.target_rate <= 0:
+                continue
+            if s.achieved_rate < PASS_FRACTION * s.target_rate:
+                shortfalls.append(f"{s.operation}s {s.achieved_rate:.1f}/s of {_num(s.target_rate)}/s "
+                                  f"({100 * s.achieved_rate / s.target_rate:.0f}%, needs "
+                                  f"{100 * PASS_FRACTION:.0f}%)")
+            if s.throttles:
+                shortfalls.append(f"{s.operation}s throttled {s.throttles} times")
+            if s.errors:
+                sample = f" ({s.error_samples[0]})" if s.error_samples else ""
+                shortfalls.append(f"{s.operation}s failed {s.errors} times{sample}")
+            if s.p99_ms is not None and s.p99_ms > self.p99_limit_ms:
+                shortfalls.append(f"{s.operation} p99 {_num(s.p99_ms)} ms over {_num(self.p99_limit_ms)} ms")
+        if shortfalls:
+            return LoadVerdict(FAIL, "; ".join(shortfalls))
+        held = ", ".join(f"{s.operation}s {s.achieved_rate:.1f}/s of {_num(s.target_rate)}/s"
+                         for s in self.operations.values() if s.target_rate > 0)
+        p99 = "/".join(_num(s.p99_ms) for s in self.operations.values() if s.p99_ms is not None)
+        return LoadVerdict(PASS, f"{held} for {_num(self.duration_seconds)} s, no throttling, no errors, "
+                                 f"p99 {p99} ms within {_num(self.p99_limit_ms)} ms")
+
+    def figures(self) -> list[dict[str, Any]]:
+        """The measurements as figures: name, value, unit, and for the judged ones target and limit (min: at
+        least; max: at most). p50 and p95 are reported, not judged: they have no target."""
+        out: list[dict[str, Any]] = []
+        for s in self.operations.values():
+            op = s.operation
+            out += [
+                {"name": f"{op}_rate", "value": round(s.achieved_rate, 1), "unit": "ops/s",
+                 "target": _plain(s.target_rate), "limit": "min"},
+                {"name": f"{op}_p50", "value": s.p50_ms, "unit": "ms"},
+                {"name": f"{op}_p95", "value": s.p95_ms, "unit": "ms"},
+                {"name": f"{op}_p99", "value": s.p99_ms, "unit": "ms", "target": _plain(self.p99_limit_ms),
+                 "limit": "max"},
+                {"name": f"{op}_throttles", "value": s.throttles, "unit": "count", "target": 0, "limit": "max"},
+                {"name": f"{op}_errors", "value": s.errors, "unit": "count", "target": 0, "limit": "max"},
+            ]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        verdict = self.verdict()
+        return {**asdict(self), "operations": {k: asdict(v) for k, v in self.operations.items()},
+                "status": verdict.status, "reason": verdict.reason, "figures": self.figures()}
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _plain(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+# ---------------------------------------------------------------------------- the contract's profiles
+
+
+def load_profile(env: Environment, target_kind: str) -> LoadProfile:
+    """The environment's profile for a target: ``load`` on AWS, ``load.local`` (what an emulator can carry)
+    on moto, LocalStack and DynamoDB Local."""
+    return env.load_live if target_kind == "aws" else env.load_local
+
+
+# ---------------------------------------------------------------------------- Locust's output
+
+
+def percentile(histogram: Mapping[Any, int], fraction: float) -> float | None:
+    """The value below which ``fraction`` of the samples of a {value: count} histogram lie."""
+    points = sorted((float(k), int(v)) for k, v in histogram.items() if int(v) > 0)
+    total = sum(n for _, n in points)
+    if not total:
+        return None
+    need = fraction * total
+    seen = 0
+    for value, n in points:
+        seen += n
+        if seen >= need:
+            return value
+    return points[-1][0]
+
+
+def steady_rate(per_second: Mapping[Any, int], failures_per_second: Mapping[Any, int], *, fallback_seconds: float,
+                successes: int, ramp_seconds: float = 0.0) -> float:
+    """Successful calls per second over the run's whole seconds after the ramp-up: the first second (and as
+    many more as the ramp lasted) and the last (cut off) are left out; a run too short for that divides
+    every success by ``fallback_seconds``."""
+    seconds = sorted(int(k) for k in per_second)
+    fails = {int(k): int(v) for k, v in failures_per_second.items()}
+    skip = max(1, math.ceil(ramp_seconds))
+    inner = [s for s in seconds if seconds[0] + skip <= s < seconds[-1]] if seconds else []
+    inner = inner if len(inner) >= 2 else []
+    if inner:
+        counts = {int(k): int(v) for k, v in per_second.items()}
+        span = inner[-1] - inner[0] + 1  # seconds with no call at all count as zero
+        return sum(counts[s] - fails.get(s, 0) for s in inner) / span
+    return successes / fallback_seconds if fallback_seconds > 0 else 0.0
+
+
+def parse_stats(entries: Sequence[Mapping[str, Any]], failures: Sequence[Mapping[str, str]],
+                targets: Mapping[str, float], duration_seconds: float,
+                ramp_seconds: float = 0.0) -> dict[str, OperationStats]:
+    """OperationStats per operation from Locust's ``--json-file`` entries and ``--csv`` failures rows."""
+    by_name = {str(e.get("name")): e for e in entries}
+    out: dict[str, OperationStats] = {}
+    for op, api in OPERATIONS.items():
+        target = float(targets.get(op, 0))
+        if target <= 0:
+            continue
+        e = by_name.get(api, {})
+        rows = [f for f in failures if f.get("Name") == api]
+        throttles = sum(int(f.get("Occurrences") or 0) for f in rows if _is_throttle(f.get("Error", "")))
+        failed = int(e.get("num_failures") or 0)
+        errors = max(0, failed - throttles)
+        samples = [_error_text(f.get("Error", "")) for f in sorted(rows, key=lambda f: -int(f.get("Occurrences") or 0))]
+        requests = int(e.get("num_requests") or 0)
+        histogram = e.get("response_times") or {}
+        start, last = e.get("start_time"), e.get("last_request_timestamp")
+        fallback = (float(last) - float(start)) if start and last and last > start else duration_seconds
+        out[op] = OperationStats(
+            operation=op, api=api, target_rate=target,
+            achieved_rate=steady_rate(e.get("num_reqs_per_sec") or {}, e.get("num_fail_per_sec") or {},
+                                      fallback_seconds=fallback, successes=requests - failed,
+                                      ramp_seconds=ramp_seconds),
+            requests=requests, errors=errors, throttles=throttles,
+            p50_ms=percentile(histogram, 0.50), p95_ms=percentile(histogram, 0.95),
+            p99_ms=percentile(histogram, 0.99), error_samples=tuple(dict.fromkeys(samples))[:3],
+            per_second=_series(e.get("num_reqs_per_sec") or {}, e.get("num_fail_per_sec") or {}))
+    return out
+
+
+def _series(per_second: Mapping[Any, int], failures_per_second: Mapping[Any, int]) -> tuple[int, ...]:
+    counts = {int(k): int(v) for k, v in per_second.items()}
+    fails = {int(k): int(v) for k, v in failures_per_second.items()}
+    if not counts:
+        return ()
+    return tuple(counts.get(s, 0) - fails.get(s, 0) for s in range(min(counts), max(counts) + 1))
+
+
+def _is_throttle(error: str) -> bool:
+    return error.startswith("Throttled(") or any(code in error for code in THROTTLE_CODES)
+
+
+def _error_text(error: str) -> str:
+    """``DynamoDBFailure('Code: message')`` -> ``Code: message``."""
+    for prefix in ("Throttled(", "DynamoDBFailure("):
+        if error.startswith(prefix) and error.endswith(")"):
+            return error[len(prefix):-1].strip("'\"")
+    return error
+
+
+# ---------------------------------------------------------------------------- the drill
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """Handed to the progress callback every ``progress_every`` seconds while Locust runs."""
+
+    elapsed_seconds: float
+    duration_seconds: float
+    requests: int  # so far, over every operation
+    current_rate: float  # calls per second, Locust's current figure
+    pids: tuple[int, ...]  # the Locust processes (master first)
+
+    def line(self) -> str:
+        return (f"load drill: {self.elapsed_seconds:.0f}/{self.duration_seconds:.0f} s, {self.requests} calls, "
+                f"{self.current_rate:.0f}/s")
+
+
+def default_user_rate(p99_latency_ms: float) -> float:
+    """Calls per second of one user such that each call has the p99 limit, and at least 100 ms (1 to 10)."""
+    return max(MIN_USER_RATE, min(MAX_USER_RATE, 1000.0 / p99_latency_ms)) if p99_latency_ms > 0 else MAX_USER_RATE
+
+
+def locust_available() -> str | None:
+    """None when Locust can run, else why not (one sentence)."""
+    if importlib.util.find_spec("locust") is None:
+        return "Locust is not installed in this Python (pip install -e '.[test]' installs it)"
+    return None
+
+
+def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, reads_per_second: float,
+             duration_seconds: float, p99_latency_ms: float, endpoint_url: str | None = None,
+             profile: str | None = None, target: Target | None = None,
+             table_name: Callable[[str], str] | None = None, workers: int = 1, remote_workers: int = 0,
+             master_bind_host: str = "127.0.0.1", master_port: int | None = None, scope: RunScope | None = None,
+             max_keys: int = MAX_KEYS, user_rate: float | None = None, contract_root: Path | None = None,
+             progress: Callable[[LoadProgress], None] | None = None, progress_every: float = 5.0,
+             timeout_seconds: float | None = None, client: Any = None) -> LoadResult:
+    """Drive the rates against ``tables`` for ``duration_seconds`` and measure what was achieved.
+
+    ``target`` (a writable readiness Target) or ``endpoint_url`` / ``profile`` say where: no endpoint
+    is AWS itself, with the standard credential chain. ``table_name`` maps a contract table to its
+    physical name (e.g. ``env.table_name``). ``workers`` is the number of load-generating processes
+    on this machine (1: one Locust process; more: a master and that many workers); ``remote_workers``
+    more join the master from other machines (``python -m locust -f readiness/locustfile.py --worker
+    --master-host HOST --master-port PORT``; the master listens on ``master_bind_host``:``master_port``
+    and starts when every worker has joined, within 60 s). ``progress`` is called every
+    ``progress_every`` seconds (default: a line on stderr when it is a terminal, nothing otherwise).
+    ``client`` is the DynamoDB client that writes and deletes the run's items (e.g. a guarded client that
+    writes only the run's test items); default ``target.client(..., write=True)``. Locust's own client only
+    ever PutItems those same items and GetItems their keys.
+    Raises LoadError for a request the drill refuses; everything the target answers is in the result.
+    """
+    if user_rate is None:
+        user_rate = default_user_rate(p99_latency_ms)
+    _check_request(tables, writes_per_second, reads_per_second, duration_seconds, p99_latency_ms, workers,
+                   max_keys, user_rate)
+    if not 0 <= remote_workers <= MAX_WORKERS:
+        raise LoadError(f"remote_workers is the number of workers joining from other machines: 0 to {MAX_WORKERS} "
+                        f"(asked {remote_workers})")
+    started = time.monotonic()
+    scope = scope or RunScope.new()
+    names = table_name or (lambda name: name)
+    if target is None:
+        target = Target("aws" if endpoint_url is None else "moto", endpoint_url=endpoint_url, profile=profile)
+    writers = math.ceil(writes_per_second / user_rate) if writes_per_second > 0 else 0
+    readers = math.ceil(reads_per_second / user_rate) if reads_per_second > 0 else 0
+    planned = writes_per_second * duration_seconds + (0 if writes_per_second else 25)
+    keys_per_table = max(1, min(max_keys // len(tables), max(25, math.ceil(planned / len(tables)))))
+    result = LoadResult(operations={}, p99_limit_ms=p99_latency_ms, duration_seconds=duration_seconds,
+                        workers=workers, users=writers + readers, user_rate=user_rate,
+                        tables=tuple(names(t.name) for t in tables), run_token=scope.token,
+                        keys=keys_per_table * len(tables))
+    if target.kind == "moto" and target.endpoint_url is None:
+        result.unavailable = ("embedded moto lives inside this Python process and Locust runs in its own: "
+                              "the load drill needs an endpoint (a moto server, DynamoDB Local, LocalStack or AWS)")
+        return result
+    if reason := locust_available():
+        result.unavailable = reason
+        return result
+
+    client = client if client is not None else target.client("dynamodb", region, write=True)
+    before = target.calls.snapshot()
+    items = {names(t.name): [generate_item(t, scope, n) for n in range(keys_per_table)] for t in tables}
+    key_attrs = {names(t.name): [t.partition.attribute] + ([t.sort.attribute] if t.sort else []) for t in tables}
+    try:
+        if failure := _batch(client, {name: [{"PutRequest": {"Item": i}} for i in rows]
+                                      for name, rows in items.items()}):
+            result.unavailable = f"writing the run's test items: {failure}"
+            return result
+        _drive(result, scope=scope, tables=tables, names=names, region=region, endpoint_url=target.endpoint_url,
+               profile=target.profile, writers=writers, readers=readers, keys_per_table=keys_per_table,
+               targets={"write": writes_per_second, "read": reads_per_second}, contract_root=contract_root,
+               progress=progress if progress is not None else _tty_progress(), progress_every=progress_every,
+               timeout_seconds=timeout_seconds, remote_workers=remote_workers, master_bind_host=master_bind_host,
+               master_port=master_port)
+    finally:
+        deletes = {name: [{"DeleteRequest": {"Key": {k: i[k] for k in key_attrs[name]}}} for i in rows]
+                   for name, rows in items.items()}
+        try:
+            if failure := _batch(client, deletes):
+                result.items_left = result.keys
+                result.notes += (f"cleanup: {failure}",)
+        except Exception as exc:  # never hide the drill's own exception (or a Ctrl-C) behind the cleanup's
+            result.items_left = result.keys
+            result.notes += (f"cleanup: {type(exc).__name__}: {exc}",)
+        after = target.calls.snapshot()
+        result.api_calls = {op: after.get(op, 0) - before.get(op, 0) for op in after
+                            if after.get(op, 0) - before.get(op, 0)}
+        for s in result.operations.values():
+            result.api_calls[f"dynamodb:{s.api}"] = result.api_calls.get(f"dynamodb:{s.api}", 0) + s.requests
+        if result.operations:  # each Locust process warms its client up with one GetItem before the clock starts
+            result.api_calls["dynamodb:GetItem"] = result.api_calls.get("dynamodb:GetItem", 0) + result.workers
+        result.elapsed_seconds = time.monotonic() - started
+    return result
+
+
+def _check_request(tables: Sequence[Table], writes: float, reads: float, duration: float, p99: float, workers: int,
+                   max_keys: int, user_rate: float) -> None:
+    if not tables:
+        raise LoadError("the load drill needs at least one table")
+    if writes < 0 or reads < 0 or writes + reads <= 0:
+        raise LoadError(f"rates must be >= 0 and not both 0 (asked {writes} writes/s, {reads} reads/s)")
+    if not 0 < duration <= MAX_DURATION_SECONDS:
+        raise LoadError(f"a load drill lasts more than 0 and at most {MAX_DURATION_SECONDS} s (asked {duration} s)")
+    if p99 <= 0:
+        raise LoadError(f"the p99 latency limit must be more than 0 ms (asked {p99})")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise LoadError(f"workers is the number of load-generating processes: 1 to {MAX_WORKERS} (asked {workers})")
+    if not 1 <= max_keys <= MAX_KEYS or max_keys < len(tables):
+        raise LoadError(f"max_keys must be between {len(tables)} (one per table) and {MAX_KEYS} (asked {max_keys})")
+    if user_rate <= 0:
+        raise LoadError(f"user_rate must be more than 0 calls per second (asked {user_rate})")
+
+
+def _decimals(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    return value
+
+
+def _batch(client: Any, requests: Mapping[str, list[dict[str, Any]]], retries: int = 8) -> str | None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items; None when all went through, else what failed.
+
+    ``client`` is a low-level client; the items and keys are plain Python values (serialized here)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    ser = TypeSerializer()
+
+    def low(request: dict[str, Any]) -> dict[str, Any]:
+        ((kind, body),) = request.items()
+        part = "Item" if kind == "PutRequest" else "Key"
+        return {kind: {part: {k: ser.serialize(_decimals(v)) for k, v in body[part].items()}}}
+
+    pending = [(name, low(r)) for name, rows in requests.items() for r in rows]
+    rounds = 0
+    while pending:
+        chunk, pending = pending[:25], pending[25:]
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for name, r in chunk:
+            grouped.setdefault(name, []).append(r)
+        try:
+            answer = client.batch_write_item(RequestItems=grouped)
+        except (ClientError, BotoCoreError, ReadOnlyViolation) as exc:
+            return f"BatchWriteItem answered {describe_failure(exc)}"
+        unprocessed = [(name, r) for name, rows in (answer.get("UnprocessedItems") or {}).items() for r in rows]
+        if unprocessed:
+            rounds += 1
+            if rounds > retries:
+                left = len(unprocessed) + len(pending)
+                return f"BatchWriteItem left {left} items unprocessed after {retries} retries"
+            pending = unprocessed + pending
+            time.sleep(min(0.05 * 2 ** rounds, 2.0))
+    return None
+
+
+def _tty_progress() -> Callable[[LoadProgress], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    return lambda p: print(p.line(), file=sys.stderr, flush=True)
+
+
+def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], names: Callable[[str], str],
+           region: str, endpoint_url: str | None, profile: str | None, writers: int, readers: int,
+           keys_per_table: int, targets: Mapping[str, float], contract_root: Path | None,
+           progress: Callable[[LoadProgress], None] | None, progress_every: float,
+           timeout_seconds: float | None, remote_workers: int = 0, master_bind_host: str = "127.0.0.1",
+           master_port: int | None = None) -> None:
+    """Run Locust (one process, or a master and workers), wait for it within the time limit, read its stats."""
+    workdir = Path(tempfile.mkdtemp(prefix="readiness-load-"))
+    users = writers + readers
+    common = ["-f", str(LOCUSTFILE), "--loglevel", "WARNING",
+              "--load-endpoint", endpoint_url or "", "--load-region", region,
+              "--load-tables", ",".join(f"{t.name}={names(t.name)}" for t in tables),
+              "--load-token", scope.token, "--load-started", repr(scope.started), "--load-keys", str(keys_per_table),
+              "--load-writers", str(writers), "--load-readers", str(readers),
+              "--load-write-rate", repr(targets["write"] / writers if writers else 1.0),
+              "--load-read-rate", repr(targets["read"] / readers if readers else 1.0),
+              "--load-contract", str(contract_root or "")]
+    classes = (["PutItemUser"] if writers else []) + (["GetItemUser"] if readers else [])
+    # Every user starts at a random point of its first pacing period (see the locustfile), so the load is
+    # steady once all users have spawned and one period has passed: the rate is measured from there on.
+    spawn_rate = max(10.0, 5.0 * users)
+    per_user = [targets[op] / n for op, n in (("write", writers), ("read", readers)) if n]
+    ramp = users / spawn_rate + 1 / min(per_user)
+    if remote_workers:  # a worker on another machine regenerates the run's items only once the run has started
+        ramp += REMOTE_PREPARE_SECONDS
+    run = ["--headless", "--users", str(users), "--spawn-rate", f"{spawn_rate:g}",
+           "--run-time", f"{math.ceil(result.duration_seconds)}s", "--stop-timeout", "0",
+           "--only-summary", "--csv", str(workdir / "stats"), "--json-file", str(workdir / "stats")]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if profile:
+        env["AWS_PROFILE"] = profile
+    processes: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+
+    def start(args: list[str], name: str) -> subprocess.Popen[bytes]:
+        log = workdir / f"{name}.log"
+        logs.append(log)
+        with log.open("wb") as out:
+            p = subprocess.Popen([sys.executable, "-m", "locust", *args], stdout=out, stderr=subprocess.STDOUT,
+                                 env=env, cwd=workdir, start_new_session=True)
+        processes.append(p)
+        return p
+
+    try:
+        if result.workers == 1 and not remote_workers:
+            master = start([*common, *run, *classes], "locust")
+        else:
+            from readiness.server import free_port
+
+            port = master_port or free_port()
+            master = start([*common, *run, "--master", "--master-bind-host", master_bind_host, "--master-bind-port",
+                            str(port), "--expect-workers", str(result.workers + remote_workers),
+                            "--expect-workers-max-wait", str(START_GRACE_SECONDS), *classes], "master")
+            for n in range(result.workers):
+                start([*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port), *classes],
+                      f"worker-{n}")
+        limit = timeout_seconds or (result.duration_seconds + START_GRACE_SECONDS * (2 if remote_workers else 1))
+        began = time.monotonic()
+        next_report = began + progress_every
+        while master.poll() is None:
+            now = time.monotonic()
+            if now - began > limit:
+                result.unavailable = (f"Locust did not finish within {limit:.0f} s and was killed "
+                                      f"({_tail(logs[0]) or 'it printed nothing'})")
+                return
+            if progress is not None and now >= next_report:
+                next_report = now + progress_every
+                done, rate = _history(workdir / "stats_stats_history.csv")
+                progress(LoadProgress(now - began, result.duration_seconds, done, rate,
+                                      tuple(p.pid for p in processes)))
+            time.sleep(0.1)
+        stats_file = workdir / "stats.json"
+        if not stats_file.is_file():
+            result.unavailable = (f"Locust exited with {master.returncode} before writing its stats "
+                                  f"({_tail(logs[0]) or 'it printed nothing'})")
+            return
+        entries = json.loads(stats_file.read_text(encoding="utf-8"))
+        failures = _csv_rows(workdir / "stats_failures.csv")
+        result.operations = parse_stats(entries, failures, targets, result.duration_seconds, ramp)
+        if not any(s.requests for s in result.operations.values()):
+            result.unavailable = f"Locust made no call (exit {master.returncode}: {_tail(logs[0]) or 'no output'})"
+    finally:
+        _stop(processes)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Workers first, then the master: SIGTERM, then SIGKILL after 5 s (each in its own process group)."""
+    for p in reversed(processes):
+        if p.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    for p in reversed(processes):
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=5)
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _history(path: Path) -> tuple[int, float]:
+    """(calls so far, current calls per second) from the last Aggregated row of Locust's stats history."""
+    rows = [r for r in _csv_rows(path) if r.get("Name") == "Aggregated"]
+    if not rows:
+        return 0, 0.0
+    last = rows[-1]
+    try:
+        return int(float(last.get("Total Request Count") or 0)), float(last.get("Requests/s") or 0)
+    except ValueError:
+        return 0, 0.0
+
+
+def _tail(path: Path, limit: int = 300) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return " ".join(" ".join(lines[-6:]).split())[-limit:]
+
