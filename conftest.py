@@ -54,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--profile", default=None, help="AWS profile for --target aws")
     group.addoption("--restore-table", default=os.environ.get("READINESS_RESTORE_TABLE", "all"),
                     help="restore drills: one table (logical name, e.g. orders) instead of every table")
+    group.addoption("--load-workers", default=os.environ.get("READINESS_LOAD_WORKERS", "1"),
+                    help="load drill: Locust worker processes on this machine (1: one process; more: master + workers)")
     group.addoption("--plan-json", default=None,
                     help="for --target plan: the Terraform plan to judge (terraform show -json plan.out > FILE)")
     group.addoption("--allow", default=os.environ.get("READINESS_ALLOW", ""),

@@ -53,6 +53,7 @@ C_TRANSACTION = "003 SIT Week 1: integration testing - an order and its campaign
 C_STREAMS = "004 3.3: streams deliver new and old images for change data capture (D8)"
 C_RESTORE = "003 SIT Week 3 / PROD Success: PITR and backup restore tested within RTO and RPO (D14)"
 C_LAG = "003 PROD Success: replication lag < 1 second (D13)"
+C_LOAD = "003 SIT Week 2: sustained load (1000 writes/sec, 5000 reads/sec) without throttling"
 
 ITEMS_PER_TABLE = 4  # 3 active + 1 inactive: enough for every pattern and the sparse index, bounded
 GSI_WAIT_SECONDS = 15.0
@@ -198,6 +199,8 @@ class Drills:
 
         needs = "restore" if operation in ("RestoreTableToPointInTime", "RestoreTableFromBackup", "CreateBackup",
                                            "DeleteBackup", "DeleteTable") else "writes"
+        if needs == "writes" and "load" in self.allow:  # the load drill seeds and deletes its own test items
+            needs = "load"
         if needs not in self.allow:
             raise ReadOnlyViolation(f"{operation} refused: this run is not allowed {needs} (--allow {needs})")
         if operation == "PutItem":
@@ -759,6 +762,37 @@ class Drills:
                 shown.update(limit_s=round(seconds))
                 time.sleep(delay)
                 delay = min(delay * 1.5, 5.0)
+
+    # ------------------------------------------------------------------------------------------ load
+
+    def load(self, logical: str = "orders", *, workers: int = 1) -> Measurement:
+        """The environment's load profile (the contract's rates on AWS, its local profile on an emulator)
+        driven by Locust in its own processes against one table; PASS at >= 97% of each rate, no throttle,
+        p99 within the limit. The seeded test items go through this run's guarded client."""
+        from readiness.load import LoadError, load_profile, run_load  # Locust stays out of this process
+
+        env = self.desired.env
+        spec = self._logical(logical)
+        profile = load_profile(env, self.target.kind)
+
+        def body(m: Measurement) -> None:
+            try:
+                result = run_load([spec.table], region=env.region, writes_per_second=profile.writes_per_second,
+                                  reads_per_second=profile.reads_per_second,
+                                  duration_seconds=profile.duration_seconds, p99_latency_ms=profile.p99_latency_ms,
+                                  target=self.target, table_name=env.table_name, workers=workers,
+                                  scope=self.scope, client=self.client())
+            except LoadError as exc:
+                raise DrillFailed(str(exc)) from None
+            verdict = result.verdict()
+            m.figures = result.figures()
+            m.details = {"profile": "live" if self.target.kind == "aws" else "local", "workers": result.workers,
+                         "users": result.users, "api_calls": sum(result.api_calls.values()),
+                         **({"notes": list(result.notes)} if result.notes else {})}
+            m.status, m.reason = verdict.status, verdict.reason
+            if result.items_left:
+                m.details["items_left"] = result.items_left
+        return self._measure("drill.load", C_LOAD, spec.name, body)
 
     # ----------------------------------------------------------------------------------- replication
 

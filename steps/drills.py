@@ -97,6 +97,12 @@ def replication(drills: Drills, account: Run) -> list[Measurement]:
     return [drills.replication(t) for t in drills.desired.tables]
 
 
+@when("the environment's load profile is driven against the orders table", target_fixture="measured")
+def load(drills: Drills, request: pytest.FixtureRequest) -> list[Measurement]:
+    """drill load (Locust in its own processes)."""
+    return [drills.load(workers=int(request.config.getoption("--load-workers")))]
+
+
 ## Then
 
 
@@ -139,4 +145,9 @@ def backup_rpo_ok(measured: list[Measurement]) -> None:
 
 @then("the replication lag p99 is within the contract's limit")
 def replication_ok(measured: list[Measurement]) -> None:
+    expect_measured(measured)
+
+
+@then("every operation achieves at least 97% of its rate without throttling, with p99 latency within the limit")
+def load_ok(measured: list[Measurement]) -> None:
     expect_measured(measured)

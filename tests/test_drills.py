@@ -394,3 +394,26 @@ def test_drills_on_dynamodb_local(loaded_contract: Any) -> None:
         restore = drills.restore(table(desired, "orders"), "pitr")
         assert restore.status == UNVERIFIABLE and "UnknownOperationException" in restore.reason
         assert leftovers(target, desired) == {}
+
+
+def test_load_on_embedded_moto_is_unverifiable_naming_why(sit: tuple[Target, Desired, Drills]) -> None:
+    """Locust runs in its own process and cannot reach a moto that lives inside this one."""
+    _, _, drills = sit
+    m = drills.load()
+    assert m.status == UNVERIFIABLE and "needs an endpoint" in m.reason and m.id == "drill.load"
+
+
+def test_a_live_run_allowed_to_load_may_seed_test_items_but_nothing_else(moto_account: Account) -> None:
+    _, desired = moto_account("sit")
+    drills = Drills(Target("moto", read_only=True), desired, allow=frozenset({"load"}))
+    orders = table(desired, "orders")
+    client = drills.client()
+    item = generate_item(orders.table, drills.scope, 7)
+    client.batch_write_item(RequestItems={orders.name: [{"PutRequest": {"Item": to_ddb(item)}}]})
+    client.batch_write_item(RequestItems={orders.name: [{"DeleteRequest": {"Key": to_ddb(
+        {"PK": item["PK"], "SK": item["SK"]})}}]})
+    with pytest.raises(ReadOnlyViolation):
+        client.batch_write_item(RequestItems={orders.name: [{"PutRequest": {"Item": to_ddb(
+            {**item, "PK": "ORDER#" + "2" * 36})}}]})
+    with pytest.raises(ReadOnlyViolation, match="--allow restore"):
+        client.delete_table(TableName=f"{orders.name}-restore-pitr-{drills.scope.token}")
