@@ -42,6 +42,7 @@ from readiness.testitems import (
     TEST_MARK,
     ItemSchemaError,
     RunScope,
+    as_dynamodb,
     generate_item,
     key_prefix,
     run_prefix,
@@ -66,7 +67,7 @@ _ser, _de = TypeSerializer(), TypeDeserializer()
 
 
 def to_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(_plain(v)) for k, v in item.items()}
+    return {k: _ser.serialize(as_dynamodb(v)) for k, v in item.items()}
 
 
 def from_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,11 +75,9 @@ def from_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """Numbers as DynamoDB wants them going in (Decimal) and as JSON wants them coming out."""
+    """Numbers as JSON wants them coming out of DynamoDB (int or float, not Decimal)."""
     from decimal import Decimal
 
-    if isinstance(value, float):
-        return Decimal(str(value))
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):

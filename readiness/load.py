@@ -52,7 +52,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from readiness.contract import Environment, LoadProfile, Table
 from readiness.observe import describe_failure
 from readiness.targets import ReadOnlyViolation, Target
-from readiness.testitems import RunScope, generate_item
+from readiness.testitems import RunScope, as_dynamodb, generate_item
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
 THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
@@ -420,18 +420,6 @@ def _check_request(tables: Sequence[Table], writes: float, reads: float, duratio
         raise LoadError(f"user_rate must be more than 0 calls per second (asked {user_rate})")
 
 
-def _decimals(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decimals(v) for v in value]
-    return value
-
-
 def _batch(client: Any, requests: Mapping[str, list[dict[str, Any]]], retries: int = 8) -> str | None:
     """BatchWriteItem in chunks of 25, retrying unprocessed items; None when all went through, else what failed.
 
@@ -443,7 +431,7 @@ def _batch(client: Any, requests: Mapping[str, list[dict[str, Any]]], retries: i
     def low(request: dict[str, Any]) -> dict[str, Any]:
         ((kind, body),) = request.items()
         part = "Item" if kind == "PutRequest" else "Key"
-        return {kind: {part: {k: ser.serialize(_decimals(v)) for k, v in body[part].items()}}}
+        return {kind: {part: {k: ser.serialize(as_dynamodb(v)) for k, v in body[part].items()}}}
 
     pending = [(name, low(r)) for name, rows in requests.items() for r in rows]
     rounds = 0

@@ -115,7 +115,7 @@ def _prepare_early() -> None:
 def _prepare(o: Any) -> None:
     """This process's client, and the run's items regenerated from the contract (same token, same keys)."""
     from readiness.contract import DEFAULT_ROOT, load_contract
-    from readiness.testitems import RunScope, generate_item
+    from readiness.testitems import RunScope, as_dynamodb, generate_item
 
     root = Path(o.load_contract) if o.load_contract and Path(o.load_contract).is_dir() else DEFAULT_ROOT
     contract = load_contract(root, lint=False)
@@ -128,7 +128,7 @@ def _prepare(o: Any) -> None:
         table = contract.tables[logical]
         key_names = [table.partition.attribute] + ([table.sort.attribute] if table.sort else [])
         for n in range(o.load_keys):
-            item = _decimals(generate_item(table, scope, n))
+            item = as_dynamodb(generate_item(table, scope, n))
             low = {k: serializer.serialize(v) for k, v in item.items()}
             items.append({"TableName": physical, "Item": low})
             keys.append((physical, {k: low[k] for k in key_names}))
@@ -149,19 +149,6 @@ for _hook, _listener in ((events.init_command_line_parser, _options), (events.in
                          (events.test_start, _test_start)):
     _register: Any = _hook.add_listener  # Locust's EventHook.add_listener is not annotated
     _register(_listener)
-
-
-def _decimals(value: Any) -> Any:
-    """Floats as Decimal (what the DynamoDB serializer accepts), recursively."""
-    from decimal import Decimal
-
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decimals(v) for v in value]
-    return value
 
 
 class _DynamoDBUser(User):

@@ -65,6 +65,19 @@ class RunScope:
         return {MARKER: self.token, EXPIRES: int(self.started) + ORPHAN_AFTER_SECONDS}
 
 
+def as_dynamodb(value: Any) -> Any:
+    """Floats as Decimal, recursively: what boto3's DynamoDB serializer accepts for numbers."""
+    from decimal import Decimal
+
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: as_dynamodb(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_dynamodb(v) for v in value]
+    return value
+
+
 def key_prefix(table: Table) -> str:
     """What every test item's partition key starts with in this table (for the bounded sweep)."""
     pattern = table.partition.pattern or ""
