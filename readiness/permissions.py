@@ -1,0 +1,95 @@
+"""Least privilege: every AWS API operation the suite calls, and the IAM policies that allow exactly those.
+
+Operations are named as :class:`readiness.targets.CallLog` records them (``service:Operation``, botocore's
+service name), which for every service the suite uses is also the IAM action (``dynamodb:DescribeTable``).
+
+- ``READ_ONLY``: what a read-only run calls against AWS: the account guard (``sts:GetCallerIdentity``) and
+  the observation of every resource of the environment. ``iam/readiness-readonly.json`` allows exactly these;
+  tests/test_permissions.py records a run per environment through the CallLog and fails when the engine calls
+  an operation that is not here, or this set names one it never calls.
+- ``DRILL_OPERATIONS``: what the drills (``--allow writes,restore,load``) call *in addition*, on top of the
+  read-only policy: test items written into the contract's tables, restores into ``*-restore-*`` tables,
+  on-demand backups, and CloudWatch metric reads (replication latency). ``iam/readiness-drills.json``
+  allows exactly these. **A drill must add every call it makes here** (and to that policy): the drills' own
+  tests should assert ``uncovered(target.calls.snapshot(), READ_ONLY | DRILL_OPERATIONS) == set()`` after a
+  drill ran, so a call the policy does not allow fails in CI instead of with AccessDenied in the account.
+- ``EMULATOR_ONLY``: calls made only against an emulator endpoint (never against AWS), so no policy has them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+IAM_DIR = Path(__file__).resolve().parent.parent / "iam"
+READ_ONLY_POLICY = IAM_DIR / "readiness-readonly.json"
+DRILLS_POLICY = IAM_DIR / "readiness-drills.json"
+
+GUARD = frozenset({"sts:GetCallerIdentity"})
+OBSERVATION = frozenset({
+    # every table, in the primary and (prod) the replica region
+    "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
+    "dynamodb:ListTagsOfResource",
+    # the environment's key (rotation: customer-managed keys only)
+    "kms:DescribeKey", "kms:GetKeyRotationStatus",
+    # AWS Backup: vaults (and the DR copy's), the plan, its selection
+    "backup:DescribeBackupVault", "backup:ListBackupPlans", "backup:GetBackupPlan",
+    "backup:ListBackupSelections", "backup:GetBackupSelection",
+    # monitoring
+    "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "sns:ListTopics",
+    "ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions",
+})
+READ_ONLY = GUARD | OBSERVATION
+
+DRILL_OPERATIONS = frozenset({
+    # test items in the contract's tables (and the restored copies the drills read back)
+    "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
+    "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem",
+    # restore drills: into *-restore-* tables only, which they also describe and delete afterwards
+    "dynamodb:RestoreTableToPointInTime", "dynamodb:RestoreTableFromBackup",
+    "dynamodb:CreateBackup", "dynamodb:DescribeBackup", "dynamodb:DeleteBackup", "dynamodb:DeleteTable",
+    "dynamodb:DescribeTable",  # also read-only, but the drills' grant is on *-restore-* tables (waiting for them)
+    # replication latency of the global table (prod)
+    "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData",
+})
+
+# The endpoint probe (readiness.run.probe_endpoint) asks an emulator one ListTables; AWS is never probed.
+EMULATOR_ONLY = frozenset({"dynamodb:ListTables"})
+
+
+def uncovered(operations: Iterable[str], allowed: Iterable[str]) -> set[str]:
+    """The operations (``service:Operation``, e.g. CallLog keys) that ``allowed`` does not name."""
+    return set(operations) - set(allowed)
+
+
+def load_policy(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str | Mapping) else list(value or [])
+
+
+def statements(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [dict(s) for s in _as_list(policy.get("Statement"))]
+
+
+def policy_actions(policy: Mapping[str, Any]) -> set[str]:
+    """Every action an Allow statement of the policy names (exactly as written: wildcards stay wildcards)."""
+    return {a for s in statements(policy) if s.get("Effect") == "Allow" for a in _as_list(s.get("Action"))}
+
+
+def allows(policy: Mapping[str, Any], action: str, resource: str) -> bool:
+    """True when an Allow statement names the action and a resource pattern matching the ARN (IAM wildcards
+    ``*`` and ``?``; conditions are not evaluated)."""
+    for s in statements(policy):
+        if s.get("Effect") != "Allow":
+            continue
+        if not any(fnmatch.fnmatchcase(action, a) for a in _as_list(s.get("Action"))):
+            continue
+        if any(fnmatch.fnmatchcase(resource, r) for r in _as_list(s.get("Resource"))):
+            return True
+    return False
