@@ -75,6 +75,8 @@ def describe_failure(exc: BaseException) -> str:
             return (f"HTTP {status} with an HTML error page (moto's server answers so for a call it does not "
                     f"implement; elsewhere it is a server fault)")
         return f"HTTP {status} {code}: {message[:200]}"
+    if isinstance(exc, KeyError | TypeError):  # the answer parsed, but lacks what every valid answer has
+        return f"a malformed answer ({type(exc).__name__}: {' '.join(str(exc).split())[:160]} is missing or wrong)"
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 
