@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from readiness.desired import Desired
+from readiness.redact import redact
 from readiness.targets import Target
 
 NOT_FOUND_CODES = {
@@ -64,7 +65,12 @@ class Answer:
 
 
 def describe_failure(exc: BaseException) -> str:
-    """One line naming what the target answered, for UNVERIFIABLE reasons."""
+    """One line naming what the target answered, for UNVERIFIABLE reasons (credentials masked: AWS may quote
+    the signed request back)."""
+    return redact(_describe_failure(exc))
+
+
+def _describe_failure(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return f"not implemented by the target ({exc})"
     if isinstance(exc, ClientError):

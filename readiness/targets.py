@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
+from readiness.redact import install_log_redaction
+
 TARGETS = ("moto", "localstack", "dynamodb-local", "aws")
 EMULATORS = {"moto", "localstack", "dynamodb-local"}
 NAMES = {"moto": "moto", "localstack": "LocalStack", "dynamodb-local": "DynamoDB Local", "aws": "AWS"}
@@ -173,6 +175,7 @@ def _check_emulator_url(kind: str, url: str) -> None:
 def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | None = None,
                 no_deploy: bool = False) -> Iterator[Target]:
     """Start (or attach to) a target for the length of the block, and stop it afterwards."""
+    install_log_redaction()  # before any client exists: botocore's DEBUG log prints signed request headers
     if kind not in TARGETS:
         raise TargetError(f"unknown target {kind!r}: choose one of {', '.join(TARGETS)}")
     if kind == "aws":
