@@ -37,6 +37,7 @@ class Tally:
     survived: set[str] = field(default_factory=set)
     sweep_total: int = 0
     sweep_survivors: list[str] = field(default_factory=list)
+    sweep_unswept: list[str] = field(default_factory=list)  # checks without a per-resource mutator
 
     def rows(self) -> list[tuple[str, int, int]]:
         """(corpus, killed, total) per corpus."""
@@ -102,6 +103,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{corpus}: {k}/{n} killed")
     for nodeid in sorted((set(tally.collected) - tally.killed) | tally.survived):
         terminalreporter.write_line(f"survived: {nodeid}", red=True)
+    if tally.sweep_unswept:
+        terminalreporter.write_line(f"not swept per resource (no mutator in test_every_resource.py): "
+                                    f"{', '.join(tally.sweep_unswept)}", yellow=True)
     for survivor in tally.sweep_survivors:
         terminalreporter.write_line(f"survived: {survivor}", red=True)
     rate = 100.0 * killed / total
