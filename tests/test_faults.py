@@ -401,3 +401,47 @@ def _snake(operation: str) -> str:
     return str(xform_name(operation))
 
 
+
+
+def test_a_verify_only_run_through_faults_finishes_incomplete_with_the_fault_in_its_report(
+        endpoint: FaultyEndpoint, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The whole CLI run: emulators are asked once (no retries), the report is written, exit 0 (INCOMPLETE)."""
+    import json
+
+    endpoint.inject("DescribeContinuousBackups", "throttle")
+    endpoint.inject("GetDashboard", "drop")
+    code = cli.main(["verify", "--env", "sit", "--target", "moto", "--endpoint-url", endpoint.url, "--no-deploy",
+                     f"--report-dir={tmp_path}"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in out + err, (out, err)
+    report = json.loads((tmp_path / "readiness.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "INCOMPLETE" and report["summary"]["fail"] == 0
+    reasons = {c["id"]: c["reason"] for c in report["checks"] if c["status"] == "unverifiable"}
+    assert "ThrottlingException" in reasons["table.pitr"] and "ConnectionClosedError" in reasons["dashboard.widget"]
+    assert "UNVERIFIABLE table.pitr on 5 resources" in out and "INCOMPLETE" in out.splitlines()[-1]
+    assert endpoint.attempts["DescribeContinuousBackups"] == 5 and endpoint.attempts["GetDashboard"] == 1
+
+
+def test_access_denied_on_a_whole_service_is_unverifiable_never_ready(loaded_contract: Contract,
+                                                                    fake_credentials: None) -> None:
+    """Stubber: a role without backup:* permissions. Every backup check is UNVERIFIABLE naming AccessDenied;
+    the run is INCOMPLETE, not READY and not BLOCKED."""
+    from test_aws_target import correct_on_aws, replay
+    from test_permissions import record
+
+    rec = record(loaded_contract, "sit")
+    script = correct_on_aws(rec)
+    backup = script[("backup", rec.desired.env.region)]
+    denied = "User: arn:aws:sts::815856636111:assumed-role/readiness/ci is not authorized to perform: backup:*"
+    for call in backup:
+        call.response, call.error = None, ("AccessDeniedException", denied, 403)
+    # with the plan list denied, the plan, its selection and the selection's details are never asked
+    script[("backup", rec.desired.env.region)] = [c for c in backup if c.method in (
+        "describe_backup_vault", "list_backup_plans")]
+    on_aws = replay(script, rec.desired)
+
+    backup_checks = [v for v in on_aws.verdicts if v.id.startswith("backup.")]
+    assert backup_checks and all(v.status == UNVERIFIABLE for v in backup_checks), [v.line() for v in backup_checks]
+    assert all("HTTP 403 AccessDeniedException" in v.reason for v in backup_checks)
+    assert all(v.status == PASS for v in on_aws.verdicts if not v.id.startswith("backup."))
+    assert on_aws.verdict == INCOMPLETE
