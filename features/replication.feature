@@ -11,3 +11,8 @@ Feature: Cross-region replication
   @replicas
   Scenario: Every table is replicated to the DR region, and only PROD is
     Then every table is replicated to exactly the DR regions of the contract, and each replica is ACTIVE
+
+  @replication @writes @replication_lag
+  Scenario: Changes reach the DR region within the lag limit
+    When canary items are written in the primary region and polled in each replica region
+    Then the replication lag p99 is within the contract's limit

@@ -8,13 +8,14 @@ UNVERIFIABLE is never a pass: it says which call could not answer and what it an
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from readiness.contract import Gsi
 from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, observed_alarm_canonical
-from readiness.observe import Answer, Snapshot
+from readiness.observe import Answer, Snapshot, Unknown, mentions_unknown
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
 
@@ -576,6 +577,11 @@ def dashboard_widget(ctx: Context, w: WidgetSpec) -> tuple[str, Any, Any, str]:
                    f"does not plot {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
 
 
+def _arn_name(arn: str) -> str:
+    """The resource name at the end of an ARN (a plan's unknown ARN stays itself)."""
+    return arn if isinstance(arn, Unknown) else arn.rsplit(":", 1)[-1]
+
+
 def _impact_percentages(expression: dict[str, Any]) -> list[float]:
     """Every ANOMALY_TOTAL_IMPACT_PERCENTAGE >= value in a Cost Explorer threshold expression (And/Or nested)."""
     found: list[float] = []
@@ -607,7 +613,7 @@ def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
     for sub in subs:
         if monitor.get("MonitorArn") not in sub.get("MonitorArnList", []):
             continue
-        topics = [s.get("Address", "").rsplit(":", 1)[-1] for s in sub.get("Subscribers", []) if s.get("Type") == "SNS"]
+        topics = [_arn_name(s.get("Address", "")) for s in sub.get("Subscribers", []) if s.get("Type") == "SNS"]
         thresholds = _impact_percentages(sub.get("ThresholdExpression") or {})
         actual = {"monitor": name, "threshold_percent": thresholds, "topics": topics}
         topic = ctx.desired.cost_anomaly_topic
@@ -654,7 +660,16 @@ def run_check(definition: CheckDef, ctx: Context, resource: str, args: tuple[Any
     except Missing as exc:
         return Verdict(definition.id, definition.criterion, resource, FAIL, exc.expected, None,
                        f"{exc.what} does not exist")
+    unknown = mentions_unknown(actual) or next((Unknown(w) for w in _unknown_in(reason)), None)
+    if status == FAIL and unknown is not None:  # a plan: the failure rests on a value it cannot show yet
+        return Verdict(definition.id, definition.criterion, resource, UNVERIFIABLE, expected, actual,
+                       f"{unknown[1:-1]}, so the plan cannot show it ({reason})")
     return Verdict(definition.id, definition.criterion, resource, status, expected, actual, reason)
+
+
+def _unknown_in(text: str) -> list[str]:
+    """Unknown values quoted in a reason (their text survives formatting, their type does not)."""
+    return re.findall(r"\((?:known after apply|not in the plan): [^()]*\)", text)
 
 
 def evaluate(desired: Desired, snap: Snapshot, silent_gaps: dict[str, str] | None = None) -> list[Verdict]:

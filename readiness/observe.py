@@ -50,6 +50,26 @@ def is_unsupported(exc: BaseException) -> bool:
     return status in (400, 404, 500, 501) and any(m in f"{code} {message}".lower() for m in NOT_IMPLEMENTED_MARKERS)
 
 
+class Unknown(str):
+    """A value a Terraform plan cannot show yet (an ARN known only after apply); its text says which.
+
+    Checks compare it like any string: it equals nothing the contract expects, and a FAIL that rests
+    on one is turned into UNVERIFIABLE (checks.run_check)."""
+
+
+def mentions_unknown(value: Any) -> Unknown | None:
+    """The first Unknown inside value (nested dicts and lists), or None."""
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            if (found := mentions_unknown(v)) is not None:
+                return found
+    return None
+
+
 @dataclass(frozen=True)
 class Answer:
     """What one call answered."""

@@ -1,7 +1,8 @@
 """Least privilege: every AWS API operation the suite calls, and the IAM policies that allow exactly those.
 
 Operations are named as :class:`readiness.targets.CallLog` records them (``service:Operation``, botocore's
-service name), which for every service the suite uses is also the IAM action (``dynamodb:DescribeTable``).
+service name), which is also the IAM action (``dynamodb:DescribeTable``) except where ``IAM_PREFIX`` says
+otherwise (DynamoDB Streams' actions are ``dynamodb:...``); :func:`iam_action` maps one to the other.
 
 - ``READ_ONLY``: what a read-only run calls against AWS: the account guard (``sts:GetCallerIdentity``) and
   the observation of every resource of the environment. ``iam/readiness-readonly.json`` allows exactly these;
@@ -52,17 +53,32 @@ DRILL_OPERATIONS = frozenset({
     "dynamodb:RestoreTableToPointInTime", "dynamodb:RestoreTableFromBackup",
     "dynamodb:CreateBackup", "dynamodb:DescribeBackup", "dynamodb:DeleteBackup", "dynamodb:DeleteTable",
     "dynamodb:DescribeTable",  # also read-only, but the drills' grant is on *-restore-* tables (waiting for them)
+    # the orphan sweep looks for restore tables a killed run left behind
+    "dynamodb:ListTables",
+    # the stream drill reads the change records of its own test items
+    "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords",
+    # the backup RPO drill: the age of the newest recovery point in the environment's vault
+    "backup:ListRecoveryPointsByBackupVault",
     # replication latency of the global table (prod)
     "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData",
 })
+
+# botocore service names whose IAM actions carry another prefix
+IAM_PREFIX = {"dynamodbstreams": "dynamodb"}
 
 # The endpoint probe (readiness.run.probe_endpoint) asks an emulator one ListTables; AWS is never probed.
 EMULATOR_ONLY = frozenset({"dynamodb:ListTables"})
 
 
+def iam_action(operation: str) -> str:
+    """The IAM action of a CallLog operation: ``dynamodbstreams:GetRecords`` -> ``dynamodb:GetRecords``."""
+    service, name = operation.split(":", 1)
+    return f"{IAM_PREFIX.get(service, service)}:{name}"
+
+
 def uncovered(operations: Iterable[str], allowed: Iterable[str]) -> set[str]:
-    """The operations (``service:Operation``, e.g. CallLog keys) that ``allowed`` does not name."""
-    return set(operations) - set(allowed)
+    """The IAM actions of the operations (``service:Operation``, e.g. CallLog keys) that ``allowed`` does not name."""
+    return {iam_action(op) for op in operations} - set(allowed)
 
 
 def load_policy(path: Path) -> dict[str, Any]:

@@ -37,6 +37,8 @@ class Report:
     region: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # what the drills measured (readiness/drills.py Measurement.to_dict); their verdicts are in `verdicts`
+    measurements: list[dict[str, Any]] = field(default_factory=list)
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     @property
@@ -57,6 +59,7 @@ class Report:
             "api_calls": self.api_calls,
             "checks": [v.to_dict() for v in self.verdicts],
             "criteria": self.criteria(),
+            "measurements": self.measurements,
         }
 
     def criteria(self) -> list[dict[str, Any]]:
@@ -142,6 +145,21 @@ class Report:
         lines += [f"| {_cell(c['criterion'])} | {', '.join(c['checks'])} | {c['status'].upper()} | "
                   f"{c['verified_on'] or '— (use a target that can show it)'} | {c['unverifiable']} |"
                   for c in self.criteria()]
+        lines += ["", "---", "", f"## DRILL MEASUREMENTS ({len(self.measurements)})", ""]
+        if not self.measurements:
+            lines.append("No drill ran (scenarios tagged @writes, @restore, @replication or @load; live runs "
+                         "need --allow).")
+        else:
+            lines += ["| Drill | Resource | Status | Figures | Reason |",
+                      "|-------|----------|--------|---------|--------|"]
+            lines += [f"| {m['id']} | {m['resource']} | {m['status'].upper()} | {_cell(_figures(m['figures']))} | "
+                      f"{_cell(m['reason'])} |" for m in self.measurements]
+            checklists = [m for m in self.measurements if (m.get("details") or {}).get("rehydration_checklist")]
+            if checklists:
+                lines += ["", "### Re-hydration checklist after a restore", "",
+                          "AWS does not restore these with the data; after a real restore, set them again:", ""]
+                first = checklists[0]["details"]["rehydration_checklist"]
+                lines += [f"- [ ] {item}" for item in first]
         lines += ["", "---", "", "## ACTUAL RESOURCES", "", "| Check | Resource | Status | Actual |",
                   "|-------|----------|--------|--------|"]
         lines += [f"| {v.id} | {v.resource} | {v.status.upper()} | {_cell(_md(v.actual))} |" for v in self.verdicts]
@@ -190,10 +208,20 @@ def _by_resource(verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:
 def _by_area(verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:
     areas: dict[str, list[Verdict]] = {}
     names = {"table": "Tables", "gsi": "Indexes", "backup": "Backups", "kms": "Encryption keys",
-             "alarm": "Alarms", "dashboard": "Dashboard", "cost": "Cost alerts"}
+             "alarm": "Alarms", "dashboard": "Dashboard", "cost": "Cost alerts", "drill": "Drills"}
     for v in verdicts:
         areas.setdefault(names.get(v.id.split(".")[0], v.id.split(".")[0]), []).append(v)
     return areas
+
+
+def _figures(figures: Sequence[dict[str, Any]]) -> str:
+    shown = []
+    for f in figures:
+        value = "—" if f.get("value") is None else f"{f['value']:g}"
+        unit = "" if f.get("unit") == "count" else f" {f.get('unit', '')}"
+        bound = f" ({'≤' if f.get('limit') == 'max' else '≥'} {f['target']:g})" if "target" in f else ""
+        shown.append(f"{f['name']} {value}{unit}{bound}")
+    return ", ".join(shown)
 
 
 def _md(value: Any) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from readiness.checks import UNVERIFIABLE, Verdict, evaluate
 from readiness.contract import Contract, load_contract
 from readiness.desired import Desired, desired_state
+from readiness.drills import Drills
 from readiness.observe import Snapshot, describe_failure, observe
 from readiness.provision import Deployment, deploy
 from readiness.report import Report
@@ -26,38 +27,88 @@ class Run:
     snapshot: Snapshot
     verdicts: list[Verdict]
     notes: list[str] = field(default_factory=list)
+    drills: Drills | None = None  # made by the first scenario that drills (steps/drills.py)
+
+    def drilling(self, allow: frozenset[str]) -> Drills:
+        """The run's drills (one scope of test items per run); the first call sweeps orphans of killed runs."""
+        if self.drills is None:
+            self.drills = Drills(self.target, self.desired, allow=allow)
+            try:
+                removed = self.drills.sweep()
+            except Exception as exc:  # a sweep that cannot run must not stop the drills; it is noted
+                self.notes.append(f"orphan sweep not done: {describe_failure(exc)}")
+            else:
+                if removed:
+                    self.notes.append(f"removed {len(removed)} orphans of killed runs: {', '.join(removed[:5])}"
+                                      + (" ..." if len(removed) > 5 else ""))
+        return self.drills
+
+    def finish(self) -> None:
+        """Clean up whatever the drills left (idempotent); what could not be removed is noted."""
+        if self.drills is not None:
+            for problem in self.drills.cleanup():
+                self.notes.append(f"cleanup: could not remove {problem}")
 
     def report(self) -> Report:
         env = self.desired.env
-        return Report(environment=env.name, target=self.target.label, verdicts=self.verdicts,
-                      api_calls=self.snapshot.api_calls, account=env.account, region=env.region,
-                      seconds=self.snapshot.seconds, notes=self.notes)
+        measured = self.drills.measurements if self.drills else []
+        return Report(environment=env.name, target=self.target.label,
+                      verdicts=self.verdicts + [m.verdict() for m in measured],
+                      api_calls=self.snapshot.api_calls,
+                      account=env.account, region=env.region,
+                      seconds=self.snapshot.seconds, notes=self.notes, measurements=[m.to_dict() for m in measured])
 
 
 def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: bool) -> Run:
     """Deploy (emulators only, unless verify-only), observe once, evaluate every check."""
     desired = desired_state(contract, env_name)
     deployment = deploy(target, desired) if deploy_first else None
-    snapshot = observe(target, desired)
+    notes = [f"not deployed on this target: {u}" for u in (deployment.unsupported if deployment else [])]
+    if target.kind == "plan":
+        snapshot, plan_notes = _plan_snapshot(target, desired)
+        notes += plan_notes
+    else:
+        snapshot = observe(target, desired)
     verdicts = evaluate(desired, snapshot, target.silent_gaps)
     if verdicts and all(v.status == UNVERIFIABLE for v in verdicts):
         raise TargetError(f"{target.label} could not answer a single check; first answer: {verdicts[0].reason}")
-    notes = [f"not deployed on this target: {u}" for u in (deployment.unsupported
-                                                                            if deployment else [])]
     return Run(contract, desired, target, deployment, snapshot, verdicts, notes)
+
+
+def _plan_snapshot(target: Target, desired: Desired) -> tuple[Snapshot, list[str]]:
+    """The plan's answers, after making sure it is a plan of this environment's account and region."""
+    from readiness.plan import PlanError, load_plan, plan_snapshot
+
+    env = desired.env
+    try:
+        plan = load_plan(str(target.plan_json), env.region)
+    except PlanError as exc:
+        raise TargetError(str(exc)) from None
+    for name, want in (("environment", env.name), ("account", env.account), ("region", env.region)):
+        got = plan.variables.get(name)
+        if got is not None and got != want:
+            raise TargetError(f"{plan.path}: variables.{name}: the plan is for {name} {got}, but {env.name}'s "
+                              f"contract says {want}; plan terraform/environments/{env.name} instead")
+    notes = [f"the plan destroys {a}" + (" (a table: its data would be lost)" if ".aws_dynamodb_table." in a
+                                         or a.startswith("aws_dynamodb_table.") else "") for a in plan.replaced]
+    if plan.assumed_region:
+        notes.append(f"the plan does not show the provider region of {len(plan.assumed_region)} resources "
+                     f"(e.g. {plan.assumed_region[0]}); taken as {env.region}")
+    return plan_snapshot(plan, desired), notes
 
 
 @contextmanager
 def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str | None = None,
                   no_deploy: bool = False, profile: str | None = None,
-                  contract_root: Path | str | None = None) -> Iterator[Run]:
+                  contract_root: Path | str | None = None, plan_json: str | None = None) -> Iterator[Run]:
     """The whole run as a context: the target lives until the block ends."""
     contract = load_contract(contract_root)
     env = contract.environment(env_name)  # unknown environment: ContractError before any target starts
     if target_kind == "moto" and not endpoint_url and no_deploy:
         raise TargetError("embedded moto starts empty, so --no-deploy would verify nothing: "
                           "pass --endpoint-url URL of the account to verify")
-    with open_target(target_kind, endpoint_url=endpoint_url, profile=profile, no_deploy=no_deploy) as target:
+    with open_target(target_kind, endpoint_url=endpoint_url, profile=profile, no_deploy=no_deploy,
+                     plan_json=plan_json) as target:
         if target.kind == "aws":
             guard_account(target, env)  # before any other call
         elif target.endpoint_url:

@@ -35,6 +35,8 @@ def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str
     needs = [m for m in GUARDED_MARKERS if m in set(markers)]
     if not needs:
         return None
+    if target == "plan":
+        return "a Terraform plan is a document, not an account: this scenario needs a target it can act on"
     throwaway = target != "aws" and not no_deploy
     missing = [] if throwaway else [m for m in needs if m not in allow]
     if missing:

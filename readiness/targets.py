@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +20,10 @@ from botocore.config import Config
 
 from readiness.redact import install_log_redaction
 
-TARGETS = ("moto", "localstack", "dynamodb-local", "aws")
+TARGETS = ("moto", "localstack", "dynamodb-local", "aws", "plan")
 EMULATORS = {"moto", "localstack", "dynamodb-local"}
-NAMES = {"moto": "moto", "localstack": "LocalStack", "dynamodb-local": "DynamoDB Local", "aws": "AWS"}
+NAMES = {"moto": "moto", "localstack": "LocalStack", "dynamodb-local": "DynamoDB Local", "aws": "AWS",
+         "plan": "Terraform plan"}
 READ_PREFIXES = ("Describe", "List", "Get")
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                     "AWS_SESSION_TOKEN": "testing", "AWS_SECURITY_TOKEN": "testing"}
@@ -30,6 +31,8 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 # What an emulator accepts and then ignores: a check that depends on it is UNVERIFIABLE, never PASS/FAIL.
 SILENT_GAPS: dict[str, dict[str, str]] = {
     "moto": {
+        "atomic_conditions": "moto evaluates a condition and applies the write without a lock, so concurrent "
+                             "conditional writers can both succeed",
         "replicas": "moto accepts UpdateTable ReplicaUpdates and ignores them (global tables are not emulated)",
         "vault_default_key": "moto does not report the AWS-managed key (aws/backup) a vault is encrypted with "
                              "when none is given",
@@ -77,8 +80,11 @@ class CallLog:
             return dict(self.counts)
 
 
+READ_OPERATIONS = {"Query", "Scan", "BatchGetItem", "TransactGetItems"}  # item reads (drills, the sweep)
+
+
 def is_read_only(operation: str) -> bool:
-    return operation.startswith(READ_PREFIXES)
+    return operation.startswith(READ_PREFIXES) or operation in READ_OPERATIONS
 
 
 @dataclass
@@ -90,8 +96,9 @@ class Target:
     profile: str | None = None
     read_only: bool = False
     started: bool = False  # the suite started this emulator itself (DynamoDB Local, LocalStack)
+    plan_json: str | None = None  # target plan: the `terraform show -json` document to judge
     calls: CallLog = field(default_factory=CallLog)
-    _clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict, repr=False)
+    _clients: dict[tuple[str, str, Any], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _session: boto3.session.Session | None = field(default=None, repr=False)
 
@@ -99,6 +106,8 @@ class Target:
     def label(self) -> str:
         if self.started:
             return f"{NAMES[self.kind]} (started by the suite)"
+        if self.kind == "plan":
+            return f"Terraform plan {self.plan_json}"
         return f"{self.kind} at {self.endpoint_url}" if self.endpoint_url else (
             "embedded moto" if self.kind == "moto" else NAMES[self.kind])
 
@@ -123,9 +132,13 @@ class Target:
                       connect_timeout=5, read_timeout=30, max_pool_connections=32,
                       account_id_endpoint_mode="disabled")
 
-    def client(self, service: str, region: str, *, write: bool = False) -> Any:
-        """A client for service in region; read clients refuse every non-read operation."""
-        key = (service, region, write)
+    def client(self, service: str, region: str, *, write: bool = False,
+               guard: Callable[[str, Mapping[str, Any]], None] | None = None) -> Any:
+        """A client for service in region. Read clients refuse every non-read operation; a guarded
+        client sends a write only when ``guard(operation, params)`` accepts it (drills: their own items)."""
+        if self.kind == "plan":
+            raise TargetError("the plan target reads a file; it has no AWS clients")
+        key: tuple[str, str, Any] = (service, region, guard if guard is not None else write)
         with self._lock:
             if key not in self._clients:
                 if self._session is None:
@@ -134,13 +147,22 @@ class Target:
                 c = session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                    config=self._config())
                 c.meta.events.register("before-call.*.*", self._count)
-                if not write or self.read_only:
+                if guard is not None:
+                    c.meta.events.register("before-parameter-build.*.*", _guarded(guard))
+                elif not write or self.read_only:
                     c.meta.events.register("before-call.*.*", _refuse_writes)
                 self._clients[key] = c
             return self._clients[key]
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls.record(f"{model.service_model.service_name}:{model.name}")
+
+
+def _guarded(guard: Callable[[str, Mapping[str, Any]], None]) -> Callable[..., None]:
+    def check(model: Any, params: Mapping[str, Any], **_: Any) -> None:
+        if not is_read_only(model.name):
+            guard(model.name, params)
+    return check
 
 
 def _refuse_writes(model: Any, **_: Any) -> None:
@@ -173,11 +195,19 @@ def _check_emulator_url(kind: str, url: str) -> None:
 
 @contextmanager
 def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | None = None,
-                no_deploy: bool = False) -> Iterator[Target]:
+                no_deploy: bool = False, plan_json: str | None = None) -> Iterator[Target]:
     """Start (or attach to) a target for the length of the block, and stop it afterwards."""
     install_log_redaction()  # before any client exists: botocore's DEBUG log prints signed request headers
     if kind not in TARGETS:
         raise TargetError(f"unknown target {kind!r}: choose one of {', '.join(TARGETS)}")
+    if (kind == "plan") != bool(plan_json):
+        raise TargetError("--plan-json FILE goes with --target plan, and --target plan needs --plan-json FILE "
+                          "(terraform show -json plan.out > FILE)")
+    if kind == "plan":
+        if endpoint_url:
+            raise TargetError("--target plan reads a plan file; drop --endpoint-url")
+        yield Target("plan", read_only=True, plan_json=plan_json)
+        return
     if kind == "aws":
         if endpoint_url:
             raise TargetError("--target aws talks to AWS itself; drop --endpoint-url or choose an emulator target")

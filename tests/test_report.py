@@ -79,7 +79,8 @@ def test_run_verdict_for_any_mix(statuses: list[str]) -> None:
 def test_json_shape_and_summary() -> None:
     data = report(*MIXED).to_json()
     # DESIGN.md section 4, in that order; "criteria" is the per-criterion extension (issue 3)
-    assert list(data) == ["environment", "target", "verdict", "summary", "api_calls", "checks", "criteria"]
+    assert list(data) == ["environment", "target", "verdict", "summary", "api_calls", "checks", "criteria",
+                          "measurements"]
     assert data["environment"] == "sit" and data["target"] == "embedded moto"
     assert data["verdict"] == BLOCKED and data["api_calls"] == 42
     assert data["summary"] == {"pass": 2, "fail": 2, "unverifiable": 1}

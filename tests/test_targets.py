@@ -40,7 +40,8 @@ def test_clients_are_made_once_per_service_region_and_mode() -> None:
 
 
 @pytest.mark.parametrize(("operation", "read"), [
-    ("DescribeTable", True), ("ListBackupPlans", True), ("GetDashboard", True),
+    ("DescribeTable", True), ("ListBackupPlans", True), ("GetDashboard", True), ("Query", True), ("Scan", True),
+    ("PutItem", False), ("UpdateItem", False), ("DeleteItem", False), ("TransactWriteItems", False),
     ("CreateTable", False), ("UpdateContinuousBackups", False), ("PutMetricAlarm", False), ("TagResource", False),
 ])
 def test_read_only_operations(operation: str, read: bool) -> None:
@@ -57,7 +58,7 @@ def test_only_emulators_deploy_and_aws_is_always_read_only() -> None:
 
 
 def test_silent_gaps_are_declared_for_moto() -> None:
-    assert set(SILENT_GAPS["moto"]) == {"replicas", "vault_default_key"}
+    assert set(SILENT_GAPS["moto"]) == {"replicas", "vault_default_key", "atomic_conditions"}
 
 
 def test_pytest_run_with_an_unusable_target_stops_with_one_sentence() -> None:

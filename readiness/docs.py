@@ -1,0 +1,531 @@
+"""Living documentation: the features and the latest verdicts of one or more runs as a static site.
+
+``python -m readiness docs --reports DIR... --out site/`` reads
+
+- ``features/*.feature`` (parsed with the Cucumber project's own Gherkin parser),
+- each report directory's ``readiness.json`` (checks, verdict and, when the drills ran, ``measurements``),
+- each report directory's ``cucumber.json`` (pytest-bdd ``--cucumberjson``: the scenarios that ran),
+
+and writes plain HTML files with inline CSS and inline SVG charts: no server, no script, nothing
+fetched, so the site opens from disk. The page model (:func:`build_site`) is separate from the
+rendering (:func:`render_site`) so that what a reader is told can be tested without HTML.
+
+A scenario is shown as passed only when the run's cucumber JSON says every step of it passed; a
+scenario the run did not report is "not run", a skipped one (UNVERIFIABLE) "unverifiable".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import jsonschema
+from gherkin.errors import CompositeParserException, ParserError
+from gherkin.parser import Parser
+
+from readiness.checks import FAIL, PASS, UNVERIFIABLE
+from readiness.report import _atomic
+
+FEATURES_DIR = Path(__file__).resolve().parent.parent / "features"
+SITE_MARKER = ".readiness-site"  # an --out directory holding this file may be replaced by a new build
+
+PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "unverifiable", "not run"
+
+
+class DocsError(Exception):
+    """Bad input: one line ``file: what was expected``."""
+
+
+# ============================================================================ input shapes
+
+_CHECK = {
+    "type": "object",
+    "required": ["id", "criterion", "resource", "status", "reason"],
+    "properties": {
+        "id": {"type": "string"}, "criterion": {"type": "string"}, "resource": {"type": "string"},
+        "status": {"enum": [PASS, FAIL, UNVERIFIABLE]}, "reason": {"type": "string"},
+    },
+}
+_FIGURE = {
+    "type": "object",
+    "required": ["name", "value"],
+    "properties": {
+        "name": {"type": "string"}, "value": {"type": ["number", "null"]}, "unit": {"type": "string"},
+        "target": {"type": ["number", "null"]}, "limit": {"enum": ["max", "min", None]},
+    },
+}
+_MEASUREMENT = {
+    "type": "object",
+    "required": ["id", "status", "figures"],
+    "properties": {
+        "id": {"type": "string"}, "criterion": {"type": "string"}, "resource": {"type": "string"},
+        "status": {"enum": [PASS, FAIL, UNVERIFIABLE]}, "reason": {"type": "string"},
+        "figures": {"type": "array", "items": _FIGURE},
+    },
+}
+READINESS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["environment", "target", "verdict", "summary", "checks"],
+    "properties": {
+        "environment": {"type": "string"}, "target": {"type": "string"},
+        "verdict": {"enum": ["READY", "BLOCKED", "INCOMPLETE"]},
+        "summary": {"type": "object", "required": [PASS, FAIL, UNVERIFIABLE],
+                    "properties": {k: {"type": "integer"} for k in (PASS, FAIL, UNVERIFIABLE)}},
+        "api_calls": {"type": "integer"},
+        "checks": {"type": "array", "items": _CHECK},
+        "measurements": {"type": "array", "items": _MEASUREMENT},
+    },
+}
+CUCUMBER_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["uri", "elements"],
+        "properties": {
+            "uri": {"type": "string"},
+            "elements": {"type": "array", "items": {
+                "type": "object",
+                "required": ["name", "steps"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "steps": {"type": "array", "items": {
+                        "type": "object", "required": ["result"],
+                        "properties": {"result": {"type": "object", "required": ["status"],
+                                                  "properties": {"status": {"type": "string"}}}},
+                    }},
+                },
+            }},
+        },
+    },
+}
+
+
+def _read_json(path: Path, schema: dict[str, Any], what: str) -> Any:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DocsError(f"{path}: expected {what} (the file is missing)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocsError(f"{path}: expected {what} (cannot read it: {exc})") from None
+    except json.JSONDecodeError as exc:
+        raise DocsError(f"{path}: expected {what} in JSON (line {exc.lineno}: {exc.msg})") from None
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        location = "/" + "/".join(str(p) for p in error.absolute_path)
+        raise DocsError(f"{path}: {location}: expected {what}: {error.message}")
+    return data
+
+
+# ============================================================================ the model
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float | None
+    unit: str = ""
+    target: float | None = None
+    limit: str | None = None  # "max": value must not exceed target; "min": must reach it
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the value is within its target; None when unmeasured or without a target."""
+        if self.value is None or self.target is None or self.limit not in ("max", "min"):
+            return None
+        return self.value <= self.target if self.limit == "max" else self.value >= self.target
+
+
+@dataclass(frozen=True)
+class Measurement:
+    id: str
+    criterion: str
+    resource: str
+    status: str
+    reason: str
+    figures: tuple[Figure, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    criterion: str
+    resource: str
+    status: str
+    expected: Any
+    actual: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    status: str  # PASSED | FAILED | SKIPPED | NOT_RUN
+    message: str = ""
+
+
+@dataclass
+class Run:
+    """One report directory."""
+
+    slug: str
+    directory: Path
+    environment: str
+    target: str
+    verdict: str
+    summary: dict[str, int]
+    api_calls: int | None
+    checks: list[Check]
+    measurements: list[Measurement]
+    # (feature file name, scenario name) -> result; None when the run has no cucumber.json
+    scenarios: dict[tuple[str, str], ScenarioResult] | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.environment.upper()} · {self.target}"
+
+    def result(self, feature_file: str, scenario: str) -> ScenarioResult:
+        if self.scenarios is None:
+            return ScenarioResult(NOT_RUN, "this run has no cucumber.json")
+        return self.scenarios.get((feature_file, scenario), ScenarioResult(NOT_RUN, "not in this run's results"))
+
+
+@dataclass(frozen=True)
+class Step:
+    keyword: str
+    text: str
+
+
+@dataclass
+class Scenario:
+    name: str
+    line: int
+    tags: list[str]
+    steps: list[Step]
+    results: list[tuple[Run, ScenarioResult]] = field(default_factory=list)
+
+
+@dataclass
+class Feature:
+    slug: str
+    file: str
+    name: str
+    description: str
+    tags: list[str]
+    background: list[Step]
+    scenarios: list[Scenario]
+
+    def counts(self, run: Run) -> dict[str, int]:
+        out = dict.fromkeys((PASSED, FAILED, SKIPPED, NOT_RUN), 0)
+        for s in self.scenarios:
+            out[run.result(self.file, s.name).status] += 1
+        return out
+
+
+@dataclass(frozen=True)
+class Blocker:
+    run: Run
+    kind: str  # "check" | "drill"
+    id: str
+    resource: str
+    criterion: str
+    expected: Any
+    actual: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What a run could not verify: one line per (check or drill, reason), with every resource it hit."""
+
+    run: Run
+    kind: str
+    id: str
+    criterion: str
+    reason: str
+    resources: tuple[str, ...]
+
+
+@dataclass
+class Site:
+    runs: list[Run]
+    features: list[Feature]
+    blockers: list[Blocker]
+    gaps: list[Gap]
+    generated: str
+
+    @property
+    def measurements(self) -> list[tuple[Run, Measurement]]:
+        return [(r, m) for r in self.runs for m in r.measurements]
+
+    def matrix(self) -> tuple[list[str], list[str], dict[tuple[str, str], list[Run]]]:
+        """Environments (rows), targets (columns) and the runs in each cell."""
+        envs = sorted({r.environment for r in self.runs}, key=_env_order)
+        targets = sorted({r.target for r in self.runs})
+        cells: dict[tuple[str, str], list[Run]] = {}
+        for r in self.runs:
+            cells.setdefault((r.environment, r.target), []).append(r)
+        return envs, targets, cells
+
+
+def _env_order(env: str) -> tuple[int, str]:
+    order = {"dev": 0, "sit": 1, "prod": 2}
+    return order.get(env, 9), env
+
+
+# ============================================================================ loading
+
+
+def report_dirs(paths: Sequence[Path]) -> list[Path]:
+    """Each path is a report directory (it holds readiness.json) or a directory of them."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            raise DocsError(f"{path}: expected a report directory holding readiness.json, or a directory of them "
+                            "(no such directory: run an acceptance run first, e.g. tox -e moto)")
+        if (path / "readiness.json").exists():
+            found.append(path)
+            continue
+        children = sorted(d for d in path.iterdir() if d.is_dir() and (d / "readiness.json").exists())
+        if not children:
+            raise DocsError(f"{path}: expected readiness.json, or report directories holding one "
+                            "(none found: run an acceptance run first, e.g. tox -e moto)")
+        found += children
+    return found
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def load_run(directory: Path, slug: str | None = None) -> Run:
+    data = _read_json(directory / "readiness.json", READINESS_SCHEMA, "a readiness report")
+    checks = [Check(c["id"], c["criterion"], c["resource"], c["status"], c.get("expected"), c.get("actual"),
+                    c["reason"]) for c in data["checks"]]
+    measurements = [
+        Measurement(m["id"], m.get("criterion", ""), m.get("resource", ""), m["status"], m.get("reason", ""),
+                    tuple(Figure(f["name"], f["value"], f.get("unit", ""), f.get("target"), f.get("limit"))
+                          for f in m["figures"]))
+        for m in data.get("measurements") or []
+    ]
+    cucumber = directory / "cucumber.json"
+    scenarios = _scenario_results(_read_json(cucumber, CUCUMBER_SCHEMA, "pytest-bdd's cucumber JSON")) \
+        if cucumber.exists() else None
+    return Run(slug or _slug(directory.name), directory, data["environment"], data["target"], data["verdict"],
+               data["summary"], data.get("api_calls"), checks, measurements, scenarios)
+
+
+def _scenario_results(features: list[dict[str, Any]]) -> dict[tuple[str, str], ScenarioResult]:
+    """Per (feature file, scenario): failed if any step failed, unverifiable if any was skipped, passed only
+    if every step passed; the examples of an outline fold into one result the same way."""
+    rank = {FAILED: 3, SKIPPED: 2, NOT_RUN: 1, PASSED: 0}
+    out: dict[tuple[str, str], ScenarioResult] = {}
+    for feature in features:
+        file = Path(feature["uri"]).name
+        for element in feature["elements"]:
+            result = _element_result(element)
+            key = (file, element["name"])
+            if key not in out or rank[result.status] > rank[out[key].status]:
+                out[key] = result
+    return out
+
+
+def _element_result(element: dict[str, Any]) -> ScenarioResult:
+    statuses = [s["result"]["status"] for s in element["steps"]]
+    for step in element["steps"]:
+        if step["result"]["status"] == "failed":
+            message = step["result"].get("error_message") or f"step failed: {step.get('name')}"
+            return ScenarioResult(FAILED, str(message))
+    for step in element["steps"]:
+        if step["result"]["status"] == "skipped":
+            reason = step["result"].get("error_message")
+            return ScenarioResult(SKIPPED, str(reason or "skipped: the target could not show it (see this run's gaps)"))
+    if statuses and all(s == "passed" for s in statuses):
+        return ScenarioResult(PASSED)
+    return ScenarioResult(NOT_RUN, f"no result (steps: {', '.join(sorted(set(statuses))) or 'none'})")
+
+
+def annotate_skips(path: Path, reasons: Mapping[str, str]) -> None:
+    """Give each skipped step of pytest-bdd's cucumber JSON its scenario's skip reason (keyed by test name).
+
+    pytest-bdd writes an ``error_message`` for failed steps only, so an UNVERIFIABLE scenario would
+    lose the evidence it was skipped with. The file is rewritten atomically; a missing one is left alone.
+    """
+    if not reasons or not path.exists():
+        return
+    features = json.loads(path.read_text(encoding="utf-8"))
+    for feature in features:
+        for element in feature.get("elements", []):
+            reason = reasons.get(element.get("id", ""))
+            for step in element.get("steps", []) if reason else []:
+                if step.get("result", {}).get("status") == "skipped":
+                    step["result"]["error_message"] = reason
+    _atomic(path, json.dumps(features))
+
+
+def load_features(directory: Path) -> list[Feature]:
+    files = sorted(directory.glob("*.feature"))
+    if not files:
+        raise DocsError(f"{directory}: expected the acceptance features (*.feature); none found")
+    features: list[Feature] = []
+    for path in files:
+        try:
+            doc = Parser().parse(path.read_text(encoding="utf-8"))
+        except (CompositeParserException, ParserError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise DocsError(f"{path}: expected Gherkin ({first})") from None
+        feature = cast(dict[str, Any], doc.get("feature"))  # read as plain data, not gherkin's TypedDicts
+        if not feature:
+            raise DocsError(f"{path}: expected a Feature")
+        background: list[Step] = []
+        scenarios: list[Scenario] = []
+        for child in feature["children"]:
+            if "background" in child:
+                background += [_step(s) for s in child["background"]["steps"]]
+            elif "scenario" in child:
+                sc = child["scenario"]
+                scenarios.append(Scenario(sc["name"], sc["location"]["line"],
+                                          [t["name"].lstrip("@") for t in sc["tags"]],
+                                          [_step(s) for s in sc["steps"]]))
+            elif "rule" in child:  # a Rule groups scenarios: list them under the feature
+                for rc in child["rule"]["children"]:
+                    if "scenario" in rc:
+                        sc = rc["scenario"]
+                        scenarios.append(Scenario(sc["name"], sc["location"]["line"],
+                                                  [t["name"].lstrip("@") for t in sc["tags"]],
+                                                  [_step(s) for s in sc["steps"]]))
+        features.append(Feature(_slug(path.stem), path.name, feature["name"],
+                                _dedent(feature.get("description") or ""),
+                                [t["name"].lstrip("@") for t in feature["tags"]], background, scenarios))
+    return features
+
+
+def _step(step: dict[str, Any]) -> Step:
+    return Step(step["keyword"].strip(), step["text"])
+
+
+def _dedent(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _unique_slugs(dirs: Sequence[Path]) -> list[str]:
+    slugs: list[str] = []
+    for d in dirs:
+        base = _slug(d.name)
+        slug, n = base, 2
+        while slug in slugs:
+            slug, n = f"{base}-{n}", n + 1
+        slugs.append(slug)
+    return slugs
+
+
+def build_site(report_paths: Sequence[Path], features_dir: Path = FEATURES_DIR) -> Site:
+    """The page model: runs, features with each scenario's result per run, blockers first, then gaps."""
+    dirs = report_dirs(report_paths)
+    runs = [load_run(d, slug) for d, slug in zip(dirs, _unique_slugs(dirs), strict=True)]
+    features = load_features(features_dir)
+    for feature in features:
+        for scenario in feature.scenarios:
+            scenario.results = [(run, run.result(feature.file, scenario.name)) for run in runs]
+    return Site(runs, features, list(_blockers(runs)), list(_gaps(runs)),
+                datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _drilled(run: Run) -> set[tuple[str, str]]:
+    """(id, resource) of the run's drill measurements: the engine also reports each one as a check."""
+    return {(m.id, m.resource) for m in run.measurements}
+
+
+def _as_check(run: Run) -> set[tuple[str, str, str]]:
+    return {(c.id, c.resource, c.status) for c in run.checks}
+
+
+def _blockers(runs: Iterable[Run]) -> Iterable[Blocker]:
+    for run in runs:
+        drilled, checked = _drilled(run), _as_check(run)
+        for c in run.checks:
+            if c.status == FAIL:
+                kind = "drill" if (c.id, c.resource) in drilled else "check"
+                yield Blocker(run, kind, c.id, c.resource, c.criterion, c.expected, c.actual, c.reason)
+        for m in run.measurements:
+            if m.status == FAIL and (m.id, m.resource, m.status) not in checked:  # listed once, as its check
+                missed = [f for f in m.figures if f.met is False]
+                yield Blocker(run, "drill", m.id, m.resource, m.criterion,
+                              {f.name: f"{'≤' if f.limit == 'max' else '≥'} {_num(f.target)} {f.unit}".strip()
+                               for f in missed} or None,
+                              {f.name: f"{_num(f.value)} {f.unit}".strip() for f in missed} or None, m.reason)
+
+
+def _gaps(runs: Iterable[Run]) -> Iterable[Gap]:
+    for run in runs:
+        drilled, checked = _drilled(run), _as_check(run)
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        for c in run.checks:
+            if c.status == UNVERIFIABLE:
+                kind = "drill" if (c.id, c.resource) in drilled else "check"
+                grouped.setdefault((kind, c.id, c.reason), []).append(c.resource)
+        criteria = {c.id: c.criterion for c in run.checks}
+        for (kind, check_id, reason), resources in grouped.items():
+            yield Gap(run, kind, check_id, criteria[check_id], reason, tuple(resources))
+        for m in run.measurements:
+            if m.status == UNVERIFIABLE and (m.id, m.resource, m.status) not in checked:
+                yield Gap(run, "drill", m.id, m.criterion, m.reason or "the drill could not measure it",
+                          (m.resource,))
+        if not run.checks:  # INCOMPLETE with nothing unverifiable to show for it: say so, never "no gaps"
+            yield Gap(run, "run", "—", "", "the run reported no check at all: nothing was verified", ())
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:,.3g}"
+
+
+# ============================================================================ writing
+
+
+def write_site(pages: dict[str, str], out: Path) -> Path:
+    """Write every page into a fresh temporary directory beside ``out``, then swap it in: never half-written.
+
+    An existing ``out`` is replaced only if it is empty or an earlier build (it holds SITE_MARKER).
+    """
+    out = out.resolve()
+    if out.exists():
+        if not out.is_dir():
+            raise DocsError(f"{out}: expected a directory for the site (it is a file)")
+        if any(out.iterdir()) and not (out / SITE_MARKER).exists():
+            raise DocsError(f"{out}: expected an empty directory or an earlier site (it holds other files; "
+                            "choose another --out)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    try:
+        for rel, text in pages.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        (tmp / SITE_MARKER).write_text("built by python -m readiness docs\n", encoding="utf-8")
+        for p in (tmp, *tmp.rglob("*")):
+            p.chmod(0o755 if p.is_dir() else 0o644)  # mkdtemp makes 0700: an uploader may be another user
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+            out.rename(old / "site")
+        tmp.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def build(report_paths: Sequence[Path], out: Path, features_dir: Path = FEATURES_DIR) -> tuple[Site, Path]:
+    from readiness.docs_render import render_site
+
+    site = build_site(report_paths, features_dir)
+    return site, write_site(render_site(site), out)

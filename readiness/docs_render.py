@@ -1,0 +1,123 @@
+"""HTML of the living documentation: Jinja2 templates (autoescaped) and inline SVG charts.
+
+Every page is self-contained: the CSS is inline, the charts are inline SVG, there is no script
+and nothing is fetched, so the site reads the same from ``file://`` on a machine without network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from readiness.docs import FAILED, NOT_RUN, PASSED, SKIPPED, Figure, Measurement, Site, _num
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+STATUS_LABEL = {PASSED: "passed", FAILED: "failed", SKIPPED: "unverifiable", NOT_RUN: "not run",
+                "pass": "pass", "fail": "fail", "unverifiable": "unverifiable"}
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dict) and all(isinstance(v, str | int | float | bool) for v in value.values()):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _figure_text(f: Figure) -> str:
+    text = f"{_num(f.value)} {f.unit}".strip() if f.value is not None else "not measured"
+    if f.target is not None:
+        bound = {"max": "≤ ", "min": "≥ "}.get(f.limit or "", "")
+        text += f" (target {bound}{_num(f.target)} {f.unit})".rstrip()
+    return text
+
+
+def figure_chart(figures: tuple[Figure, ...] | list[Figure], title: str) -> Markup:
+    """A horizontal bar per figure of one unit, a dashed mark at each target; green within it, red not."""
+    row, label_w, bar_w, text_w = 26, 170, 300, 230
+    width, height = label_w + bar_w + text_w, row * len(figures) + 8
+    top = max([f.value or 0.0 for f in figures] + [f.target or 0.0 for f in figures]) or 1.0
+    scale = bar_w / (top * 1.05)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>']
+    for i, f in enumerate(figures):
+        y = 4 + i * row
+        parts.append(f'<text x="0" y="{y + 17}" class="chart-label">{escape(f.name)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="{row - 8}" class="chart-track"/>')
+        if f.value is not None:
+            css = {True: "chart-ok", False: "chart-bad", None: "chart-plain"}[f.met]
+            parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{max(f.value * scale, 1.5):.1f}" '
+                         f'height="{row - 8}" class="{css}"/>')
+        if f.target is not None:
+            x = label_w + f.target * scale
+            parts.append(f'<line x1="{x:.1f}" y1="{y + 1}" x2="{x:.1f}" y2="{y + row - 1}" class="chart-target"/>')
+        parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 17}" class="chart-value">'
+                     f'{escape(_figure_text(f))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+PERCENTILE = re.compile(r"(^|_)p\d{2,3}(_|$)")
+
+
+def charts(figures: tuple[Figure, ...]) -> list[tuple[str, Markup]]:
+    """One chart per unit (RTO and RPO in seconds together, rates apart), in the order the units appear.
+
+    Only what a chart says something about: figures against a target, and percentile series (lag,
+    latency); plain counts stay in the table.
+    """
+    by_unit: dict[str, list[Figure]] = {}
+    for f in figures:
+        by_unit.setdefault(f.unit, []).append(f)
+    return [(unit or "value", figure_chart(fs, f"{', '.join(f.name for f in fs)} ({unit or 'no unit'})"))
+            for unit, fs in by_unit.items()
+            if any(f.target is not None for f in fs) or sum(bool(PERCENTILE.search(f.name)) for f in fs) >= 2]
+
+
+def summary_charts(measurements: list[Measurement]) -> list[tuple[str, Markup]]:
+    """Per drill and figure, one bar per resource: e.g. every table's RTO against the target at a glance.
+
+    Only figures with a target, or percentiles, and only where the drill ran on more than one resource.
+    """
+    series: dict[tuple[str, str, str], list[Figure]] = {}
+    for m in measurements:
+        for f in m.figures:
+            if f.target is not None or PERCENTILE.search(f.name):
+                series.setdefault((m.id, f.name, f.unit), []).append(
+                    Figure(m.resource or "—", f.value, f.unit, f.target, f.limit))
+    return [(f"{drill}: {name} ({unit})" if unit else f"{drill}: {name}",
+             figure_chart(figs, f"{drill}: {name} per resource"))
+            for (drill, name, unit), figs in series.items() if len(figs) > 1]
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["value"] = _value
+    env.filters["figure"] = _figure_text
+    env.filters["num"] = _num
+    env.filters["status_label"] = lambda s: STATUS_LABEL.get(s, s)
+    env.filters["attr"] = lambda s: Markup(quoteattr(str(s)))
+    env.globals["charts"] = charts
+    env.globals["summary_charts"] = summary_charts
+    env.globals.update(PASSED=PASSED, FAILED=FAILED, SKIPPED=SKIPPED, NOT_RUN=NOT_RUN)
+    return env
+
+
+def render_site(site: Site) -> dict[str, str]:
+    """Relative path -> HTML of every page."""
+    env = _env()
+    pages = {"index.html": env.get_template("index.html").render(site=site, root="", page="index"),
+             "measurements.html": env.get_template("measurements.html").render(site=site, root="",
+                                                                                page="measurements")}
+    for feature in site.features:
+        pages[f"features/{feature.slug}.html"] = env.get_template("feature.html").render(
+            site=site, feature=feature, root="../", page="feature")
+    return pages

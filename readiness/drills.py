@@ -1,0 +1,824 @@
+"""Behaviour drills: what a table does, not what it says. Data access, locking, transactions, streams,
+restores (RTO/RPO) and replication lag, each measured, bounded in count and time, and cleaned up.
+
+A drill writes only its run's test items (readiness/testitems.py) and ``<table>-restore-<kind>-<run>``
+tables, through clients whose every write is checked against that scope before it is sent
+(:meth:`Drills.guard`); anything else is refused even when the credentials would allow it. Whatever
+a drill writes is recorded and removed in ``finally``, also when a step fails; :meth:`Drills.sweep`
+removes the orphans of a killed run (bounded scan, conditional deletes on the marker attribute).
+
+Each drill gives :class:`Measurement` objects (status pass / fail / unverifiable, reason, figures)
+that the report lists under ``measurements`` and counts in the run verdict. A target that cannot
+do a step (DynamoDB Local has no PITR, moto ignores replicas) gives UNVERIFIABLE with the call and
+its answer, never a pass.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
+from readiness.contract import Table
+from readiness.desired import Desired, TableSpec
+from readiness.observe import describe_failure, error_parts, is_unsupported
+from readiness.progress import progress
+from readiness.targets import ReadOnlyViolation, Target
+from readiness.testitems import (
+    EXPIRES,
+    MARKER,
+    TEST_MARK,
+    ItemSchemaError,
+    RunScope,
+    generate_item,
+    key_prefix,
+    run_prefix,
+)
+
+C_ACCESS = "003 SIT Week 1: integration testing - every access pattern served by its table or index"
+C_LOCKING = "004 3.3: optimistic locking with a version attribute (no lost update)"
+C_TRANSACTION = "003 SIT Week 1: integration testing - an order and its campaign commit or roll back together"
+C_STREAMS = "004 3.3: streams deliver new and old images for change data capture (D8)"
+C_RESTORE = "003 SIT Week 3 / PROD Success: PITR and backup restore tested within RTO and RPO (D14)"
+C_LAG = "003 PROD Success: replication lag < 1 second (D13)"
+
+ITEMS_PER_TABLE = 4  # 3 active + 1 inactive: enough for every pattern and the sparse index, bounded
+GSI_WAIT_SECONDS = 15.0
+STREAM_WAIT_SECONDS = 15.0
+CANARIES = 10
+SWEEP_PAGES = 10
+THROTTLE_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+_ser, _de = TypeSerializer(), TypeDeserializer()
+
+
+def to_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(_plain(v)) for k, v in item.items()}
+
+
+def from_ddb(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """Numbers as DynamoDB wants them going in (Decimal) and as JSON wants them coming out."""
+    from decimal import Decimal
+
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def figure(name: str, value: float | int | None, unit: str, target: float | None = None,
+           limit: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name, "value": None if value is None else round(float(value), 3), "unit": unit}
+    if target is not None:
+        out.update(target=target, limit=limit or "max")
+    return out
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[int(p) - 1]
+
+
+@dataclass
+class Measurement:
+    """One drill's result on one resource."""
+
+    id: str
+    criterion: str
+    resource: str
+    status: str
+    reason: str
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "criterion": self.criterion, "resource": self.resource, "status": self.status,
+                "reason": self.reason, "figures": self.figures, **({"details": self.details} if self.details else {})}
+
+    def verdict(self) -> Verdict:
+        expected = {f["name"]: f"{'<=' if f.get('limit') == 'max' else '>='} {f['target']} {f['unit']}"
+                    for f in self.figures if "target" in f} or "the drill succeeds"
+        actual = {f["name"]: f["value"] for f in self.figures} or None
+        return Verdict(self.id, self.criterion, self.resource, self.status, expected, actual, self.reason)
+
+    def line(self) -> str:
+        figs = ", ".join(f"{f['name']} {f['value']}{'' if f['unit'] == 'count' else ' ' + f['unit']}"
+                         for f in self.figures if f["value"] is not None)
+        return f"{self.status.upper()} {self.id} {self.resource}: {self.reason}" + (f" [{figs}]" if figs else "")
+
+
+class DrillUnverifiable(Exception):
+    """The target cannot do a step of the drill; the message quotes the call and its answer."""
+
+
+class DrillFailed(Exception):
+    """The target did the step and the result is wrong."""
+
+
+def _attempt(call: str, fn: Callable[[], Any]) -> Any:
+    """Run one call; a target that cannot do it makes the drill UNVERIFIABLE with its answer."""
+    try:
+        return fn()
+    except ReadOnlyViolation as exc:
+        raise DrillUnverifiable(f"{call} refused by the suite: {exc}") from None
+    except ClientError as exc:
+        _, code, _ = error_parts(exc)
+        if is_unsupported(exc) or code in THROTTLE_CODES or code in ("AccessDeniedException", "AccessDenied",
+                                                                     "UnrecognizedClientException"):
+            raise DrillUnverifiable(f"{call} answered {describe_failure(exc)}") from None
+        raise
+    except NotImplementedError as exc:
+        raise DrillUnverifiable(f"{call} answered {describe_failure(exc)}") from None
+
+
+class Drills:
+    """One run's drills on one target: the scope of its test items, its guarded clients, its cleanup."""
+
+    def __init__(self, target: Target, desired: Desired, *, allow: frozenset[str] = frozenset(),
+                 scope: RunScope | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.target = target
+        self.desired = desired
+        self.scope = scope or RunScope.new()
+        # an emulator the suite deploys into is throwaway; a live or verify-only run does what --allow says
+        self.allow = allow if target.read_only else frozenset({"writes", "restore", "load"})
+        self.clock = clock
+        self.measurements: list[Measurement] = []
+        self.written: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # (region, table) -> PK -> key
+        self.restore_tables: set[tuple[str, str]] = set()  # (region, table)
+        self.backups: set[str] = set()
+        self._lock = threading.Lock()
+        self._tables = {t.name: t for t in desired.tables}
+
+    # ------------------------------------------------------------------------------- scope and clients
+
+    def client(self, region: str | None = None, service: str = "dynamodb") -> Any:
+        return self.target.client(service, region or self.desired.env.region, guard=self.guard)
+
+    def guard(self, operation: str, params: Mapping[str, Any]) -> None:
+        """Refuse any write outside this run's test items and restore tables (ReadOnlyViolation)."""
+        def table_of(name: Any) -> TableSpec:
+            spec = self._tables.get(str(name))
+            if spec is None:
+                raise ReadOnlyViolation(f"{operation} on {name} refused: not a table of the contract")
+            return spec
+
+        def item_ok(table: Any, key: Mapping[str, Any], whole_item: bool) -> None:
+            spec = table_of(table)
+            pk = str((key.get(spec.table.partition.attribute) or {}).get("S", ""))
+            if not pk.startswith(run_prefix(spec.table, self.scope)) and not (
+                    operation == "DeleteItem" and pk.startswith(key_prefix(spec.table))
+                    and "attribute_exists" in str(params.get("ConditionExpression", ""))):
+                raise ReadOnlyViolation(f"{operation} on {table} key {pk!r} refused: not a test item of run "
+                                        f"{self.scope.token}")
+            if whole_item and MARKER not in key:
+                raise ReadOnlyViolation(f"{operation} on {table} refused: the item lacks the marker {MARKER}")
+
+        needs = "restore" if operation in ("RestoreTableToPointInTime", "RestoreTableFromBackup", "CreateBackup",
+                                           "DeleteBackup", "DeleteTable") else "writes"
+        if needs not in self.allow:
+            raise ReadOnlyViolation(f"{operation} refused: this run is not allowed {needs} (--allow {needs})")
+        if operation == "PutItem":
+            item_ok(params["TableName"], params["Item"], True)
+        elif operation in ("UpdateItem", "DeleteItem"):
+            item_ok(params["TableName"], params["Key"], False)
+        elif operation == "BatchWriteItem":
+            for table, requests in params["RequestItems"].items():
+                for r in requests:
+                    if "PutRequest" in r:
+                        item_ok(table, r["PutRequest"]["Item"], True)
+                    else:
+                        item_ok(table, r["DeleteRequest"]["Key"], False)
+        elif operation == "TransactWriteItems":
+            for t in params["TransactItems"]:
+                kind, body = next(iter(t.items()))
+                if kind == "Put":
+                    item_ok(body["TableName"], body["Item"], True)
+                else:
+                    item_ok(body["TableName"], body["Key"], False)
+        elif operation in ("RestoreTableToPointInTime", "RestoreTableFromBackup"):
+            if not self._is_restore_table(str(params["TargetTableName"]), own=True):
+                raise ReadOnlyViolation(f"{operation} into {params['TargetTableName']} refused: "
+                                        f"not a restore table of run {self.scope.token}")
+        elif operation == "DeleteTable":
+            if not self._is_restore_table(str(params["TableName"]), own=False):
+                raise ReadOnlyViolation(f"DeleteTable {params['TableName']} refused: only drill restore tables "
+                                        f"(<table>-restore-<kind>-{TEST_MARK}....) are ever deleted")
+        elif operation == "CreateBackup":
+            table_of(params["TableName"])
+            if not str(params["BackupName"]).endswith(self.scope.token):
+                raise ReadOnlyViolation(f"CreateBackup {params['BackupName']} refused: not named for this run")
+        elif operation == "DeleteBackup":
+            if params["BackupArn"] not in self.backups:
+                raise ReadOnlyViolation("DeleteBackup refused: not a backup this run made")
+        else:
+            raise ReadOnlyViolation(f"{operation} refused: drills only write test items and restore tables")
+
+    def _is_restore_table(self, name: str, *, own: bool) -> bool:
+        token = re.escape(self.scope.token) if own else f"{TEST_MARK}[0-9a-f]{{4}}"
+        return any(re.fullmatch(f"{re.escape(t)}-restore-(pitr|backup)-{token}", name) for t in self._tables)
+
+    # ------------------------------------------------------------------------------ writing and cleanup
+
+    def put(self, table: TableSpec, item: dict[str, Any], region: str | None = None, **kwargs: Any) -> Any:
+        where = (region or self.desired.env.region, table.name)
+        key = self._key(table.table, item)
+        with self._lock:  # record first: an interrupted put is still cleaned up
+            self.written.setdefault(where, {})[str(item[table.table.partition.attribute])] = key
+        return _attempt(f"PutItem({table.name})",
+                        lambda: self.client(where[0]).put_item(TableName=table.name, Item=to_ddb(item), **kwargs))
+
+    def record(self, table: TableSpec, item: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.written.setdefault((self.desired.env.region, table.name), {})[
+                str(item[table.table.partition.attribute])] = self._key(table.table, item)
+
+    @staticmethod
+    def _key(table: Table, item: Mapping[str, Any]) -> dict[str, Any]:
+        names = [table.partition.attribute] + ([table.sort.attribute] if table.sort else [])
+        return {n: item[n] for n in names}
+
+    def cleanup(self) -> list[str]:
+        """Delete every item and table this run wrote (idempotent); what could not be deleted is returned."""
+        problems: list[str] = []
+        with self._lock:
+            written = {k: dict(v) for k, v in self.written.items()}
+            tables = set(self.restore_tables)
+            backups = set(self.backups)
+        for (region, table), keys in written.items():
+            client = self.client(region)
+            for pk, key in keys.items():
+                try:
+                    client.delete_item(TableName=table, Key=to_ddb(key))
+                    with self._lock:
+                        self.written.get((region, table), {}).pop(pk, None)
+                except Exception as exc:  # keep going: one failure must not leave the rest behind
+                    problems.append(f"{table} {pk}: {describe_failure(exc)}")
+        for region, name in tables:
+            problem = self._delete_table(region, name)
+            if problem:
+                problems.append(problem)
+            else:
+                with self._lock:
+                    self.restore_tables.discard((region, name))
+        for arn in backups:
+            try:
+                self.client().delete_backup(BackupArn=arn)
+                with self._lock:
+                    self.backups.discard(arn)
+            except ClientError as exc:
+                if error_parts(exc)[1] not in ("BackupNotFoundException",):
+                    problems.append(f"backup {arn}: {describe_failure(exc)}")
+        return problems
+
+    def _delete_table(self, region: str, name: str, wait: float = 600.0) -> str | None:
+        client = self.client(region)
+        deadline = self.clock() + wait
+        while True:
+            try:
+                client.delete_table(TableName=name)
+                return None
+            except ClientError as exc:
+                code = error_parts(exc)[1]
+                if code == "ResourceNotFoundException":
+                    return None
+                if code == "ResourceInUseException" and self.clock() < deadline:  # still CREATING or restoring
+                    time.sleep(2.0)
+                    continue
+                return f"table {name}: {describe_failure(exc)}"
+            except Exception as exc:
+                return f"table {name}: {describe_failure(exc)}"
+
+    def sweep(self, *, pages: int = SWEEP_PAGES, now: float | None = None) -> list[str]:
+        """Remove what killed runs left: their expired test items (bounded scan) and restore tables."""
+        removed: list[str] = []
+        now = time.time() if now is None else now
+        client = self.client()
+        for spec in self.desired.tables:
+            pk = spec.table.partition.attribute
+            kwargs: dict[str, Any] = {
+                "TableName": spec.name, "Limit": 500,
+                "FilterExpression": "begins_with(#pk, :prefix) AND attribute_exists(#m) AND #e < :now AND #m <> :me",
+                "ExpressionAttributeNames": {"#pk": pk, "#m": MARKER, "#e": EXPIRES},
+                "ExpressionAttributeValues": to_ddb({":prefix": key_prefix(spec.table), ":now": int(now),
+                                                     ":me": self.scope.token}),
+            }
+            if spec.table.sort:
+                kwargs["ProjectionExpression"] = "#pk, #sk"
+                kwargs["ExpressionAttributeNames"]["#sk"] = spec.table.sort.attribute
+            else:
+                kwargs["ProjectionExpression"] = "#pk"
+            for _ in range(pages):
+                page = _attempt(f"Scan({spec.name})", partial(client.scan, **kwargs))
+                for item in page.get("Items", []):
+                    try:
+                        client.delete_item(TableName=spec.name, Key=item, ConditionExpression="attribute_exists(#m)",
+                                           ExpressionAttributeNames={"#m": MARKER})
+                        removed.append(f"{spec.name} {from_ddb(item)[pk]}")
+                    except ClientError as exc:
+                        if error_parts(exc)[1] != "ConditionalCheckFailedException":
+                            raise
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        tables = _attempt("ListTables", lambda: [n for p in client.get_paginator("list_tables").paginate()
+                                                 for n in p.get("TableNames", [])])
+        for name in tables:
+            if self._is_restore_table(name, own=False) and not self._is_restore_table(name, own=True) \
+                    and self._delete_table(self.desired.env.region, name, wait=0) is None:
+                removed.append(f"table {name}")
+        return removed
+
+    @contextmanager
+    def cleaning(self) -> Iterator[None]:
+        """Clean up when the block ends, however it ends."""
+        try:
+            yield
+        finally:
+            self.cleanup()
+
+    # ----------------------------------------------------------------------------------- data access
+
+    def _measure(self, drill_id: str, criterion: str, resource: str, body: Callable[[Measurement], None]
+                 ) -> Measurement:
+        m = Measurement(drill_id, criterion, resource, PASS, "")
+        try:
+            with self.cleaning():
+                body(m)
+        except DrillUnverifiable as exc:
+            m.status, m.reason = UNVERIFIABLE, f"{self.target.label}: {exc}"
+        except (DrillFailed, ItemSchemaError) as exc:
+            m.status, m.reason = FAIL, str(exc)
+        except ReadOnlyViolation as exc:
+            m.status, m.reason = UNVERIFIABLE, f"refused by the suite: {exc}"
+        except ClientError as exc:
+            status, code, message = error_parts(exc)
+            # the target could not answer (not implemented, an HTML error page, a fault, throttled, denied)
+            # versus it answered and the answer shows the account cannot serve the drill
+            cannot = (is_unsupported(exc) or code in THROTTLE_CODES or "AccessDenied" in code
+                      or message.startswith("<") or (status or 0) >= 500)
+            m.status = UNVERIFIABLE if cannot else FAIL
+            m.reason = f"{self.target.label} answered {describe_failure(exc)}"
+        except Exception as exc:  # the endpoint went away, an answer botocore cannot parse: never end the run
+            m.status, m.reason = UNVERIFIABLE, f"{self.target.label}: {describe_failure(exc)}"
+        self.measurements.append(m)
+        return m
+
+    def access(self, table: TableSpec) -> Measurement:
+        """Items written, read back by key, and found through every access pattern; sparse indexes hold
+        only active items."""
+        def body(m: Measurement) -> None:
+            c = table.table
+            items = [generate_item(c, self.scope, n, active=n != ITEMS_PER_TABLE - 1)
+                     for n in range(ITEMS_PER_TABLE)]
+            client = self.client()
+            for item in items:
+                self.put(table, item)
+            for item in items:
+                got = _attempt(f"GetItem({table.name})", partial(
+                    client.get_item, TableName=table.name, Key=to_ddb(self._key(c, item)), ConsistentRead=True)
+                               ).get("Item")
+                if got is None or from_ddb(got) != from_ddb(to_ddb(item)):
+                    raise DrillFailed(f"{item['PK']} did not read back as written")
+            slowest = 0.0
+            checked = 0
+            for pattern in c.access_patterns:
+                if pattern.index == "table":
+                    continue
+                for item in items:
+                    present = pattern.partition_key in item and (not pattern.sort_key or pattern.sort_key in item)
+                    started = self.clock()
+                    found = self._find(table, pattern.index, pattern.partition_key, pattern.sort_key, item,
+                                       want=present)
+                    if found != present:
+                        raise DrillFailed(
+                            f"{pattern.index} ({pattern.name}) {'does not find' if present else 'holds'} "
+                            f"{item['PK']}{'' if present else ', an item without ' + pattern.partition_key}"
+                            f" after {GSI_WAIT_SECONDS:g} s")
+                    slowest = max(slowest, self.clock() - started)
+                    checked += 1
+            m.reason = (f"{len(items)} items read back; {checked} index lookups over "
+                        f"{sum(p.index != 'table' for p in c.access_patterns)} access patterns as contracted"
+                        + ("; the inactive item is absent from the sparse index" if "activeKey" in c.attributes
+                           else ""))
+            m.figures = [figure("items", len(items), "count"), figure("index_lookups", checked, "count"),
+                         figure("gsi_propagation_max", slowest, "s")]
+        return self._measure("drill.access", C_ACCESS, table.name, body)
+
+    def _find(self, table: TableSpec, index: str, pk: str, sk: str | None, item: Mapping[str, Any], *,
+              want: bool) -> bool:
+        """Is item in index under its own key values? GSIs are eventually consistent: wait for `want`.
+
+        An item without the index's partition key (the inactive item of a sparse index) is looked up
+        under the value every indexed item has there (the schema's const, e.g. activeKey ACTIVE)."""
+        const = (table.table.item_schema.get("properties", {}).get(pk) or {}).get("const")
+        value = item.get(pk, const)
+        if value is None:
+            return False  # no value to look it up under: absent by construction
+        names, vals = {"#p": pk}, {":p": value}
+        expression = "#p = :p"
+        if sk and sk in item:
+            names["#s"] = sk
+            expression += " AND #s = :s"
+            vals[":s"] = item[sk]
+        deadline = self.clock() + (GSI_WAIT_SECONDS if want else 0.0)
+        client = self.client()
+        own = table.table.partition.attribute
+        while True:
+            page = _attempt(f"Query({table.name}/{index})", lambda: client.query(
+                TableName=table.name, IndexName=index, KeyConditionExpression=expression,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=to_ddb(vals), Limit=100))
+            found = any(from_ddb(i).get(own) == item[own] for i in page.get("Items", []))
+            if found == want or self.clock() >= deadline:
+                return found
+            time.sleep(0.2)
+
+    def locking(self) -> Measurement:
+        """A stale version is rejected; concurrent writers with conditional updates lose nothing."""
+        table = self._table_with("version")
+
+        def body(m: Measurement) -> None:
+            c = table.table
+            item = generate_item(c, self.scope, 100, version=1)
+            self.put(table, item)
+            key = to_ddb(self._key(c, item))
+            client = self.client()
+
+            def bump(expected: int) -> None:
+                client.update_item(TableName=table.name, Key=key, UpdateExpression="SET #v = :next",
+                                   ConditionExpression="#v = :seen", ExpressionAttributeNames={"#v": "version"},
+                                   ExpressionAttributeValues=to_ddb({":seen": expected, ":next": expected + 1}))
+
+            _attempt(f"UpdateItem({table.name})", lambda: bump(1))
+            try:
+                _attempt(f"UpdateItem({table.name})", lambda: bump(1))  # stale: version is 2 now
+                raise DrillFailed("an update conditioned on a stale version (1) was accepted")
+            except ClientError as exc:
+                if error_parts(exc)[1] != "ConditionalCheckFailedException":
+                    raise
+            writers, each = 4, 5
+            conflicts = [0] * writers
+
+            def writer(w: int) -> None:
+                done = 0
+                while done < each:
+                    seen = int(from_ddb(client.get_item(TableName=table.name, Key=key, ConsistentRead=True)
+                                        ["Item"])["version"])
+                    try:
+                        bump(seen)
+                        done += 1
+                    except ClientError as exc:
+                        if error_parts(exc)[1] != "ConditionalCheckFailedException":
+                            raise
+                        conflicts[w] += 1
+
+            with ThreadPoolExecutor(writers) as pool:
+                list(pool.map(writer, range(writers)))
+            final = int(from_ddb(client.get_item(TableName=table.name, Key=key, ConsistentRead=True)
+                                 ["Item"])["version"])
+            want = 2 + writers * each
+            m.figures = [figure("concurrent_updates", writers * each, "count"),
+                         figure("conflicts_retried", sum(conflicts), "count"),
+                         figure("lost_updates", want - final, "count", 0, "max")]
+            if final != want and "atomic_conditions" in self.target.silent_gaps:
+                raise DrillUnverifiable(f"the stale version was rejected, but {want - final} of {writers * each} "
+                                        f"concurrent conditional updates were lost: "
+                                        f"{self.target.silent_gaps['atomic_conditions']}")
+            if final != want:
+                raise DrillFailed(f"version is {final} after {writers * each} conditional updates, not {want}: "
+                                  f"{want - final} lost")
+            m.reason = (f"the stale version was rejected; {writers} writers x {each} conditional updates, "
+                        f"{sum(conflicts)} conflicts retried, none lost")
+        return self._measure("drill.locking", C_LOCKING, table.name, body)
+
+    def _table_with(self, attribute: str) -> TableSpec:
+        for t in self.desired.tables:
+            if attribute in t.table.item_schema.get("properties", {}):
+                return t
+        raise DrillFailed(f"no table's item schema has {attribute!r}")
+
+    def transaction(self) -> Measurement:
+        """An order and its campaign in one transaction: both commit, or (a condition fails) neither."""
+        orders, campaigns = self._logical("orders"), self._logical("campaigns")
+
+        def body(m: Measurement) -> None:
+            campaign = generate_item(campaigns.table, self.scope, 200)
+            order = generate_item(orders.table, self.scope, 201, campaignCode=campaign["code"])
+            self.record(campaigns, campaign)
+            self.record(orders, order)
+            client = self.client()
+
+            def write(o: Mapping[str, Any], condition: str) -> None:
+                client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": orders.name, "Item": to_ddb(o)}},
+                    {"Put": {"TableName": campaigns.name, "Item": to_ddb(campaign), "ConditionExpression": condition,
+                             "ExpressionAttributeNames": {"#c": "code"}}}])
+
+            _attempt("TransactWriteItems", lambda: write(order, "attribute_not_exists(#c)"))
+            for t, i in ((orders, order), (campaigns, campaign)):
+                if "Item" not in client.get_item(TableName=t.name, Key=to_ddb(self._key(t.table, i)),
+                                                 ConsistentRead=True):
+                    raise DrillFailed(f"the committed transaction left no {i['PK']} in {t.name}")
+            second = generate_item(orders.table, self.scope, 202, campaignCode=campaign["code"])
+            self.record(orders, second)
+            try:
+                write(second, "attribute_not_exists(#c)")  # the campaign exists now: the condition fails
+                raise DrillFailed("a transaction whose condition failed was committed")
+            except ClientError as exc:
+                if error_parts(exc)[1] != "TransactionCanceledException":
+                    raise
+            if "Item" in client.get_item(TableName=orders.name, Key=to_ddb(self._key(orders.table, second)),
+                                         ConsistentRead=True):
+                raise DrillFailed(f"the cancelled transaction still wrote {second['PK']}")
+            m.reason = "committed as a whole; cancelled as a whole (no partial order)"
+            m.figures = [figure("transactions", 2, "count")]
+        return self._measure("drill.transaction", C_TRANSACTION, f"{orders.name} + {campaigns.name}", body)
+
+    def _logical(self, logical: str) -> TableSpec:
+        found = next((t for t in self.desired.tables if t.logical == logical), None)
+        if found is None:
+            raise DrillFailed(f"the environment has no {logical} table")
+        return found
+
+    def streams(self, table: TableSpec) -> Measurement:
+        """INSERT carries the new image, MODIFY both, REMOVE the old one."""
+        def body(m: Measurement) -> None:
+            if table.table.stream is None:
+                m.status, m.reason = PASS, "the contract gives this table no stream"
+                return
+            client = self.client()
+            streams = self.client(service="dynamodbstreams")
+            arn = _attempt(f"DescribeTable({table.name})",
+                           lambda: client.describe_table(TableName=table.name)["Table"].get("LatestStreamArn"))
+            if not arn:
+                raise DrillFailed("the table has no stream")
+            shards = _attempt("DescribeStream", lambda: streams.describe_stream(StreamArn=arn)
+                              ["StreamDescription"].get("Shards", []))
+            iterators = [_attempt("GetShardIterator", partial(
+                streams.get_shard_iterator, StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST")
+                                  )["ShardIterator"]
+                for s in shards if "EndingSequenceNumber" not in s.get("SequenceNumberRange", {})]
+            item = generate_item(table.table, self.scope, 300)
+            key = to_ddb(self._key(table.table, item))
+            started = self.clock()
+            self.put(table, item)
+            client.update_item(TableName=table.name, Key=key, UpdateExpression="SET #l = :l",
+                               ExpressionAttributeNames={"#l": "lastUpdatedBy"},
+                               ExpressionAttributeValues=to_ddb({":l": f"readiness drill {self.scope.token} modify"}))
+            client.delete_item(TableName=table.name, Key=key)
+            seen: dict[str, dict[str, Any]] = {}
+            deadline = self.clock() + STREAM_WAIT_SECONDS
+            while len(seen) < 3 and self.clock() < deadline and iterators:
+                nxt = []
+                for it in iterators:
+                    page = _attempt("GetRecords", partial(streams.get_records, ShardIterator=it, Limit=100))
+                    for r in page.get("Records", []):
+                        if r["dynamodb"].get("Keys") == key:
+                            seen.setdefault(r["eventName"], r["dynamodb"])
+                    if page.get("NextShardIterator"):
+                        nxt.append(page["NextShardIterator"])
+                iterators = nxt
+                if len(seen) < 3:
+                    time.sleep(0.3)
+            want = {"INSERT": ("NewImage",), "MODIFY": ("OldImage", "NewImage"), "REMOVE": ("OldImage",)}
+            missing = [f"{e} without {img}" for e, imgs in want.items() for img in imgs
+                       if e in seen and img not in seen[e]]
+            missing += [f"no {e} record" for e in want if e not in seen]
+            m.figures = [figure("records", len(seen), "count", 3, "min"),
+                         figure("delivery", self.clock() - started, "s")]
+            view = {e: seen[e].get("StreamViewType") for e in seen}
+            m.details = {"events": sorted(seen), "view": view}
+            if missing:
+                raise DrillFailed("the stream delivered " + "; ".join(missing))
+            m.reason = "INSERT with the new image, MODIFY with both, REMOVE with the old image"
+        return self._measure("drill.streams", C_STREAMS, table.name, body)
+
+    # -------------------------------------------------------------------------------------- restores
+
+    def restore(self, table: TableSpec, kind: str = "pitr", *, wait: float | None = None) -> Measurement:
+        """Restore into <table>-restore-<kind>-<run>: RTO to ACTIVE with the marker readable, RPO, the
+        data against the source, what the restored table lacks (the re-hydration checklist); then delete."""
+        env = self.desired.env
+        budget = wait if wait is not None else env.rto_minutes * 60 * 1.5
+
+        def body(m: Measurement) -> None:
+            client = self.client()
+            target = self.scope.restore_table(table.name, kind)
+            marker = generate_item(table.table, self.scope, 400 if kind == "pitr" else 401)
+            self.put(table, marker)
+            written_at = datetime.now(UTC)
+            figures: list[dict[str, Any]] = []
+            if kind == "pitr":
+                cb = _attempt(f"DescribeContinuousBackups({table.name})", lambda: client.describe_continuous_backups(
+                    TableName=table.name)["ContinuousBackupsDescription"])
+                pitr = cb.get("PointInTimeRecoveryDescription", {})
+                if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+                    raise DrillFailed("PITR is not enabled: there is nothing to restore from")
+                latest = pitr.get("LatestRestorableDateTime")
+                rpo = (datetime.now(UTC) - latest).total_seconds() if isinstance(latest, datetime) else None
+                figures.append(figure("rpo_pitr", rpo, "s", env.rpo_minutes.get("pitr", 5) * 60))
+            else:
+                name = f"readiness-{table.name}-{self.scope.token}"
+                backup = _attempt(f"CreateBackup({table.name})", lambda: client.create_backup(
+                    TableName=table.name, BackupName=name)["BackupDetails"])
+                backup_arn = str(backup["BackupArn"])
+                self.backups.add(backup_arn)
+                self._until(lambda: client.describe_backup(BackupArn=backup_arn)["BackupDescription"]
+                            ["BackupDetails"]["BackupStatus"] == "AVAILABLE", budget, "the backup to be AVAILABLE")
+            started = self.clock()
+            with self._lock:
+                self.restore_tables.add((env.region, target))
+            if kind == "pitr":
+                _attempt(f"RestoreTableToPointInTime({table.name})", lambda: client.restore_table_to_point_in_time(
+                    SourceTableName=table.name, TargetTableName=target, UseLatestRestorableTime=True))
+            else:
+                _attempt(f"RestoreTableFromBackup({table.name})", lambda: client.restore_table_from_backup(
+                    TargetTableName=target, BackupArn=backup_arn))
+            self._until(lambda: client.describe_table(TableName=target)["Table"]["TableStatus"] == "ACTIVE",
+                        budget, f"{target} to be ACTIVE")
+            key = to_ddb(self._key(table.table, marker))
+            restore_point_after_marker = kind == "backup" or _restore_point(client, target) >= written_at
+            if restore_point_after_marker:
+                got = self._until(lambda: client.get_item(TableName=target, Key=key, ConsistentRead=True).get("Item"),
+                                  60.0, "the marker item in the restored table")
+                if from_ddb(got) != from_ddb(to_ddb(marker)):
+                    raise DrillFailed(f"the marker item in {target} differs from the one written")
+            rto = self.clock() - started
+            figures.insert(0, figure("rto", rto, "s", env.rto_minutes * 60))
+            gaps = self._rehydration(target, table)
+            m.details = {"restored_table": target, "rehydration_checklist": gaps,
+                         "marker_checked": restore_point_after_marker}
+            m.figures = figures
+            over = [f"{f['name']} {f['value']:g} s > {f['target']:g} s" for f in figures
+                    if f.get("value") is not None and "target" in f and f["value"] > f["target"]]
+            unknown = [f["name"] for f in figures if f.get("value") is None]
+            if over:
+                raise DrillFailed("; ".join(over))
+            m.reason = (f"restored into {target} in {rto:.1f} s (RTO target {env.rto_minutes:g} min)"
+                        + ("" if restore_point_after_marker else "; the marker is younger than the restore point")
+                        + f"; re-hydrate: {', '.join(gaps) if gaps else 'nothing'}")
+            if unknown:
+                m.status = UNVERIFIABLE
+                m.reason += f"; not measurable here: {', '.join(unknown)}"
+        return self._measure(f"drill.restore.{kind}", C_RESTORE, table.name, body)
+
+    def backup_rpo(self) -> Measurement:
+        """RPO of the hourly backups: the age of the newest recovery point in the environment's vault."""
+        env = self.desired.env
+        limit = env.rpo_minutes.get("backup", 60) * 60
+
+        def body(m: Measurement) -> None:
+            m.figures = [figure("rpo_backup", None, "s", limit)]
+            backup = self.target.client("backup", env.region)
+            if not self.target.serves("backup"):
+                raise DrillUnverifiable("it serves DynamoDB only: there is no AWS Backup vault to read")
+            points = _attempt(f"ListRecoveryPointsByBackupVault({env.backup.vault})",
+                              lambda: [p for page in backup.get_paginator("list_recovery_points_by_backup_vault")
+                                       .paginate(BackupVaultName=env.backup.vault)
+                                       for p in page.get("RecoveryPoints", [])])
+            ours = [p for p in points if any(str(p.get("ResourceArn", "")).endswith(f":table/{t.name}")
+                                             for t in self.desired.tables)]
+            newest = max((p["CreationDate"] for p in ours if p.get("Status") in (None, "COMPLETED")), default=None)
+            if newest is None:
+                raise DrillFailed(f"{env.backup.vault} holds no completed recovery point of the tables")
+            age = (datetime.now(UTC) - newest).total_seconds()
+            m.figures = [figure("rpo_backup", age, "s", limit), figure("recovery_points", len(ours), "count")]
+            if age > limit:
+                raise DrillFailed(f"the newest recovery point is {age / 60:.0f} min old > {limit / 60:g} min")
+            m.reason = f"the newest recovery point is {age / 60:.1f} min old (RPO {limit / 60:g} min)"
+        return self._measure("drill.rpo.backup", C_RESTORE, env.backup.vault, body)
+
+    def _rehydration(self, restored: str, table: TableSpec) -> list[str]:
+        """What AWS does not restore and the contract wants: tags, stream, PITR, deletion protection, alarms."""
+        client = self.client()
+        env = self.desired.env
+        gaps: list[str] = []
+        desc = client.describe_table(TableName=restored)["Table"]
+        if table.table.stream and not (desc.get("StreamSpecification") or {}).get("StreamEnabled"):
+            gaps.append(f"stream {table.table.stream}")
+        try:
+            pitr = client.describe_continuous_backups(TableName=restored)["ContinuousBackupsDescription"]
+            if env.pitr_enabled and pitr.get("PointInTimeRecoveryDescription", {}).get(
+                    "PointInTimeRecoveryStatus") != "ENABLED":
+                gaps.append("PITR")
+        except ClientError:
+            gaps.append("PITR (not readable)")
+        if env.deletion_protection and not desc.get("DeletionProtectionEnabled"):
+            gaps.append("deletion protection")
+        try:
+            tags = {t["Key"] for t in client.list_tags_of_resource(ResourceArn=desc["TableArn"]).get("Tags", [])}
+            missing = sorted(set(env.tags) - tags)
+            if missing:
+                gaps.append(f"tags ({', '.join(missing)})")
+        except ClientError:
+            gaps.append("tags (not readable)")
+        gaps.append("alarms and dashboard rows (they name the source table)")
+        gaps.append("backup selection (lists the source table's ARN)")
+        return gaps
+
+    def _until(self, probe: Callable[[], Any], seconds: float, what: str) -> Any:
+        """Poll probe (0.2 s growing 1.5x to 5 s) until it answers something true; progress on a terminal."""
+        deadline = self.clock() + seconds
+        delay = 0.2
+        with progress(f"waiting for {what}") as shown:
+            while True:
+                try:
+                    result = probe()
+                except ClientError as exc:
+                    if is_unsupported(exc):
+                        raise DrillUnverifiable(describe_failure(exc)) from None
+                    if error_parts(exc)[1] != "ResourceNotFoundException":
+                        raise
+                    result = None
+                if result:
+                    return result
+                if self.clock() >= deadline:
+                    raise DrillFailed(f"gave up waiting for {what} after {seconds:g} s")
+                shown.update(limit_s=round(seconds))
+                time.sleep(delay)
+                delay = min(delay * 1.5, 5.0)
+
+    # ----------------------------------------------------------------------------------- replication
+
+    def replication(self, table: TableSpec, *, canaries: int = CANARIES, poll: float = 0.05,
+                    timeout: float = 30.0) -> Measurement:
+        """Canaries written in the primary region, polled in each replica region: lag percentiles."""
+        env = self.desired.env
+
+        def body(m: Measurement) -> None:
+            if not env.replication:
+                m.reason = "the contract gives this environment no replica"
+                return
+            for region in env.replication.regions:
+                remote = self.client(region)
+                try:
+                    remote.describe_table(TableName=table.name)
+                except ClientError as exc:
+                    gap = self.target.silent_gaps.get("replicas")
+                    raise DrillUnverifiable(f"DescribeTable({table.name})@{region} answered "
+                                            f"{describe_failure(exc)}" + (f"; {gap}" if gap else "")) from None
+                lags: list[float] = []
+                window_start = datetime.now(UTC)
+                for n in range(canaries):
+                    canary = generate_item(table.table, self.scope, 500 + n)
+                    key = to_ddb(self._key(table.table, canary))
+                    self.put(table, canary)
+                    written = self.clock()
+                    while remote.get_item(TableName=table.name, Key=key).get("Item") is None:
+                        if self.clock() - written > timeout:
+                            raise DrillFailed(f"canary {canary['PK']} not in {region} after {timeout:g} s")
+                        time.sleep(poll)
+                    lags.append(self.clock() - written)
+                limit = env.replication.lag_p99_seconds
+                m.figures = [figure("lag_p50", percentile(lags, 50), "s"), figure("lag_p95", percentile(lags, 95), "s"),
+                             figure("lag_p99", percentile(lags, 99), "s", limit),
+                             figure("canaries", len(lags), "count"),
+                             figure("cloudwatch_replication_latency", self._replication_latency(
+                                 table.name, region, window_start), "s")]
+                m.details["poll_interval_s"] = poll
+                if percentile(lags, 99) > limit:
+                    raise DrillFailed(f"lag p99 {percentile(lags, 99):.3f} s to {region} > {limit:g} s")
+                m.reason = f"{len(lags)} canaries reached {region}; p99 {percentile(lags, 99):.3f} s <= {limit:g} s"
+        return self._measure("drill.replication_lag", C_LAG, table.name, body)
+
+    def _replication_latency(self, table: str, region: str, since: datetime) -> float | None:
+        """CloudWatch's ReplicationLatency (ms) for the probe's window, as seconds, when it has data."""
+        try:
+            cw = self.target.client("cloudwatch", self.desired.env.region)
+            points = cw.get_metric_statistics(
+                Namespace="AWS/DynamoDB", MetricName="ReplicationLatency",
+                Dimensions=[{"Name": "TableName", "Value": table}, {"Name": "ReceivingRegion", "Value": region}],
+                StartTime=since - timedelta(minutes=1), EndTime=datetime.now(UTC) + timedelta(minutes=1),
+                Period=60, Statistics=["Maximum"]).get("Datapoints", [])
+        except Exception:
+            return None
+        return max(p["Maximum"] for p in points) / 1000.0 if points else None
+
+
+def _restore_point(client: Any, table: str) -> datetime:
+    """When the restored table's data was taken (RestoreSummary.RestoreDateTime), or now if not said."""
+    summary = client.describe_table(TableName=table)["Table"].get("RestoreSummary") or {}
+    when = summary.get("RestoreDateTime")
+    return when if isinstance(when, datetime) else datetime.now(UTC)

@@ -1,0 +1,318 @@
+"""Terraform JSON plans (``terraform show -json``) of the environment roots, built for the tests.
+
+No provider can be downloaded on these machines, so no real plan can be made here. These documents
+follow the documented JSON output format (format_version 1.2: planned_values with child_modules and
+for_each/count instance keys, resource_changes with after_unknown, configuration with provider_config
+and module_calls, variables) and what terraform/modules/* would plan from the environment's
+contract.auto.tfvars.json. ``create=True`` is the first plan of an empty account (ARNs and ids
+unknown until apply); ``create=False`` re-plans a deployed account (everything known, no-op).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+Resource = dict[str, Any]
+
+
+def tfvars(env: str) -> dict[str, Any]:
+    return dict(json.loads((ROOT / "terraform" / "environments" / env / "contract.auto.tfvars.json").read_text()))
+
+
+class PlanBuilder:
+    """Collects resources per module instance and renders the three sections of a plan."""
+
+    def __init__(self, variables: dict[str, Any], *, create: bool) -> None:
+        self.variables = variables
+        self.create = create
+        self.modules: dict[str, list[Resource]] = {}
+        self.unknown: dict[str, dict[str, Any]] = {}
+        self.providers: dict[str, str] = {}  # config address -> provider_config_key
+        self.expressions: dict[str, dict[str, Any]] = {}  # config address -> expressions
+
+    def add(self, module: str, rtype: str, name: str, values: dict[str, Any], *, key: str | int | None = None,
+            computed: dict[str, Any] | None = None, provider: str = "aws",
+            references: dict[str, list[str]] | None = None) -> str:
+        """One resource instance; computed values are known on a re-plan, unknown on a create."""
+        index = "" if key is None else (f'["{key}"]' if isinstance(key, str) else f"[{key}]")
+        address = f"{module + '.' if module else ''}{rtype}.{name}{index}"
+        values = copy.deepcopy(values)  # every resource owns its values: tests edit them in place
+        unknown: dict[str, Any] = {}
+        for attr, value in copy.deepcopy(computed or {}).items():
+            if self.create:
+                unknown[attr] = [True] * len(value) if isinstance(value, list) else True
+            else:
+                values[attr] = value
+        resource = {"address": address, "mode": "managed", "type": rtype, "name": name,
+                    "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+                    "values": values, "sensitive_values": {}}
+        if key is not None:
+            resource["index"] = key
+        self.modules.setdefault(module, []).append(resource)
+        self.unknown[address] = unknown
+        config = f"{_strip(module) + '.' if module else ''}{rtype}.{name}"
+        self.providers[config] = provider
+        self.expressions[config] = {k: {"references": v} for k, v in (references or {}).items()}
+        return address
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "format_version": "1.2",
+            "terraform_version": "1.11.4",
+            "variables": {k: {"value": v} for k, v in self.variables.items()},
+            "planned_values": {"root_module": self._planned("")},
+            "resource_changes": [
+                {"address": r["address"], "module_address": m or None, "mode": "managed", "type": r["type"],
+                 "name": r["name"], **({"index": r["index"]} if "index" in r else {}),
+                 "provider_name": r["provider_name"],
+                 "change": {"actions": ["create"] if self.create else ["no-op"],
+                            "before": None if self.create else r["values"], "after": r["values"],
+                            "after_unknown": self.unknown[r["address"]], "before_sensitive": False,
+                            "after_sensitive": {}}}
+                for m, rs in self.modules.items() for r in rs],
+            "configuration": {
+                "provider_config": {
+                    "aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
+                            "expressions": {"region": {"references": ["var.region"]}}},
+                    "aws.dr": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws", "alias": "dr",
+                               "expressions": {"region": {"references": ["var.dr_region", "var.region"]}}},
+                },
+                "root_module": self._configured(""),
+            },
+        }
+
+    def _planned(self, module: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"resources": self.modules.get(module, [])}
+        children = sorted({m for m in self.modules if _parent(m) == module and m != module})
+        if children:
+            out["child_modules"] = [{"address": c, **self._planned(c)} for c in children]
+        if module:
+            out["address"] = module
+        return out
+
+    def _configured(self, prefix: str) -> dict[str, Any]:
+        resources = [{"address": a[len(prefix):], "mode": "managed", "type": a[len(prefix):].split(".")[0],
+                      "name": a[len(prefix):].split(".")[1], "provider_config_key": p,
+                      "expressions": self.expressions[a], "schema_version": 0}
+                     for a, p in self.providers.items() if a.startswith(prefix) and
+                     not a[len(prefix):].startswith("module.")]
+        calls: dict[str, Any] = {}
+        for a in self.providers:
+            rest = a[len(prefix):]
+            if a.startswith(prefix) and rest.startswith("module."):
+                name = rest.split(".")[1]
+                calls[name] = {"source": f"../../modules/{name}",
+                               "module": self._configured(f"{prefix}module.{name}.")}
+        return {"resources": resources, **({"module_calls": calls} if calls else {})}
+
+
+def _strip(module: str) -> str:
+    import re
+
+    return re.sub(r'\[(?:"[^"]*"|\d+)\]', "", module)
+
+
+def _parent(module: str) -> str:
+    parts = module.rsplit(".module.", 1)
+    return parts[0] if len(parts) == 2 else ""
+
+
+def _arn(service: str, region: str, account: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+def plan_document(env: str, *, create: bool = False, edit: Callable[[dict[str, Any]], None] | None = None
+                  ) -> dict[str, Any]:
+    """The plan of terraform/environments/<env>, as terraform show -json would print it.
+
+    ``edit`` may change the tfvars first (a miswired or drifted configuration)."""
+    v = copy.deepcopy(tfvars(env))
+    if edit:
+        edit(v)
+    b = PlanBuilder({k: v[k] for k in ("environment", "account", "region", "dr_region")}, create=create)
+    account, region, dr = v["account"], v["region"], v["dr_region"]
+    cmk = v["encryption"]["kind"] == "customer-managed"
+    key_arn = dr_key_arn = None
+    if cmk:
+        for module, where, provider in (("module.kms[0]", region, "aws"), ("module.kms_dr[0]", dr, "aws.dr")):
+            key_id = f"{'1' if where == region else '2'}234abcd-0000-4000-8000-000000000000"
+            arn = _arn("kms", where, account, f"key/{key_id}")
+            b.add(module, "aws_kms_key", "this", {"enable_key_rotation": v["encryption"]["rotation"],
+                                                  "is_enabled": True, "tags": v["tags"]},
+                  computed={"arn": arn, "key_id": arn.rsplit("/", 1)[1]}, provider=provider)
+            b.add(module, "aws_kms_alias", "this", {"name": v["encryption"]["key_alias"]},
+                  computed={"target_key_id": arn.rsplit("/", 1)[1]}, provider=provider,
+                  references={"target_key_id": ["aws_kms_key.this.key_id", "aws_kms_key.this"]})
+            if where == region:
+                key_arn = arn
+            else:
+                dr_key_arn = arn
+    table_arns = {}
+    for logical, t in v["tables"].items():
+        arn = _arn("dynamodb", region, account, f"table/{t['name']}")
+        table_arns[logical] = arn
+        sse_key = key_arn or _arn("kms", region, account, "key/aws-managed-dynamodb")
+        b.add(f'module.tables["{logical}"]', "aws_dynamodb_table", "this", {
+            "name": t["name"], "billing_mode": t["billing_mode"], "hash_key": t["hash_key"],
+            "range_key": t["range_key"], "deletion_protection_enabled": t["deletion_protection"],
+            "stream_enabled": t["stream_view_type"] is not None, "stream_view_type": t["stream_view_type"],
+            "attribute": [{"name": a["name"], "type": a["type"]} for a in t["attributes"]],
+            "global_secondary_index": [
+                {"name": g["name"], "hash_key": g["hash_key"], "range_key": g["range_key"],
+                 "projection_type": g["projection_type"],
+                 "non_key_attributes": g["non_key_attributes"] if g["projection_type"] == "INCLUDE" else None,
+                 "read_capacity": 0, "write_capacity": 0} for g in t["gsis"]],
+            "local_secondary_index": [],
+            "point_in_time_recovery": [{"enabled": t["pitr"]["enabled"],
+                                        "recovery_period_in_days": t["pitr"]["recovery_period_days"]
+                                        if t["pitr"]["enabled"] else None}],
+            "server_side_encryption": [{"enabled": True, **({} if create else {"kms_key_arn": sse_key})}],
+            "ttl": [{"enabled": t["ttl"]["enabled"], "attribute_name": t["ttl"]["attribute_name"] or ""}],
+            "replica": [{"region_name": r, "point_in_time_recovery": t["pitr"]["enabled"], "propagate_tags": True,
+                         **({"kms_key_arn": dr_key_arn} if dr_key_arn and not create else {})}
+                        for r in t["replica_regions"]],
+            "tags": v["tags"],
+        }, computed={"arn": arn, "stream_arn": f"{arn}/stream/2026-11-01T00:00:00.000",
+                     "tags_all": v["tags"]})
+        if create:  # the SSE key of a table is unknown until the key exists (prod) or AWS picks it (dev, sit)
+            b.unknown[f'module.tables["{logical}"].aws_dynamodb_table.this']["server_side_encryption"] = [
+                {"kms_key_arn": True}]
+            if t["replica_regions"]:
+                b.unknown[f'module.tables["{logical}"].aws_dynamodb_table.this']["replica"] = [
+                    {"kms_key_arn": True} for _ in t["replica_regions"]]
+    bk = v.get("backup")
+    if bk:
+        _backup(b, v, table_arns, key_arn, dr_key_arn)
+    _monitoring(b, v)
+    return b.document()
+
+
+def _backup(b: PlanBuilder, v: dict[str, Any], table_arns: dict[str, str], key_arn: str | None,
+            dr_key_arn: str | None) -> None:
+    create, account, region, bk = b.create, v["account"], v["region"], v["backup"]
+    vault_arn = _arn("backup", region, account, f"backup-vault:{bk['vault']}")
+    b.add("module.backup", "aws_backup_vault", "this", {"name": bk["vault"], "tags": v["tags"],
+                                                        **({"kms_key_arn": key_arn} if key_arn and not create else {})},
+          computed={"arn": vault_arn, **({} if key_arn else {
+              "kms_key_arn": _arn("kms", region, account, "key/aws-managed-backup")})})
+    copy_arn = None
+    if bk["copy"]:
+        copy_arn = _arn("backup", bk["copy"]["region"], account, f"backup-vault:{bk['copy']['vault']}")
+        b.add("module.backup", "aws_backup_vault", "dr", {"name": bk["copy"]["vault"], "tags": v["tags"],
+                                                          **({"kms_key_arn": dr_key_arn} if not create else {})},
+              key=0, provider="aws.dr", computed={"arn": copy_arn})
+        if create and dr_key_arn:
+            b.unknown["module.backup.aws_backup_vault.dr[0]"]["kms_key_arn"] = True
+    if create and key_arn:
+        b.unknown["module.backup.aws_backup_vault.this"]["kms_key_arn"] = True
+    plan_id = "0f1e2d3c-4b5a-4968-8776-000000000001"
+    b.add("module.backup", "aws_backup_plan", "this", {
+        "name": bk["plan"], "tags": v["tags"],
+        "rule": [{"rule_name": bk["rule"], "target_vault_name": bk["vault"], "schedule": bk["schedule"],
+                  "lifecycle": [{"delete_after": bk["retention_days"], "cold_storage_after": None}],
+                  "copy_action": [{"lifecycle": [{"delete_after": bk["copy"]["retention_days"]}],
+                                   **({"destination_vault_arn": copy_arn} if not create else {})}]
+                  if bk["copy"] else []}]}, computed={"id": plan_id, "arn": _arn("backup", region, account,
+                                                                                   f"backup-plan:{plan_id}")})
+    if create and bk["copy"]:
+        b.unknown["module.backup.aws_backup_plan.this"]["rule"] = [{"copy_action": [{"destination_vault_arn": True}]}]
+    b.add("module.backup", "aws_iam_role", "this", {"name": bk["iam_role"]},
+          computed={"arn": f"arn:aws:iam::{account}:role/{bk['iam_role']}"})
+    selected = [table_arns[t] for t in bk["selection"]["tables"] if t in table_arns]
+    b.add("module.backup", "aws_backup_selection", "this", {"name": bk["selection"]["name"], "not_resources": [],
+                                                            "selection_tag": [], "condition": []},
+          computed={"plan_id": plan_id, "iam_role_arn": f"arn:aws:iam::{account}:role/{bk['iam_role']}",
+                    "resources": selected},
+          references={"plan_id": ["aws_backup_plan.this.id", "aws_backup_plan.this"],
+                      "resources": ["var.table_arns"]})
+
+
+def _monitoring(b: PlanBuilder, v: dict[str, Any]) -> None:
+    create, account, region, mon = b.create, v["account"], v["region"], v["monitoring"]
+    topic_arns = {}
+    for k, name in mon["topics"].items():
+        arn = _arn("sns", region, account, name)
+        topic_arns[name] = arn
+        b.add("module.monitoring", "aws_sns_topic", "this", {"name": name, "tags": v["tags"]}, key=k,
+              computed={"arn": arn})
+    for a in mon["alarms"]:
+        values: dict[str, Any] = {
+            "alarm_name": a["name"], "alarm_description": a["description"],
+            "comparison_operator": a["comparison_operator"], "threshold": a["threshold"],
+            "evaluation_periods": a["evaluation_periods"], "treat_missing_data": a["treat_missing_data"],
+            "namespace": a["namespace"], "metric_name": a["metric_name"], "dimensions": a["dimensions"],
+            "statistic": a["statistic"], "period": a["period"], "actions_enabled": True,
+            "extended_statistic": None, "tags": v["tags"],
+            "metric_query": [{"id": q["id"], "expression": q["expression"], "label": q["label"],
+                              "return_data": q["return_data"],
+                              "metric": [] if q["metric"] is None else [{
+                                  "namespace": q["metric"]["namespace"], "metric_name": q["metric"]["metric_name"],
+                                  "dimensions": q["metric"]["dimensions"], "period": q["metric"]["period"],
+                                  "stat": q["metric"]["stat"], "unit": None}]}
+                             for q in a["metric_queries"]],
+        }
+        b.add("module.monitoring", "aws_cloudwatch_metric_alarm", "this", values, key=a["name"],
+              computed={"alarm_actions": [topic_arns[a["topic"]]],
+                        "arn": _arn("cloudwatch", region, account, f"alarm:{a['name']}")},
+              references={"alarm_actions": ["local.topic_arns", "each.value.topic", "each.value"]})
+    b.add("module.monitoring", "aws_cloudwatch_dashboard", "this", {
+        "dashboard_name": mon["dashboard"]["name"], "dashboard_body": mon["dashboard"]["body"]},
+        computed={"dashboard_arn": f"arn:aws:cloudwatch::{account}:dashboard/{mon['dashboard']['name']}"})
+    ca = mon["cost_anomaly"]
+    monitor_arn = f"arn:aws:ce::{account}:anomalymonitor/5c1e0000-0000-4000-8000-000000000001"
+    b.add("module.monitoring", "aws_ce_anomaly_monitor", "this", {
+        "name": ca["monitor"], "monitor_type": ca["monitor_type"], "monitor_dimension": ca["monitor_dimension"]},
+        computed={"arn": monitor_arn})
+    b.add("module.monitoring", "aws_ce_anomaly_subscription", "this", {
+        "name": ca["monitor"], "frequency": ca["frequency"],
+        "subscriber": [{"type": "SNS", **({} if create else {"address": topic_arns[ca["topic"]]})}],
+        "threshold_expression": [{"dimension": [{"key": "ANOMALY_TOTAL_IMPACT_PERCENTAGE",
+                                                 "match_options": ["GREATER_THAN_OR_EQUAL"],
+                                                 "values": [str(ca["threshold_percent"]).removesuffix(".0")]}],
+                                  "and": [], "or": [], "not": [], "cost_category": [], "tags": []}]},
+        computed={"monitor_arn_list": [monitor_arn], "arn": f"arn:aws:ce::{account}:anomalysubscription/1",
+},
+        references={"monitor_arn_list": ["aws_ce_anomaly_monitor.this.arn", "aws_ce_anomaly_monitor.this"],
+                    "subscriber": ["local.topic_arns", "var.monitoring.cost_anomaly.topic"]})
+    if create:
+        b.unknown["module.monitoring.aws_ce_anomaly_subscription.this"]["subscriber"] = [{"address": True}]
+
+
+def planned(doc: dict[str, Any], address: str) -> dict[str, Any]:
+    """The planned values of one resource instance, to edit in place."""
+    def walk(module: dict[str, Any]) -> Any:
+        for r in module.get("resources", []):
+            if r["address"] == address:
+                return r["values"]
+        for child in module.get("child_modules", []):
+            if (found := walk(child)) is not None:
+                return found
+        return None
+
+    found = walk(doc["planned_values"]["root_module"])
+    assert found is not None, f"no {address} in the plan"
+    return found  # type: ignore[no-any-return]
+
+
+def drop(doc: dict[str, Any], address: str, *, destroy: bool = False) -> None:
+    """Take one resource instance out of the planned values (destroy: the plan deletes it)."""
+    def walk(module: dict[str, Any]) -> None:
+        module["resources"] = [r for r in module.get("resources", []) if r["address"] != address]
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk(doc["planned_values"]["root_module"])
+    for change in doc["resource_changes"]:
+        if change["address"] == address:
+            change["change"]["actions"] = ["delete"] if destroy else ["no-op"]
+
+
+def write(tmp: Path, doc: dict[str, Any], name: str = "plan.json") -> str:
+    path = tmp / name
+    path.write_text(json.dumps(doc, indent=1))
+    return str(path)
