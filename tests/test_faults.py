@@ -217,8 +217,19 @@ def sit_server(loaded_contract: Contract) -> Iterator[str]:
 
 
 @pytest.fixture
-def endpoint(sit_server: str, fake_credentials: None, instant_retries: None) -> Iterator[FaultyEndpoint]:
-    with faulty_endpoint(sit_server) as e:
+def sit_account(sit_server: str, loaded_contract: Contract) -> str:
+    """The module's SIT account, deployed again if another moto server in this process reset moto's state
+    (moto keeps every account in module globals; readiness.server.moto_server resets them on start)."""
+    with open_target("moto", endpoint_url=sit_server) as target:
+        desired = desired_state(loaded_contract, "sit")
+        if desired.tables[0].name not in target.client("dynamodb", desired.env.region).list_tables()["TableNames"]:
+            deploy(target, desired)
+    return sit_server
+
+
+@pytest.fixture
+def endpoint(sit_account: str, fake_credentials: None, instant_retries: None) -> Iterator[FaultyEndpoint]:
+    with faulty_endpoint(sit_account) as e:
         yield e
 
 
@@ -259,6 +270,8 @@ OBSERVATION_FAULTS = [
     ("ListTagsOfResource", "access-denied", {"table.tags"}, "HTTP 400 AccessDeniedException", 1),
     ("DescribeKey", "malformed", {"table.encryption", "kms.key"}, "a malformed answer", 1),
     ("DescribeTimeToLive", "malformed", {"table.ttl"}, "a malformed answer", 1),
+    # a list answer that does not parse must not read as an empty list (no tags: a false FAIL)
+    ("ListTagsOfResource", "malformed", {"table.tags"}, "a malformed answer", 1),
 ]
 
 
@@ -334,6 +347,7 @@ def empty_server(fake_credentials: None) -> Iterator[str]:
     ("CreateTable", "access-denied", "AccessDeniedException"),
     ("CreateTable", "throttle", "ThrottlingException"),
     ("CreateKey", "malformed", "a malformed answer"),
+    ("CreateTable", "malformed", "a malformed answer"),
     ("PutDashboard", "503", "HTTP 503"),
     ("UpdateContinuousBackups", "drop", "ConnectionClosedError"),
 ])
@@ -445,3 +459,62 @@ def test_access_denied_on_a_whole_service_is_unverifiable_never_ready(loaded_con
     assert all("HTTP 403 AccessDeniedException" in v.reason for v in backup_checks)
     assert all(v.status == PASS for v in on_aws.verdicts if not v.id.startswith("backup."))
     assert on_aws.verdict == INCOMPLETE
+
+
+# ------------------------------------------------------------------------------------------------ drills
+
+
+def _leftovers(url: str, contract: Contract) -> dict[str, Any]:
+    """Test items and drill tables in the account behind the faulty endpoint (asked directly)."""
+    from readiness.testitems import MARKER
+
+    desired = desired_state(contract, "sit")
+    with open_target("moto", endpoint_url=url) as target:
+        ddb = target.client("dynamodb", desired.env.region)
+        items = {t.name: len([i for i in ddb.scan(TableName=t.name)["Items"] if MARKER in i]) for t in desired.tables}
+        extra = set(ddb.list_tables()["TableNames"]) - {t.name for t in desired.tables}
+    return {k: v for k, v in items.items() if v} | ({"tables": sorted(extra)} if extra else {})
+
+
+@pytest.mark.parametrize(("drill", "operation", "kind", "named"), [
+    ("access", "GetItem", "throttle", "ThrottlingException"),
+    ("access", "Query", "access-denied", "AccessDeniedException"),
+    ("restore", "RestoreTableToPointInTime", "503", "HTTP 503"),
+    ("restore", "DescribeTable", "drop", "ConnectionClosedError"),
+    ("transaction", "TransactWriteItems", "malformed", "a malformed answer"),
+])
+def test_a_fault_during_a_drill_is_unverifiable_naming_it_and_cleanup_is_still_done(
+        sit_account: str, endpoint: FaultyEndpoint, loaded_contract: Contract, drill: str, operation: str,
+        kind: str, named: str) -> None:
+    from readiness.drills import Drills
+
+    desired = desired_state(loaded_contract, "sit")
+    orders = next(t for t in desired.tables if t.logical == "orders")
+    with open_target("moto", endpoint_url=endpoint.url) as target:
+        drills = Drills(target, desired)
+        if operation == "DescribeTable":  # only the restored table's: the drill's own waits, not the setup
+            endpoint.inject(operation, kind, match="-restore-")
+        else:
+            endpoint.inject(operation, kind)
+        m = {"access": lambda: drills.access(orders), "restore": lambda: drills.restore(orders, "pitr"),
+             "transaction": drills.transaction}[drill]()
+    assert m.status in (UNVERIFIABLE, FAIL) and named in m.reason, m.line()
+    assert endpoint.injected[operation] >= 1
+    assert _leftovers(sit_account, loaded_contract) == {}, "the drill left something behind"
+
+
+def test_a_failed_delete_during_cleanup_is_retried_by_the_next_cleanup(
+        sit_account: str, endpoint: FaultyEndpoint, loaded_contract: Contract) -> None:
+    """One DeleteItem dropped while a drill cleans up: that item stays (the drill cannot know better), and
+    the next cleanup of the same run removes it; nothing is left."""
+    from readiness.drills import Drills
+
+    desired = desired_state(loaded_contract, "sit")
+    with open_target("moto", endpoint_url=endpoint.url) as target:
+        drills = Drills(target, desired)
+        endpoint.inject("DeleteItem", "drop", times=1)
+        m = drills.access(next(t for t in desired.tables if t.logical == "users"))
+        assert m.status == PASS, m.line()
+        assert _leftovers(sit_account, loaded_contract) == {"users-sit": 1}
+        assert drills.cleanup() == []
+    assert _leftovers(sit_account, loaded_contract) == {}
