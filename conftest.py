@@ -29,6 +29,7 @@ pytest_plugins = [
     "steps.backups",
     "steps.monitoring",
     "steps.drills",
+    "steps.buckets",
 ]
 
 RUN_KEY = pytest.StashKey[Run]()

@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from readiness.contract import Gsi
-from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, observed_alarm_canonical
+from readiness.desired import (
+    AlarmSpec,
+    BucketSpec,
+    Desired,
+    TableSpec,
+    TemplateObject,
+    WidgetSpec,
+    observed_alarm_canonical,
+)
 from readiness.observe import Answer, Snapshot, Unknown, mentions_unknown
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
@@ -53,7 +61,7 @@ class Context:
 class CheckDef:
     id: str
     criterion: str
-    scope: str  # table | gsi | environment | alarm | widget
+    scope: str  # table | gsi | environment | alarm | widget | bucket | template
     fn: Callable[..., tuple[str, Any, Any, str]]
     resource: Callable[[Desired], str] | None = None  # environment scope: the resource the verdict names
 
@@ -629,6 +637,162 @@ def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
     return next((j for j in judged if j[0] == PASS), judged[0])
 
 
+# ------------------------------------------------------------------------------------ buckets (004 4)
+
+C_BUCKET = "004 11.1: S3 buckets created with correct configurations (004 4.3)"
+C_BUCKET_REPLICATION = "004 7.2: the PROD template bucket replicates to eu-west-1; DEV and SIT do not"
+C_BUCKET_TAGS = "004 5.3.3: every resource carries the required tags (Component s3)"
+C_TEMPLATES = "004 11.1: all HTML templates uploaded to S3 (004 4.2.3), each at its current content"
+
+
+def _s3(ctx: Context, b: BucketSpec, operation: str, expected: Any, bucket: str | None = None,
+        region: str | None = None) -> dict[str, Any] | None:
+    """One S3 answer about a bucket: its value, None for "not configured", Missing for no such bucket."""
+    name, where = bucket or b.name, region or b.region
+    answer = ctx.snap.get(operation, where, name)
+    if answer.error is not None:
+        raise Unverifiable(answer, expected)
+    if answer.missing:
+        if (answer.value or {}).get("Error") == "NoSuchBucket":
+            raise Missing(f"bucket {name} in {where}", expected)
+        return None
+    return dict(answer.value or {})
+
+
+@check("bucket.versioning", "bucket", C_BUCKET)
+def bucket_versioning(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    want = "Enabled" if b.bucket.versioning else "not enabled"
+    status = (_s3(ctx, b, "get_bucket_versioning", want) or {}).get("Status", "never enabled")
+    ok = status == "Enabled" if b.bucket.versioning else status != "Enabled"
+    return verdict(ok, want, status, f"versioning {status}", f"versioning is {status}")
+
+
+@check("bucket.encryption", "bucket", C_BUCKET)
+def bucket_encryption(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    want = "AES256" if b.bucket.encryption == "SSE-S3" else "aws:kms"
+    config = _s3(ctx, b, "get_bucket_encryption", want)
+    rules = (config or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    algorithms = [(r.get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm") for r in rules]
+    actual = algorithms[0] if len(algorithms) == 1 else algorithms or None
+    return verdict(actual == want, want, actual, f"default encryption {want} ({b.bucket.encryption})",
+                   "no default encryption" if actual is None else f"default encryption is {actual}")
+
+
+PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+@check("bucket.public_access", "bucket", C_BUCKET)
+def bucket_public_access(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    expected = dict.fromkeys(PUBLIC_ACCESS_FLAGS, True)
+    config = (_s3(ctx, b, "get_public_access_block", expected) or {}).get("PublicAccessBlockConfiguration", {})
+    actual = {k: bool(config.get(k, False)) for k in PUBLIC_ACCESS_FLAGS}
+    off = [k for k, v in actual.items() if not v]
+    return verdict(not off, expected, actual, "all public access blocked", f"not blocked: {', '.join(off)}")
+
+
+def _whole_bucket(rule: dict[str, Any]) -> bool:
+    """A lifecycle rule that applies to every object (no prefix, tag or size filter)."""
+    f = rule.get("Filter")
+    if f is None:
+        return not rule.get("Prefix")
+    return not any(v not in ("", None, {}) for v in f.values())
+
+
+@check("bucket.lifecycle", "bucket", C_BUCKET)
+def bucket_lifecycle(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    days = b.bucket.noncurrent_version_expiration_days
+    expected = {"noncurrent_version_expiration_days": days, "applies_to": "every object"}
+    rules = (_s3(ctx, b, "get_bucket_lifecycle_configuration", expected) or {}).get("Rules", [])
+    active = [r for r in rules if r.get("Status") == "Enabled"]
+    actual = [{"id": r.get("ID"), "noncurrent_days": (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+               "whole_bucket": _whole_bucket(r), "expires_current": "Expiration" in r} for r in active]
+    if any(a["expires_current"] for a in actual):
+        return FAIL, expected, actual, "a rule expires current versions: templates would disappear"
+    ok = any(a["noncurrent_days"] == days and a["whole_bucket"] for a in actual)
+    found = sorted({a["noncurrent_days"] for a in actual if a["noncurrent_days"] is not None})
+    return verdict(ok, expected, actual, f"noncurrent versions kept {days} days",
+                   "no enabled lifecycle rule" if not actual else
+                   f"noncurrent versions kept {found or 'forever'} days on the whole bucket, not {days}")
+
+
+@check("bucket.logging", "bucket", C_BUCKET)
+def bucket_logging(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    expected = {"target_bucket": b.logging_bucket, "prefix": b.logging_prefix}
+    enabled = (_s3(ctx, b, "get_bucket_logging", expected) or {}).get("LoggingEnabled") or {}
+    actual = {"target_bucket": enabled.get("TargetBucket"), "prefix": enabled.get("TargetPrefix")}
+    if b.logging_bucket is None:
+        return verdict(not enabled, expected, actual, "no access logging, as contracted",
+                       "logs although not contracted")
+    if actual != expected:
+        return FAIL, expected, actual, ("access logging is off" if not enabled else
+                                        f"logs to {actual['target_bucket']}/{actual['prefix']}")
+    _s3(ctx, b, "head_bucket", expected, bucket=b.logging_bucket)  # Missing when it does not exist
+    return PASS, expected, actual, f"access logs go to the separate bucket {b.logging_bucket}"
+
+
+@check("bucket.replication", "bucket", C_BUCKET_REPLICATION)
+def bucket_replication(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    r = b.replication
+    expected: Any = {"destination": f"arn:aws:s3:::{r.bucket}", "region": r.region, "role": r.role,
+                     "status": "Enabled"} if r else None
+    config = (_s3(ctx, b, "get_bucket_replication", expected) or {}).get("ReplicationConfiguration")
+    rules = (config or {}).get("Rules", [])
+    got: dict[str, Any] = {"role": (config or {}).get("Role"),
+                           "rules": [{"destination": (x.get("Destination") or {}).get("Bucket"),
+                                      "status": x.get("Status")} for x in rules]}
+    if r is None:
+        return verdict(not rules, expected, got if config else None, "no replication, as contracted (PROD only)",
+                       "replicates although the contract has no replica for this environment")
+    if not config:
+        return FAIL, expected, None, "no replication configuration"
+    actual = got
+    problems = []
+    if not any(x["destination"] == expected["destination"] and x["status"] == "Enabled" for x in actual["rules"]):
+        problems.append(f"no enabled rule replicating to {r.bucket}")
+    if not str(actual["role"] or "").endswith(f":role/{r.role}"):
+        problems.append(f"replicates as {actual['role']}, not role {r.role}")
+    if problems:
+        return FAIL, expected, actual, "; ".join(problems)
+    dest_region = (_s3(ctx, b, "head_bucket", expected, bucket=r.bucket, region=r.region) or {}).get("BucketRegion")
+    dest_versioning = (_s3(ctx, b, "get_bucket_versioning", expected, bucket=r.bucket, region=r.region)
+                       or {}).get("Status")
+    actual.update(region=dest_region, destination_versioning=dest_versioning)
+    if dest_region != r.region:
+        return FAIL, expected, actual, f"{r.bucket} is in {dest_region}, not {r.region}"
+    return verdict(dest_versioning == "Enabled", expected, actual, f"replicates to {r.bucket} in {r.region}",
+                   f"{r.bucket} is not versioned, so S3 cannot replicate into it")
+
+
+@check("bucket.tags", "bucket", C_BUCKET_TAGS)
+def bucket_tags(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    expected = dict(b.tags)
+    tagset = (_s3(ctx, b, "get_bucket_tagging", expected) or {}).get("TagSet", [])
+    tags = {t["Key"]: t["Value"] for t in tagset}
+    actual = {k: tags.get(k) for k in expected}
+    wrong = [f"{k}={tags.get(k)!r} (expected {v!r})" if k in tags else f"missing {k}"
+             for k, v in expected.items() if tags.get(k) != v]
+    return verdict(not wrong, expected, actual, "all required tags present with their values", "; ".join(wrong))
+
+
+@check("template.object", "template", C_TEMPLATES)
+def template_object(ctx: Context, b: BucketSpec, o: TemplateObject) -> tuple[str, Any, Any, str]:
+    expected = {o.key: o.md5, o.text_key: o.text_md5}
+    answer = ctx.snap.get("list_objects_v2", b.region, b.name)
+    contents = need(answer, expected, f"bucket {b.name} in {b.region}")
+    etags = {c["Key"]: str(c.get("ETag", "")).strip('"') for c in contents}
+    actual = {k: etags.get(k) for k in expected}
+    problems = []
+    for key, md5 in expected.items():
+        if md5 is None:
+            problems.append(f"the repository has no templates/{key} to compare with")
+        elif key not in etags:
+            problems.append(f"s3://{b.name}/{key} does not exist")
+        elif etags[key] != md5:
+            problems.append(f"s3://{b.name}/{key} has MD5 {etags[key]}, the repository's is {md5} (stale upload)")
+    return verdict(not problems, expected, actual, "the template and its plain-text alternative are current",
+                   "; ".join(problems))
+
+
 # ------------------------------------------------------------------------------------------- evaluate
 
 
@@ -647,6 +811,13 @@ def _subjects(definition: CheckDef, desired: Desired) -> Iterator[tuple[str, tup
     elif scope == "widget":
         for w in desired.widgets:
             yield f"{desired.env.monitoring.dashboard}/{w.title}", (w,)
+    elif scope == "bucket":
+        for b in desired.buckets:
+            yield b.name, (b,)
+    elif scope == "template":
+        for b in desired.buckets:
+            for o in b.objects:
+                yield f"{b.name}/{o.key}", (b, o)
     else:
         yield (definition.resource or (lambda d: d.env.name))(desired), ()
 

@@ -29,6 +29,9 @@ def _contract_root(path: str | None) -> Path | None:
     p = Path(path)
     if p.is_file():  # a file inside the contract: validate the contract that holds it
         root = next((d for d in p.resolve().parents if (d / "schema").is_dir() and (d / "tables").is_dir()), None)
+        if root is None:  # a template file: the contract next to its templates/ folder
+            root = next((d.parent / "contracts" for d in p.resolve().parents
+                         if d.name == "templates" and (d.parent / "contracts" / "schema").is_dir()), None)
         if root is None:
             raise ContractError([Problem(str(p), "/", "contract-path", "is not inside a contract directory "
                                          "(one holding schema/, tables/ and environments/)")])
@@ -58,9 +61,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem)
         print(f"contract invalid: {len(exc.problems)} problem(s)", file=sys.stderr)
         return EXIT_CONTRACT
+    from readiness.templates import validate_templates
+
+    template_problems = validate_templates(contract)
+    if template_problems:
+        for problem in template_problems:
+            print(problem)
+        print(f"templates invalid: {len(template_problems)} problem(s)", file=sys.stderr)
+        return EXIT_CONTRACT
     gsis = sum(len(t.gsis) for t in contract.tables.values())
-    print(f"contract valid: {len(contract.tables)} tables, {gsis} GSIs, "
-          f"environments {', '.join(sorted(contract.environments))}")
+    templates = len(contract.templates.templates) if contract.templates else 0
+    print(f"contract valid: {len(contract.tables)} tables, {gsis} GSIs, {len(contract.buckets)} bucket(s), "
+          f"{templates} templates, environments {', '.join(sorted(contract.environments))}")
     return EXIT_OK
 
 

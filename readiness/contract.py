@@ -188,12 +188,90 @@ class MonitoringDefs:
 
 
 @dataclass(frozen=True)
+class BucketReplication:
+    region: str
+    bucket: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One S3 bucket of the LLD (004 section 4); ``{env}`` in a name is the environment's name."""
+
+    name: str
+    file: str
+    bucket_naming: str
+    description: str
+    versioning: bool
+    encryption: str
+    public_access_block: Mapping[str, bool]
+    object_lock: bool
+    noncurrent_version_expiration_days: int
+    logging_naming: str | None
+    logging_prefix: str
+    content: str
+    replication: Mapping[str, BucketReplication | None]
+    tags: Mapping[str, str]
+
+    def bucket_name(self, env: str) -> str:
+        return self.bucket_naming.format(env=env)
+
+    def logging_bucket(self, env: str) -> str | None:
+        return self.logging_naming.format(env=env) if self.logging_naming else None
+
+    def replication_of(self, env: str) -> BucketReplication | None:
+        r = self.replication.get(env)
+        if r is None:
+            return None
+        return BucketReplication(region=r.region, bucket=r.bucket.format(env=env), role=r.role.format(env=env))
+
+    def tags_of(self, env: str) -> dict[str, str]:
+        """The bucket's tags in an environment: Environment first, then the contract's."""
+        return {"Environment": env, **self.tags}
+
+
+@dataclass(frozen=True)
+class TemplateDef:
+    key: str
+    audience: str
+    category: str
+    purpose: str
+    variables_file: str
+    variables: Mapping[str, Any]
+
+    @property
+    def text_key(self) -> str:
+        """The plain-text alternative's key (004 4.2.2): the same path ending in .txt."""
+        return self.key[: -len(".html")] + ".txt"
+
+
+@dataclass(frozen=True)
+class TemplateCatalogue:
+    file: str
+    bucket: str
+    brand_name: str
+    colors: Mapping[str, str]
+    logo_alt: str
+    company: str
+    footer_variables: tuple[str, ...]
+    unsubscribe_variable: str
+    templates: tuple[TemplateDef, ...]
+
+
+@dataclass(frozen=True)
 class Contract:
     root: Path
     tables: Mapping[str, Table]
     environments: Mapping[str, Environment]
     monitoring: MonitoringDefs
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    buckets: Mapping[str, Bucket] = field(default_factory=dict)
+    templates: TemplateCatalogue | None = None
+
+    @property
+    def templates_root(self) -> Path:
+        """The repository folder that holds the template files (next to contracts/)."""
+        return self.root.parent / "templates"
 
     def environment(self, name: str) -> Environment:
         try:
@@ -399,6 +477,64 @@ def _monitoring(rel: str, doc: Mapping[str, Any]) -> MonitoringDefs:
     )
 
 
+def _bucket(rel: str, doc: Mapping[str, Any]) -> Bucket:
+    logging = doc["access_logging"]
+    return Bucket(
+        name=doc["name"], file=rel, bucket_naming=doc["bucket"], description=doc["description"],
+        versioning=doc["versioning"], encryption=doc["encryption"],
+        public_access_block=dict(doc["public_access_block"]), object_lock=doc["object_lock"],
+        noncurrent_version_expiration_days=doc["lifecycle"]["noncurrent_version_expiration_days"],
+        logging_naming=logging["bucket"] if logging else None, logging_prefix=logging["prefix"] if logging else "",
+        content=doc["content"],
+        replication={env: BucketReplication(**r) if r else None for env, r in doc["replication"].items()},
+        tags=dict(doc["tags"]),
+    )
+
+
+def variables_file(key: str) -> str:
+    """Where a template's variables contract lives, relative to contracts/."""
+    return f"template-variables/{key[: -len('.html')]}.schema.json"
+
+
+def _catalogue(root: Path, schema: Mapping[str, Any], problems: list[Problem]) -> TemplateCatalogue | None:
+    path = root / "templates.yaml"
+    rel = _rel(root, path)
+    if not path.is_file():
+        problems.append(Problem(rel, "/", "missing-file", "the email template catalogue is not defined"))
+        return None
+    doc = read_yaml(root, path, problems)
+    found = [] if doc is UNREADABLE else schema_problems(rel, doc, schema)
+    problems.extend(found)
+    if found or doc is None or doc is UNREADABLE:
+        return None
+    templates: list[TemplateDef] = []
+    for i, t in enumerate(doc["templates"]):
+        var_rel = variables_file(t["key"])
+        var_path = root / var_rel
+        if not var_path.is_file():
+            problems.append(Problem(rel, f"/templates/{i}/key", "missing-file",
+                                    f"{_rel(root, var_path)} (the variables contract of {t['key']}) does not exist"))
+            continue
+        variables = read_json(root, var_path, problems)
+        if not isinstance(variables, Mapping):
+            if variables is not None:
+                problems.append(Problem(_rel(root, var_path), "/", "schema", "a variables contract is a JSON object"))
+            continue
+        try:
+            jsonschema.Draft202012Validator.check_schema(variables)
+        except jsonschema.SchemaError as exc:
+            problems.append(Problem(_rel(root, var_path), _pointer(exc.absolute_path), "variables-schema",
+                                    _short(exc.message)))
+            continue
+        templates.append(TemplateDef(key=t["key"], audience=t["audience"], category=t["category"],
+                                     purpose=t["purpose"], variables_file=_rel(root, var_path), variables=variables))
+    b, legal = doc["branding"], doc["legal"]
+    return TemplateCatalogue(file=rel, bucket=doc["bucket"], brand_name=b["name"], colors=dict(b["colors"]),
+                             logo_alt=b["logo_alt"], company=legal["company"],
+                             footer_variables=tuple(legal["footer_variables"]),
+                             unsubscribe_variable=legal["unsubscribe_variable"], templates=tuple(templates))
+
+
 def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, list[Problem]]:
     """Read and schema-validate every contract file. Returns the model (None if unusable) and the problems."""
     root = Path(root) if root is not None else DEFAULT_ROOT
@@ -406,7 +542,8 @@ def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, lis
     if not root.is_dir():
         problems.append(Problem(str(root), "/", "missing-file", "contract directory not found"))
         return None, problems
-    schemas = {n: _load_schema(root, f"{n}.schema.json", problems) for n in ("table", "environment", "monitoring")}
+    schemas = {n: _load_schema(root, f"{n}.schema.json", problems)
+               for n in ("table", "environment", "monitoring", "bucket", "templates")}
     if problems:
         return None, problems
 
@@ -447,9 +584,14 @@ def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, lis
         if not found and doc is not None and doc is not UNREADABLE:
             monitoring = _monitoring(mon_rel, doc)
 
-    if monitoring is None or problems:
+    buckets = {doc["name"]: _bucket(rel, doc)
+               for rel, doc in _valid_documents(root, "buckets", schemas["bucket"] or {}, problems)}
+    catalogue = _catalogue(root, schemas["templates"] or {}, problems)
+
+    if monitoring is None or catalogue is None or problems:
         return None, problems
-    return Contract(root=root, tables=tables, environments=environments, monitoring=monitoring), problems
+    return Contract(root=root, tables=tables, environments=environments, monitoring=monitoring,
+                    buckets=buckets, templates=catalogue), problems
 
 
 def load_contract(root: Path | str | None = None, *, lint: bool = True) -> Contract:

@@ -7,10 +7,13 @@ the Terraform renderer (later) writes exactly this. Nothing here talks to AWS.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from readiness.contract import AlarmDef, Contract, Environment, Gsi, Table
+from readiness.contract import AlarmDef, Bucket, BucketReplication, Contract, Environment, Gsi, Table
+from readiness.templates import md5_hex, template_files
 
 AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
 AWS_MANAGED_BACKUP_KEY = "alias/aws/backup"
@@ -64,6 +67,38 @@ class WidgetSpec:
 
 
 @dataclass(frozen=True)
+class TemplateObject:
+    """One template in a bucket: the HTML key and its plain-text alternative, with their current MD5s
+    (None when the repository lacks the file; validation reports that)."""
+
+    key: str
+    text_key: str
+    audience: str
+    md5: str | None
+    text_md5: str | None
+    root: Path | None = None  # the repository folder the files are uploaded from
+
+    def files(self) -> dict[str, bytes]:
+        """The bytes to upload, key -> content (the HTML and its plain-text alternative, where they exist)."""
+        if self.root is None:
+            return {}
+        return {k: (self.root / k).read_bytes() for k in (self.key, self.text_key) if (self.root / k).is_file()}
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    logical: str
+    name: str
+    region: str
+    bucket: Bucket
+    logging_bucket: str | None
+    logging_prefix: str
+    replication: BucketReplication | None
+    tags: Mapping[str, str]
+    objects: tuple[TemplateObject, ...] = ()
+
+
+@dataclass(frozen=True)
 class Desired:
     env: Environment
     tables: tuple[TableSpec, ...]
@@ -71,6 +106,7 @@ class Desired:
     widgets: tuple[WidgetSpec, ...]
     cost_anomaly_percent: float
     cost_anomaly_topic: str
+    buckets: tuple[BucketSpec, ...] = field(default=())
 
     @property
     def key_alias(self) -> str:
@@ -142,6 +178,26 @@ def _alarm_specs(contract: Contract, env: Environment, tables: list[TableSpec]) 
     return specs
 
 
+def _bucket_specs(contract: Contract, env: Environment) -> list[BucketSpec]:
+    cat = contract.templates
+    files = template_files(contract)
+    specs: list[BucketSpec] = []
+    for b in contract.buckets.values():
+        objects: tuple[TemplateObject, ...] = ()
+        if cat is not None and cat.bucket == b.name:
+            objects = tuple(TemplateObject(
+                key=t.key, text_key=t.text_key, audience=t.audience,
+                md5=md5_hex(files[t.key]) if t.key in files else None,
+                text_md5=md5_hex(files[t.text_key]) if t.text_key in files else None,
+                root=contract.templates_root) for t in cat.templates)
+        specs.append(BucketSpec(logical=b.name, name=b.bucket_name(env.name), region=env.region, bucket=b,
+                                logging_bucket=b.logging_bucket(env.name),
+                                logging_prefix=b.logging_prefix.format(env=env.name),
+                                replication=b.replication_of(env.name), tags=b.tags_of(env.name),
+                                objects=objects))
+    return specs
+
+
 def desired_state(contract: Contract, env_name: str) -> Desired:
     env = contract.environment(env_name)
     tables = [TableSpec(t.name, env.table_name(t.name), env.region, t) for t in contract.tables_of(env)]
@@ -162,7 +218,8 @@ def desired_state(contract: Contract, env_name: str) -> Desired:
     return Desired(env=env, tables=tuple(tables), alarms=tuple(alarms), widgets=tuple(widgets),
                    cost_anomaly_percent=contract.monitoring.cost_anomaly_percent,
                    cost_anomaly_topic=env.monitoring.finops_topic
-                   if contract.monitoring.cost_anomaly_notify == "finops" else env.monitoring.devops_topic)
+                   if contract.monitoring.cost_anomaly_notify == "finops" else env.monitoring.devops_topic,
+                   buckets=tuple(_bucket_specs(contract, env)))
 
 
 def observed_alarm_canonical(alarm: dict[str, Any]) -> dict[str, Any]:

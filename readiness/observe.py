@@ -23,7 +23,14 @@ from readiness.targets import Target
 NOT_FOUND_CODES = {
     "ResourceNotFoundException", "ResourceNotFound", "NotFoundException", "TableNotFoundException",
     "NotFound", "DashboardNotFoundError", "BackupVaultNotFoundException",
+    # S3: no such bucket, and "this bucket has no such configuration" (a real answer: not configured)
+    "NoSuchBucket", "NoSuchKey", "NoSuchLifecycleConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration", "ReplicationConfigurationNotFoundError", "NoSuchTagSet",
 }
+S3_BUCKET_OPERATIONS = ("get_bucket_versioning", "get_bucket_encryption", "get_public_access_block",
+                        "get_bucket_lifecycle_configuration", "get_bucket_logging", "get_bucket_replication",
+                        "get_bucket_tagging")
+"""What observe asks of every contracted bucket (plus list_objects_v2 for its objects)."""
 # How each target says "I do not do that": moto (NotImplementedError in-process, HTTP 500 over its
 # server), DynamoDB Local (UnknownOperationException), LocalStack community (Pro-only services).
 UNSUPPORTED_CODES = {"UnknownOperationException", "NotImplementedException", "NotImplemented",
@@ -215,6 +222,7 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
                   lambda: ce.get_anomaly_monitors().get("AnomalyMonitors", [])))
     wave1.append(("get_anomaly_subscriptions", "us-east-1", "*",
                   lambda: ce.get_anomaly_subscriptions().get("AnomalySubscriptions", [])))
+    wave1 += _bucket_jobs(target, desired)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         _run(pool, snap, wave1, target)
@@ -254,6 +262,46 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
     snap.calls_by_operation = {k: v - start_calls.get(k, 0) for k, v in after.items() if v - start_calls.get(k, 0)}
     snap.api_calls = sum(snap.calls_by_operation.values())
     return snap
+
+
+def _bare(client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
+    """client.operation(**kwargs) without ResponseMetadata (S3 answers its configurations at the top level)."""
+    return {k: v for k, v in getattr(client, operation)(**kwargs).items() if k != "ResponseMetadata"}
+
+
+def _head_bucket(client: Any, bucket: str) -> dict[str, Any]:
+    """HeadBucket (its answer names the bucket's region); its bare 404 means "no such bucket", so say so.
+    (GetBucketLocation is not used: botocore parses it outside the service model.)"""
+    try:
+        return _bare(client, "head_bucket", Bucket=bucket)
+    except ClientError as exc:
+        status, _, _ = error_parts(exc)
+        if status == 404:
+            answer: Any = {"Error": {"Code": "NoSuchBucket", "Message": f"HeadBucket {bucket}: 404"},
+                           "ResponseMetadata": {"HTTPStatusCode": 404}}
+            raise ClientError(answer, "HeadBucket") from None
+        raise
+
+
+def _bucket_jobs(target: Target, desired: Desired) -> list[Job]:
+    """Every S3 answer the bucket and template checks need: 8 calls per bucket (one page of objects per
+    1,000 keys), one for its access-log bucket, two for its DR bucket (prod)."""
+    jobs: list[Job] = []
+    for b in desired.buckets:
+        s3 = target.client("s3", b.region)
+        for op in S3_BUCKET_OPERATIONS:
+            jobs.append((op, b.region, b.name, partial(_bare, s3, op, Bucket=b.name)))
+        jobs.append(("list_objects_v2", b.region, b.name,
+                     partial(_paged, s3, "list_objects_v2", "Contents", Bucket=b.name)))
+        if b.logging_bucket:
+            jobs.append(("head_bucket", b.region, b.logging_bucket, partial(_head_bucket, s3, b.logging_bucket)))
+        if b.replication:
+            dr = target.client("s3", b.replication.region)
+            jobs.append(("head_bucket", b.replication.region, b.replication.bucket,
+                         partial(_head_bucket, dr, b.replication.bucket)))
+            jobs.append(("get_bucket_versioning", b.replication.region, b.replication.bucket,
+                         partial(_bare, dr, "get_bucket_versioning", Bucket=b.replication.bucket)))
+    return jobs
 
 
 def find_plan_id(snap: Snapshot, region: str, plan_name: str) -> str | None:

@@ -319,10 +319,10 @@ def plan_snapshot(plan: Plan, desired: Desired) -> Snapshot:
     snap = Snapshot()
 
     def put(operation: str, region: str, resource: str, value: Any = None, *, missing: bool = False,
-            error: str | None = None) -> None:
+            error: str | None = None, code: str = "not in the plan") -> None:
         call = f"{operation}({resource})@{region} in {plan.path}"
         snap.answers[(operation, region, resource)] = Answer(
-            call, value=value if not missing else {"Error": "not in the plan"}, missing=missing, error=error)
+            call, value=value if not missing else {"Error": code}, missing=missing, error=error)
 
     tables = {(r.region, r.values.get("name")): r for r in plan.of_type("aws_dynamodb_table")}
     for t in desired.tables:
@@ -364,6 +364,7 @@ def plan_snapshot(plan: Plan, desired: Desired) -> Snapshot:
     _keys(plan, desired, put)
     _backups(plan, desired, put)
     _monitoring(plan, desired, put)
+    _buckets(plan, desired, put)
     snap.api_calls = 0  # a plan is read from a file: no API call at all
     return snap
 
@@ -467,3 +468,92 @@ def _monitoring(plan: Plan, desired: Desired, put: Any) -> None:
                           for x in _blocks(s.values.get("subscriber"))],
           "ThresholdExpression": _threshold_expression(_first(s.values.get("threshold_expression")))}
          for s in plan.of_type("aws_ce_anomaly_subscription")])
+
+
+# S3: aws_s3_bucket and the per-bucket configuration resources of provider v4+ (the s3_bucket module).
+# What S3 answers when a bucket has no such configuration (None: an empty answer)
+_S3_NOT_CONFIGURED = {
+    "get_bucket_versioning": None,  # S3 answers an empty document for a bucket never versioned
+    "get_bucket_encryption": "ServerSideEncryptionConfigurationNotFoundError",
+    "get_public_access_block": "NoSuchPublicAccessBlockConfiguration",
+    "get_bucket_lifecycle_configuration": "NoSuchLifecycleConfiguration",
+    "get_bucket_logging": None,
+    "get_bucket_replication": "ReplicationConfigurationNotFoundError",
+    "get_bucket_tagging": "NoSuchTagSet",
+}
+
+
+def _bucket_answers(plan: Plan, bucket: Planned) -> dict[str, Any]:
+    """The S3 answers for one planned bucket; a configuration the plan does not make is absent (None)."""
+    name = bucket.values.get("bucket")
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        """Configuration resources of this bucket: named by it, or (name unknown until apply) in its module."""
+        return [r.values for r in plan.of_type(kind) if r.region == bucket.region and (
+            r.values.get("bucket") == name if not isinstance(r.values.get("bucket"), Unknown)
+            else r.module == bucket.module)]
+
+    out: dict[str, Any] = {}
+    if (v := of("aws_s3_bucket_versioning")):
+        out["get_bucket_versioning"] = {"Status": _first(v[0].get("versioning_configuration")).get("status")}
+    if (e := of("aws_s3_bucket_server_side_encryption_configuration")):
+        out["get_bucket_encryption"] = {"ServerSideEncryptionConfiguration": {"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {
+                "SSEAlgorithm": _first(r.get("apply_server_side_encryption_by_default")).get("sse_algorithm")}}
+            for r in _blocks(e[0].get("rule"))]}}
+    if (b := of("aws_s3_bucket_public_access_block")):
+        out["get_public_access_block"] = {"PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": b[0].get("block_public_acls"), "IgnorePublicAcls": b[0].get("ignore_public_acls"),
+            "BlockPublicPolicy": b[0].get("block_public_policy"),
+            "RestrictPublicBuckets": b[0].get("restrict_public_buckets")}}
+    if (lc := of("aws_s3_bucket_lifecycle_configuration")):
+        rules = []
+        for r in _blocks(lc[0].get("rule")):
+            rule: dict[str, Any] = {"ID": r.get("id"), "Status": r.get("status"),
+                                    "Filter": {k: v for k, v in _first(r.get("filter")).items() if v}}
+            if r.get("prefix"):
+                rule["Prefix"] = r["prefix"]
+            if (nve := _first(r.get("noncurrent_version_expiration"))):
+                rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": nve.get("noncurrent_days")}
+            if _first(r.get("expiration")):
+                rule["Expiration"] = _first(r.get("expiration"))
+            rules.append(rule)
+        out["get_bucket_lifecycle_configuration"] = {"Rules": rules}
+    if (lg := of("aws_s3_bucket_logging")):
+        out["get_bucket_logging"] = {"LoggingEnabled": {"TargetBucket": lg[0].get("target_bucket"),
+                                                        "TargetPrefix": lg[0].get("target_prefix")}}
+    if (rp := of("aws_s3_bucket_replication_configuration")):
+        out["get_bucket_replication"] = {"ReplicationConfiguration": {"Role": rp[0].get("role"), "Rules": [
+            {"ID": r.get("id"), "Status": r.get("status"),
+             "Destination": {"Bucket": _first(r.get("destination")).get("bucket")}}
+            for r in _blocks(rp[0].get("rule"))]}}
+    tags = _tags(bucket.values)
+    if isinstance(tags, dict) and tags:
+        out["get_bucket_tagging"] = {"TagSet": [{"Key": k, "Value": x} for k, x in tags.items()]}
+    out["list_objects_v2"] = [{"Key": o.get("key"), "ETag": f'"{o.get("etag")}"'} for o in of("aws_s3_object")]
+    out["head_bucket"] = {"BucketRegion": bucket.region}
+    return out
+
+
+def _buckets(plan: Plan, desired: Desired, put: Any) -> None:
+    """Every S3 answer observe() asks about the contracted buckets, their log buckets and DR buckets."""
+    planned = {(b.region, b.values.get("bucket")): b for b in plan.of_type("aws_s3_bucket")}
+    asked: list[tuple[str, str, tuple[str, ...]]] = []
+    for b in desired.buckets:
+        asked.append((b.region, b.name, (*_S3_NOT_CONFIGURED, "list_objects_v2")))
+        if b.logging_bucket:
+            asked.append((b.region, b.logging_bucket, ("head_bucket",)))
+        if b.replication:
+            asked.append((b.replication.region, b.replication.bucket, ("head_bucket", "get_bucket_versioning")))
+    for region, name, operations in asked:
+        found = planned.get((region, name))
+        answers = _bucket_answers(plan, found) if found else {}
+        for op in operations:
+            if found is None:
+                put(op, region, name, missing=True, code="NoSuchBucket")
+            elif op in answers:
+                put(op, region, name, answers[op])
+            elif _S3_NOT_CONFIGURED.get(op):
+                put(op, region, name, missing=True, code=str(_S3_NOT_CONFIGURED[op]))
+            else:
+                put(op, region, name, {})

@@ -2,12 +2,14 @@
 
 Creates exactly the desired state: KMS key, tables (keys, GSIs, billing, SSE, streams,
 deletion protection, tags, PITR, TTL, replicas), the backup vault(s), plan and selection,
-SNS topics, alarms, dashboard and the cost anomaly alert. A call the emulator does not
+SNS topics, alarms, dashboard and the cost anomaly alert, and the S3 buckets (access-log bucket,
+DR bucket in prod) with the email templates uploaded at their keys. A call the emulator does not
 implement is recorded in ``Deployment.unsupported`` and the deployment goes on.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,12 +18,17 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from botocore.parsers import ResponseParserError
 
-from readiness.desired import Desired, TableSpec
+from readiness.desired import BucketSpec, Desired, TableSpec
 from readiness.observe import describe_failure, error_parts, is_unsupported
 from readiness.targets import Target, TargetError
+from readiness.templates import content_type
 
 ALREADY_EXISTS = {"ResourceInUseException", "AlreadyExistsException", "AlreadyExists",
-                  "ResourceAlreadyExistsException", "EntityAlreadyExists"}
+                  "ResourceAlreadyExistsException", "EntityAlreadyExists", "BucketAlreadyOwnedByYou"}
+
+
+ABORT_MULTIPART_DAYS = 7
+"""Incomplete multipart uploads are aborted after a week (Terraform's s3_bucket module does the same)."""
 
 
 @dataclass
@@ -204,6 +211,59 @@ class _Deployer:
                                      "Subscribers": [{"Type": "SNS", "Address": topics[self.d.cost_anomaly_topic]}],
                                      "Frequency": "IMMEDIATE", "ThresholdExpression": threshold}))
 
+    def _bucket(self, name: str, region: str, *, versioning: bool, tags: dict[str, str]) -> Any:
+        """Create a bucket with SSE-S3, every public access block, versioning as asked, and tags."""
+        s3 = self.client("s3", region)
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        self.do(f"bucket {name}", partial(s3.create_bucket, Bucket=name, **location))
+        self.do(f"bucket {name} encryption", partial(s3.put_bucket_encryption, Bucket=name,
+                ServerSideEncryptionConfiguration={"Rules": [{
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}))
+        self.do(f"bucket {name} public access block", partial(s3.put_public_access_block, Bucket=name,
+                PublicAccessBlockConfiguration={"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                                                "BlockPublicPolicy": True, "RestrictPublicBuckets": True}))
+        if versioning:
+            self.do(f"bucket {name} versioning", partial(s3.put_bucket_versioning, Bucket=name,
+                    VersioningConfiguration={"Status": "Enabled"}))
+        self.do(f"bucket {name} tags", partial(s3.put_bucket_tagging, Bucket=name,
+                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}))
+        return s3
+
+    def bucket(self, b: BucketSpec, account: str) -> None:
+        c = b.bucket
+        tags = dict(b.tags)
+        if b.logging_bucket:
+            self._bucket(b.logging_bucket, b.region, versioning=True, tags=tags)
+            policy = {"Version": "2012-10-17", "Statement": [{
+                "Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{b.logging_bucket}/{b.logging_prefix}*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                              "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{b.name}"}}}]}
+            self.do(f"bucket {b.logging_bucket} policy", partial(
+                self.client("s3", b.region).put_bucket_policy, Bucket=b.logging_bucket, Policy=json.dumps(policy)))
+        s3 = self._bucket(b.name, b.region, versioning=c.versioning, tags=tags)
+        self.do(f"bucket {b.name} lifecycle", partial(s3.put_bucket_lifecycle_configuration, Bucket=b.name,
+                LifecycleConfiguration={"Rules": [{
+                    "ID": "noncurrent-versions", "Status": "Enabled", "Filter": {},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": c.noncurrent_version_expiration_days},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MULTIPART_DAYS}}]}))
+        if b.logging_bucket:
+            self.do(f"bucket {b.name} access logging", partial(s3.put_bucket_logging, Bucket=b.name,
+                    BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": b.logging_bucket,
+                                                            "TargetPrefix": b.logging_prefix}}))
+        if b.replication:
+            r = b.replication
+            self._bucket(r.bucket, r.region, versioning=True, tags=tags)
+            self.do(f"bucket {b.name} replication", partial(s3.put_bucket_replication, Bucket=b.name,
+                    ReplicationConfiguration={"Role": f"arn:aws:iam::{account}:role/{r.role}", "Rules": [{
+                        "ID": "dr", "Status": "Enabled", "Priority": 1, "Filter": {},
+                        "DeleteMarkerReplication": {"Status": "Enabled"},
+                        "Destination": {"Bucket": f"arn:aws:s3:::{r.bucket}"}}]}))
+        for o in b.objects:
+            for key, body in o.files().items():
+                self.do(f"s3://{b.name}/{key}", partial(s3.put_object, Bucket=b.name, Key=key, Body=body,
+                                                        ContentType=content_type(key)))
+
     def _account(self) -> str:
         try:
             return str(self.client("sts").get_caller_identity()["Account"])
@@ -222,6 +282,10 @@ class _Deployer:
             self.backups([a for a in arns if a.rsplit("/", 1)[-1] in selected])
         if self._serves("cloudwatch", "the SNS topics, alarms, dashboard and cost anomaly alert"):
             self.monitoring()
+        if self.d.buckets and self._serves("s3", "the template buckets and the email templates"):
+            account = arns[0].split(":")[4] if arns else self._account()
+            for b in self.d.buckets:
+                self.bucket(b, account)
         return self.out
 
     def _serves(self, service: str, what: str) -> bool:

@@ -64,7 +64,7 @@ def is_write_request(method: str, operation: str) -> bool:
     """True when a request may change the account: REST writes, and any named non-read operation."""
     if method in WRITE_METHODS:
         return True
-    if method == "GET":
+    if method in ("GET", "HEAD"):  # HEAD: S3's HeadBucket/HeadObject
         return False
     return not is_read_only(operation)
 

@@ -26,7 +26,7 @@ TARGETS = ("moto", "localstack", "dynamodb-local", "aws", "plan")
 EMULATORS = {"moto", "localstack", "dynamodb-local"}
 NAMES = {"moto": "moto", "localstack": "LocalStack", "dynamodb-local": "DynamoDB Local", "aws": "AWS",
          "plan": "Terraform plan"}
-READ_PREFIXES = ("Describe", "List", "Get")
+READ_PREFIXES = ("Describe", "List", "Get", "Head")  # Head: S3's HeadBucket/HeadObject read metadata only
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                     "AWS_SESSION_TOKEN": "testing", "AWS_SECURITY_TOKEN": "testing"}
 

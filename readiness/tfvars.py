@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from readiness.contract import Contract, ContractError, Environment, Problem
-from readiness.desired import AlarmSpec, Desired, TableSpec, desired_state
+from readiness.contract import Bucket, Contract, ContractError, Environment, Problem
+from readiness.desired import AlarmSpec, BucketSpec, Desired, TableSpec, desired_state
+from readiness.templates import content_type
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "terraform" / "environments"
 FILE_NAME = "contract.auto.tfvars.json"
@@ -34,11 +35,12 @@ def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _dr_region(env: Environment) -> str | None:
+def _dr_region(env: Environment, buckets: Iterable[Bucket] = ()) -> str | None:
     """The one region that holds the replicas and the backup copy (the roots' ``aws.dr`` provider)."""
     regions = set(env.replication.regions if env.replication else ())
     if env.backup.copy:
         regions.add(env.backup.copy.region)
+    regions |= {r.region for b in buckets if (r := b.replication_of(env.name))}
     if len(regions) > 1:
         raise ContractError([Problem(env.file, "/replication", "terraform-dr-region",
                                      "the Terraform roots have one DR provider, but the environment replicates or "
@@ -145,6 +147,21 @@ def _monitoring(desired: Desired) -> dict[str, Any]:
     }
 
 
+def _bucket(b: BucketSpec) -> dict[str, Any]:
+    """One bucket with its objects; each object's source is relative to the repository root."""
+    r = b.replication
+    return {
+        "name": b.name,
+        "versioning": b.bucket.versioning,
+        "noncurrent_version_expiration_days": b.bucket.noncurrent_version_expiration_days,
+        "logging": {"bucket": b.logging_bucket, "prefix": b.logging_prefix} if b.logging_bucket else None,
+        "replication": {"region": r.region, "bucket": r.bucket, "role": r.role} if r else None,
+        "tags": dict(b.tags),
+        "objects": {key: {"source": f"{b.bucket.content}/{key}", "content_type": content_type(key)}
+                    for o in b.objects for key in (o.key, o.text_key)},
+    }
+
+
 def render(contract: Contract, env_name: str) -> dict[str, Any]:
     """The environment's whole desired state as the input of its Terraform root (JSON-serialisable).
 
@@ -156,7 +173,7 @@ def render(contract: Contract, env_name: str) -> dict[str, Any]:
         "environment": env.name,
         "account": env.account,
         "region": env.region,
-        "dr_region": _dr_region(env),
+        "dr_region": _dr_region(env, contract.buckets.values()),
         "tags": dict(env.tags),
         "tables": {spec.logical: _table(spec, env) for spec in desired.tables},
         "encryption": {
@@ -166,6 +183,7 @@ def render(contract: Contract, env_name: str) -> dict[str, Any]:
         },
         "backup": _backup(desired),
         "monitoring": _monitoring(desired),
+        "buckets": {b.logical: _bucket(b) for b in desired.buckets},
     }
 
 

@@ -91,4 +91,5 @@ def contracts(tmp_path: Path) -> Path:
     """A private copy of the real contracts/ directory (its problems name 'contracts/...')."""
     root = tmp_path / "contracts"
     shutil.copytree(REAL_CONTRACTS, root)
+    shutil.copytree(REAL_CONTRACTS.parent / "templates", tmp_path / "templates")  # validate checks them too
     return root

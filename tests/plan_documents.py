@@ -189,6 +189,8 @@ def plan_document(env: str, *, create: bool = False, edit: Callable[[dict[str, A
     if bk:
         _backup(b, v, table_arns, key_arn, dr_key_arn)
     _monitoring(b, v)
+    for logical, bucket in (v.get("buckets") or {}).items():
+        _buckets(b, v, logical, bucket)
     return b.document()
 
 
@@ -281,6 +283,66 @@ def _monitoring(b: PlanBuilder, v: dict[str, Any]) -> None:
                     "subscriber": ["local.topic_arns", "var.monitoring.cost_anomaly.topic"]})
     if create:
         b.unknown["module.monitoring.aws_ce_anomaly_subscription.this"]["subscriber"] = [{"address": True}]
+
+
+def _s3_bucket(b: PlanBuilder, module: str, name: str, tags: dict[str, str], *, versioning: bool,
+               noncurrent_days: int, provider: str = "aws") -> None:
+    """aws_s3_bucket and the configuration resources the s3_bucket module gives every bucket."""
+    ref = {"bucket": ["aws_s3_bucket.this.id", "aws_s3_bucket.this"]}
+    b.add(module, "aws_s3_bucket", "this", {"bucket": name, "tags": tags, "force_destroy": False},
+          computed={"id": name, "arn": f"arn:aws:s3:::{name}", "tags_all": tags}, provider=provider)
+    b.add(module, "aws_s3_bucket_versioning", "this", {"versioning_configuration": [
+        {"status": "Enabled" if versioning else "Suspended", "mfa_delete": None}]},
+        computed={"bucket": name}, provider=provider, references=ref)
+    b.add(module, "aws_s3_bucket_server_side_encryption_configuration", "this", {"rule": [
+        {"apply_server_side_encryption_by_default": [{"sse_algorithm": "AES256", "kms_master_key_id": None}],
+         "bucket_key_enabled": None}]}, computed={"bucket": name}, provider=provider, references=ref)
+    b.add(module, "aws_s3_bucket_public_access_block", "this", {
+        "block_public_acls": True, "ignore_public_acls": True, "block_public_policy": True,
+        "restrict_public_buckets": True}, computed={"bucket": name}, provider=provider, references=ref)
+    b.add(module, "aws_s3_bucket_lifecycle_configuration", "this", {"rule": [
+        {"id": "noncurrent-versions", "status": "Enabled", "filter": [{}], "prefix": None, "expiration": [],
+         "noncurrent_version_expiration": [{"noncurrent_days": noncurrent_days, "newer_noncurrent_versions": None}],
+         "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}]}]},
+        computed={"bucket": name}, provider=provider, references=ref)
+
+
+def _buckets(b: PlanBuilder, v: dict[str, Any], logical: str, bucket: dict[str, Any]) -> None:
+    """The access-log bucket, the DR bucket (prod) and the template bucket with its objects (main.tf)."""
+    days, tags = bucket["noncurrent_version_expiration_days"], bucket["tags"]
+    logs = bucket.get("logging")
+    if logs:
+        _s3_bucket(b, f'module.access_logs["{logical}"]', logs["bucket"], tags, versioning=True,
+                   noncurrent_days=days)
+    replica = bucket.get("replication")
+    if replica:
+        _s3_bucket(b, f'module.buckets_dr["{logical}"]', replica["bucket"], tags, versioning=True,
+                   noncurrent_days=days, provider="aws.dr")
+    module = f'module.buckets["{logical}"]'
+    _s3_bucket(b, module, bucket["name"], tags, versioning=bucket["versioning"], noncurrent_days=days)
+    ref = {"bucket": ["aws_s3_bucket.this.id", "aws_s3_bucket.this"]}
+    if logs:
+        b.add(module, "aws_s3_bucket_logging", "this", {"target_prefix": logs["prefix"]}, key=0,
+              computed={"bucket": bucket["name"], "target_bucket": logs["bucket"]}, references=ref)
+    if replica:
+        role_arn = f"arn:aws:iam::{v['account']}:role/{replica['role']}"
+        b.add(module, "aws_iam_role", "this", {"name": replica["role"]}, key=0, computed={"arn": role_arn})
+        b.add(module, "aws_s3_bucket_replication_configuration", "this", {"rule": [
+            {"id": "dr", "status": "Enabled", "priority": 1, "filter": [{}],
+             "delete_marker_replication": [{"status": "Enabled"}],
+             "destination": [{**({} if b.create else {"bucket": f"arn:aws:s3:::{replica['bucket']}"})}]}]},
+            key=0, computed={"bucket": bucket["name"], "role": role_arn}, references=ref)
+        if b.create:
+            b.unknown[f"{module}.aws_s3_bucket_replication_configuration.this[0]"]["rule"] = [
+                {"destination": [{"bucket": True}]}]
+    import hashlib
+
+    for key, obj in sorted(bucket["objects"].items()):
+        etag = hashlib.md5((ROOT / obj["source"]).read_bytes(), usedforsecurity=False).hexdigest()
+        b.add(module, "aws_s3_object", "this", {"key": key, "etag": etag, "content_type": obj["content_type"],
+                                                "server_side_encryption": "AES256", "source": obj["source"]},
+              key=key, computed={"bucket": bucket["name"], "version_id": "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd"},
+              references=ref)
 
 
 def planned(doc: dict[str, Any], address: str) -> dict[str, Any]:

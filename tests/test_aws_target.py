@@ -528,7 +528,7 @@ def test_sit_correctly_deployed_is_ready_on_aws(aws_env: None, recorded: Callabl
     assert sorted(arn.rsplit("/", 1)[-1] for arn in selected) == sorted(t.name for t in rec.desired.tables)
     calls = on_aws.target.calls.snapshot()
     assert calls["backup:GetBackupSelection"] == 1 and calls["ce:GetAnomalySubscriptions"] == 1
-    assert all(op.split(":", 1)[1].startswith(("Describe", "List", "Get")) for op in calls)
+    assert all(op.split(":", 1)[1].startswith(("Describe", "List", "Get", "Head")) for op in calls)
     assert on_aws.snapshot.api_calls == sum(len(c) for c in correct_on_aws(rec).values())
 
 

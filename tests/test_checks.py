@@ -431,6 +431,76 @@ def _cost_wrong_topic(s: Snapshot, d: Desired) -> None:
     with_cost_alert(s, d, topic=d.env.monitoring.devops_topic)
 
 
+def s3(t: Target, d: Desired, region: str | None = None) -> Any:
+    return t.client("s3", region or d.env.region, write=True)
+
+
+BUCKET_SIT, BUCKET_PROD = "bbws-templates-sit", "bbws-templates-prod"
+
+
+def _versioning_suspended(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_versioning(Bucket=BUCKET_SIT, VersioningConfiguration={"Status": "Suspended"})
+
+
+def _sse_kms(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_encryption(Bucket=BUCKET_SIT, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+
+
+def _public_policy_allowed(t: Target, d: Desired) -> None:
+    s3(t, d).put_public_access_block(Bucket=BUCKET_SIT, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": True})
+
+
+def _noncurrent_30_days(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_lifecycle_configuration(Bucket=BUCKET_SIT, LifecycleConfiguration={"Rules": [{
+        "ID": "noncurrent-versions", "Status": "Enabled", "Filter": {},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
+
+
+def _current_versions_expire(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_lifecycle_configuration(Bucket=BUCKET_SIT, LifecycleConfiguration={"Rules": [{
+        "ID": "noncurrent-versions", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 30},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}]})
+
+
+def _logging_off(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_logging(Bucket=BUCKET_SIT, BucketLoggingStatus={})
+
+
+def _sit_replicates(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_replication(Bucket=BUCKET_SIT, ReplicationConfiguration={
+        "Role": "arn:aws:iam::123456789012:role/bbws-templates-replication-sit", "Rules": [{
+            "ID": "dr", "Status": "Enabled", "Priority": 1, "Filter": {},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": "arn:aws:s3:::bbws-access-logs-sit"}}]})
+
+
+def _prod_replication_removed(t: Target, d: Desired) -> None:
+    s3(t, d).delete_bucket_replication(Bucket=BUCKET_PROD)
+
+
+def _prod_dr_bucket_unversioned(t: Target, d: Desired) -> None:
+    r = d.buckets[0].replication
+    assert r is not None
+    s3(t, d, r.region).put_bucket_versioning(Bucket=r.bucket, VersioningConfiguration={"Status": "Suspended"})
+
+
+def _bucket_component_dynamodb(t: Target, d: Desired) -> None:
+    tags = {**d.buckets[0].tags, "Component": "dynamodb"}
+    s3(t, d).put_bucket_tagging(Bucket=BUCKET_SIT,
+                                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+def _template_edited_in_the_bucket(t: Target, d: Desired) -> None:
+    s3(t, d).put_object(Bucket=BUCKET_SIT, Key="receipts/order.html", Body=b"<p>an old order template</p>",
+                        ContentType="text/html; charset=utf-8")
+
+
+def _plain_text_deleted(t: Target, d: Desired) -> None:
+    s3(t, d).delete_object(Bucket=BUCKET_SIT, Key="invoices/invoice.txt")
+
+
 VAULT_SIT, PLAN_SIT = "bbws-dynamodb-backup-vault-sit", "bbws-dynamodb-backup-plan-sit"
 DASH_SIT = "dynamodb-schemas-sit-dashboard"
 
@@ -556,6 +626,49 @@ MUTATIONS: dict[str, list[Case]] = {
     "dashboard.widget": [
         Case("widget removed", "sit", frozenset({("dashboard.widget", f"{DASH_SIT}/Throttled requests")}),
              {f"{DASH_SIT}/Throttled requests": "no widget titled 'Throttled requests'"}, account=_widget_removed),
+    ],
+    "bucket.versioning": [
+        Case("versioning suspended", "sit", frozenset({("bucket.versioning", BUCKET_SIT)}),
+             {BUCKET_SIT: "versioning is Suspended"}, account=_versioning_suspended),
+    ],
+    "bucket.encryption": [
+        Case("SSE-KMS instead of SSE-S3", "sit", frozenset({("bucket.encryption", BUCKET_SIT)}),
+             {BUCKET_SIT: "default encryption is aws:kms"}, account=_sse_kms),
+    ],
+    "bucket.public_access": [
+        Case("public bucket policies allowed", "sit", frozenset({("bucket.public_access", BUCKET_SIT)}),
+             {BUCKET_SIT: "not blocked: BlockPublicPolicy"}, account=_public_policy_allowed),
+    ],
+    "bucket.lifecycle": [
+        Case("noncurrent versions kept 30 days", "sit", frozenset({("bucket.lifecycle", BUCKET_SIT)}),
+             {BUCKET_SIT: "kept [30] days"}, account=_noncurrent_30_days),
+        Case("current versions expire", "sit", frozenset({("bucket.lifecycle", BUCKET_SIT)}),
+             {BUCKET_SIT: "expires current versions"}, account=_current_versions_expire),
+    ],
+    "bucket.logging": [
+        Case("access logging off", "sit", frozenset({("bucket.logging", BUCKET_SIT)}),
+             {BUCKET_SIT: "access logging is off"}, account=_logging_off),
+    ],
+    "bucket.replication": [
+        Case("SIT replicates", "sit", frozenset({("bucket.replication", BUCKET_SIT)}),
+             {BUCKET_SIT: "replicates although"}, account=_sit_replicates),
+        Case("PROD replication removed", "prod", frozenset({("bucket.replication", BUCKET_PROD)}),
+             {BUCKET_PROD: "no replication configuration"}, account=_prod_replication_removed),
+        Case("PROD DR bucket not versioned", "prod", frozenset({("bucket.replication", BUCKET_PROD)}),
+             {BUCKET_PROD: "is not versioned"}, account=_prod_dr_bucket_unversioned),
+    ],
+    "bucket.tags": [
+        Case("Component dynamodb", "sit", frozenset({("bucket.tags", BUCKET_SIT)}),
+             {BUCKET_SIT: "Component='dynamodb' (expected 's3')"}, account=_bucket_component_dynamodb),
+    ],
+    "template.object": [
+        Case("an old template in the bucket", "sit",
+             frozenset({("template.object", f"{BUCKET_SIT}/receipts/order.html")}),
+             {f"{BUCKET_SIT}/receipts/order.html": "(stale upload)"}, account=_template_edited_in_the_bucket),
+        Case("plain-text alternative deleted", "sit",
+             frozenset({("template.object", f"{BUCKET_SIT}/invoices/invoice.html")}),
+             {f"{BUCKET_SIT}/invoices/invoice.html": "invoices/invoice.txt does not exist"},
+             account=_plain_text_deleted),
     ],
     "cost.anomaly_alert": [
         Case("threshold 30%", "sit", frozenset({("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")}),
@@ -817,3 +930,33 @@ def test_cost_anomaly_alert_on_plain_moto_is_unverifiable(moto_account: Any, ver
     [v] = [v for v in verdicts_after(target, desired) if v.id == "cost.anomaly_alert"]
     assert v.status == UNVERIFIABLE and v.resource == "bbws-dynamodb-sit-cost-monitor"
     assert "get_anomaly_monitors" in v.reason and "not implemented" in v.reason
+
+
+# ------------------------------------------------------------- S3 on a target that serves DynamoDB only
+
+
+def test_buckets_on_dynamodb_local_are_unverifiable_with_the_call_quoted(correct_snapshot: Any) -> None:
+    """DynamoDB Local does not serve S3: every bucket and template verdict quotes the call and its answer."""
+    desired, snap = correct_snapshot("sit")
+    for (operation, region, resource), answer in list(snap.answers.items()):
+        if operation.startswith(("get_bucket", "get_public_access", "list_objects")):
+            snap.answers[(operation, region, resource)] = Answer(
+                answer.call, error="DynamoDB Local (started by the suite) serves DynamoDB only; "
+                                   "it answered HTTP 500 500: Internal Server Error")
+    verdicts = [v for v in evaluate(desired, snap, SILENT_GAPS["dynamodb-local"])
+                if v.id.startswith(("bucket.", "template."))]
+    assert len(verdicts) == 7 + 12
+    for v in verdicts:
+        assert v.status == UNVERIFIABLE, v.line()
+        assert "@eu-west-1 answered: DynamoDB Local" in v.reason and "serves DynamoDB only" in v.reason
+
+
+def test_a_missing_bucket_fails_every_bucket_and_template_check(moto_account: Any, verdicts_after: Any) -> None:
+    target, desired = moto_account("sit")
+    client = s3(target, desired)
+    for version in client.list_object_versions(Bucket=BUCKET_SIT).get("Versions", []):
+        client.delete_object(Bucket=BUCKET_SIT, Key=version["Key"], VersionId=version["VersionId"])
+    client.delete_bucket(Bucket=BUCKET_SIT)
+    verdicts = [v for v in verdicts_after(target, desired) if v.id.startswith(("bucket.", "template."))]
+    assert {v.status for v in verdicts} == {FAIL}
+    assert all("does not exist" in v.reason for v in verdicts), [v.line() for v in verdicts]

@@ -493,6 +493,139 @@ def pitr_rpo_looser_than_backup(root: Path) -> None:
         e["recovery"]["rpo_minutes"]["pitr"] = 120
 
 
+# -- the templates bucket (004 section 4)
+
+BUCKET = "buckets/templates.yaml"
+
+
+@case("bucket-naming", BUCKET, "/bucket")
+def bucket_without_environment(root: Path) -> None:
+    """One name for every environment: S3 names are global, and 004 5.3.2 says bbws-{purpose}-{env}."""
+    with yaml_doc(root, BUCKET) as b:
+        b["bucket"] = "bbws-templates"
+
+
+@case("bucket-naming", BUCKET, "/access_logging/bucket")
+def logging_bucket_name_invalid(root: Path) -> None:
+    """An upper-case log bucket name is not a valid S3 bucket name."""
+    with yaml_doc(root, BUCKET) as b:
+        b["access_logging"]["bucket"] = "BBWS_Logs-{env}"
+
+
+@case("bucket-environments", BUCKET, "/replication")
+def bucket_forgets_an_environment(root: Path) -> None:
+    """sit is not named under replication: is it meant to replicate or not?"""
+    with yaml_doc(root, BUCKET) as b:
+        del b["replication"]["sit"]
+
+
+@case("bucket-versioning", BUCKET, "/versioning")
+def versioning_off(root: Path) -> None:
+    """004 4.3: versioning enabled for template version tracking."""
+    with yaml_doc(root, BUCKET) as b:
+        b["versioning"] = False
+
+
+@case("bucket-encryption", BUCKET, "/encryption")
+def sse_kms_instead_of_s3(root: Path) -> None:
+    """004 4.3 specifies SSE-S3 (AES-256)."""
+    with yaml_doc(root, BUCKET) as b:
+        b["encryption"] = "SSE-KMS"
+
+
+@case("bucket-public-access", BUCKET, "/public_access_block")
+def public_policy_allowed(root: Path) -> None:
+    """004 4.3: block all public access."""
+    with yaml_doc(root, BUCKET) as b:
+        b["public_access_block"]["block_public_policy"] = False
+
+
+@case("bucket-object-lock", BUCKET, "/object_lock")
+def object_lock_on(root: Path) -> None:
+    """004 4.3: object lock not enabled (no compliance hold needed)."""
+    with yaml_doc(root, BUCKET) as b:
+        b["object_lock"] = True
+
+
+@case("bucket-lifecycle", BUCKET, "/lifecycle/noncurrent_version_expiration_days")
+def versions_kept_30_days(root: Path) -> None:
+    """004 4.3 keeps all versions for 90 days."""
+    with yaml_doc(root, BUCKET) as b:
+        b["lifecycle"]["noncurrent_version_expiration_days"] = 30
+
+
+@case("bucket-logging", BUCKET, "/access_logging/bucket")
+def logs_into_itself(root: Path) -> None:
+    """004 4.3: access logging to a separate bucket."""
+    with yaml_doc(root, BUCKET) as b:
+        b["access_logging"]["bucket"] = "bbws-templates-{env}"
+
+
+@case("bucket-replication", BUCKET, "/replication/sit")
+def sit_replicates(root: Path) -> None:
+    """004 7.2: replication is PROD only."""
+    with yaml_doc(root, BUCKET) as b:
+        b["replication"]["sit"] = {"region": "eu-central-1", "bucket": "bbws-templates-{env}-dr",
+                                   "role": "bbws-templates-replication-{env}"}
+
+
+@case("bucket-replication", BUCKET, "/replication/prod/region")
+def prod_replicates_elsewhere(root: Path) -> None:
+    """The templates go to eu-central-1 while the tables and backups recover in eu-west-1."""
+    with yaml_doc(root, BUCKET) as b:
+        b["replication"]["prod"]["region"] = "eu-central-1"
+
+
+@case("bucket-tags", BUCKET, "/tags/Owner")
+def bucket_owner_disagrees(root: Path) -> None:
+    """The bucket's Owner tag contradicts the environments' Owner (004 5.3.3)."""
+    with yaml_doc(root, BUCKET) as b:
+        b["tags"]["Owner"] = "Someone Else"
+
+
+@case("bucket-tags", BUCKET, "/tags/Component")
+def bucket_component_dynamodb(root: Path) -> None:
+    """Component is s3 for buckets (004 5.3.3)."""
+    with yaml_doc(root, BUCKET) as b:
+        b["tags"]["Component"] = "dynamodb"
+
+
+@case("template-bucket", "templates.yaml", "/bucket")
+def catalogue_names_no_bucket(root: Path) -> None:
+    """The templates are said to live in a bucket the contract does not define."""
+    with yaml_doc(root, "templates.yaml") as t:
+        t["bucket"] = "emails"
+
+
+@case("template-keys", "templates.yaml", "/templates")
+def invoice_internal_dropped(root: Path) -> None:
+    """One of the LLD's twelve templates (004 4.2.3) is missing from the catalogue."""
+    with yaml_doc(root, "templates.yaml") as t:
+        t["templates"] = [x for x in t["templates"] if x["key"] != "invoices/invoice_internal.html"]
+
+
+@case("template-keys", "templates.yaml", "/templates/1/audience")
+def internal_template_as_customer(root: Path) -> None:
+    """receipt_internal.html marked customer: the footer rules would be the wrong ones."""
+    with yaml_doc(root, "templates.yaml") as t:
+        t["templates"][1]["audience"] = "customer"
+
+
+@case("template-variables", "template-variables/receipts/receipt.schema.json", "/properties/tax")
+def optional_variable(root: Path) -> None:
+    """A variable that is not required would render as an empty string in a customer's receipt."""
+    with json_doc(root, "template-variables/receipts/receipt.schema.json") as v:
+        v["required"].remove("tax")
+
+
+@case("template-variables", "template-variables/invoices/invoice.schema.json", "/properties")
+def unsubscribe_not_declared(root: Path) -> None:
+    """A customer template's contract without the unsubscribe link's variable."""
+    with json_doc(root, "template-variables/invoices/invoice.schema.json") as v:
+        del v["properties"]["unsubscribe_url"]
+        v["required"].remove("unsubscribe_url")
+
+
 # ---------------------------------------------------------------------------- the tests
 
 

@@ -65,8 +65,8 @@ def test_first_plan_says_what_it_cannot_know_until_apply(loaded_contract: Contra
     assert failing(verdicts) == set()
     assert run_verdict(verdicts) == INCOMPLETE
     unknown = {v.id for v in verdicts if v.status == UNVERIFIABLE}
-    expected = {"table.encryption", "backup.selection", "alarm.action", "cost.anomaly_alert"}
-    assert unknown == (expected | {"backup.vault", "backup.copy"} if env == "prod" else expected)
+    expected = {"table.encryption", "backup.selection", "alarm.action", "cost.anomaly_alert", "bucket.logging"}
+    assert unknown == (expected | {"backup.vault", "backup.copy", "bucket.replication"} if env == "prod" else expected)
     for v in verdicts:
         if v.status == UNVERIFIABLE:
             assert "known after apply: module." in v.reason, v.line()
@@ -130,6 +130,8 @@ def _alarm_threshold(v: dict[str, Any]) -> None:
 
 
 ALARM = "bbws-dynamodb-prod-user-errors"
+BUCKET = "bbws-templates-prod"
+BUCKET_MODULE = 'module.buckets["templates"]'
 PLAN_MUTATIONS: dict[str, Mutation] = {
     "table.exists": ("orders-prod", None, lambda doc: drop(doc, TABLE, destroy=True), "does not exist"),
     "table.key_schema": ("orders-prod", tfv("tables.orders.range_key", None), None, "key schema differs"),
@@ -177,6 +179,28 @@ PLAN_MUTATIONS: dict[str, Mutation] = {
     "dashboard.widget": ("dynamodb-schemas-prod-dashboard/Table status", _drop_widget, None, "no widget titled"),
     "cost.anomaly_alert": ("bbws-dynamodb-prod-cost-monitor", tfv("monitoring.cost_anomaly.threshold_percent", 50),
                            None, "not 20%"),
+    "bucket.versioning": (BUCKET, None, doc_edit(f"{BUCKET_MODULE}.aws_s3_bucket_versioning.this", lambda r: r[
+        "versioning_configuration"][0].__setitem__("status", "Suspended")), "Suspended"),
+    "bucket.encryption": (BUCKET, None, doc_edit(
+        f"{BUCKET_MODULE}.aws_s3_bucket_server_side_encryption_configuration.this",
+        lambda r: r["rule"][0]["apply_server_side_encryption_by_default"][0].__setitem__("sse_algorithm", "aws:kms")),
+        "aws:kms"),
+    "bucket.public_access": (BUCKET, None, doc_edit(f"{BUCKET_MODULE}.aws_s3_bucket_public_access_block.this",
+                                                    lambda r: r.__setitem__("block_public_policy", False)),
+                             "BlockPublicPolicy"),
+    "bucket.lifecycle": (BUCKET, tfv("buckets.templates.noncurrent_version_expiration_days", 30), None, "not 90"),
+    "bucket.logging": (BUCKET, None, lambda doc: drop(doc, f"{BUCKET_MODULE}.aws_s3_bucket_logging.this[0]"),
+                       "access logging is off"),
+    "bucket.replication": (BUCKET, None, doc_edit(
+        f"{BUCKET_MODULE}.aws_s3_bucket_replication_configuration.this[0]",
+        lambda r: r["rule"][0]["destination"][0].__setitem__("bucket", "arn:aws:s3:::someone-elses-bucket")),
+        "no enabled rule replicating to bbws-templates-prod-dr"),
+    "bucket.tags": (BUCKET, None, doc_edit(f"{BUCKET_MODULE}.aws_s3_bucket.this",
+                                           lambda r: [r[k].pop("Owner") for k in ("tags", "tags_all")]),
+                    "missing Owner"),
+    "template.object": (f"{BUCKET}/invoices/invoice.html", None, doc_edit(
+        f'{BUCKET_MODULE}.aws_s3_object.this["invoices/invoice.html"]',
+        lambda r: r.__setitem__("etag", "0" * 32)), "stale upload"),
 }
 
 

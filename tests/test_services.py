@@ -73,8 +73,14 @@ def test_dynamodb_local_verifies_the_data_plane_and_quotes_what_it_lacks() -> No
     assert sse.status == "unverifiable" and "no SSEDescription" in sse.reason
     vault = status[("backup.vault", "bbws-dynamodb-backup-vault-sit")]
     assert vault.status == "unverifiable" and "serves DynamoDB only" in vault.reason
+    s3 = [v for v in run.verdicts if v.id.startswith(("bucket.", "template."))]
+    assert len(s3) == 7 + 12  # the templates bucket's checks and one per template (ADR 0042)
+    for v in s3:  # the call and what DynamoDB Local answered, never a guess
+        assert v.status == "unverifiable" and "@eu-west-1 answered: " in v.reason, v.line()
+        assert "serves DynamoDB only; it answered" in v.reason, v.line()
     assert not [v for v in run.verdicts if v.status == "fail"]
     assert any("serves DynamoDB only" in n for n in run.notes), run.notes
+    assert any("template buckets" in n for n in run.notes), run.notes
 
 
 def test_dynamodb_local_not_installed_is_an_error_never_a_green_skip(tmp_path: Path,

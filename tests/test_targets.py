@@ -42,6 +42,8 @@ def test_clients_are_made_once_per_service_region_and_mode() -> None:
 @pytest.mark.parametrize(("operation", "read"), [
     ("DescribeTable", True), ("ListBackupPlans", True), ("GetDashboard", True), ("Query", True), ("Scan", True),
     ("PutItem", False), ("UpdateItem", False), ("DeleteItem", False), ("TransactWriteItems", False),
+    ("DescribeTable", True), ("ListBackupPlans", True), ("GetDashboard", True), ("HeadBucket", True),
+    ("ListObjectsV2", True), ("PutObject", False), ("PutBucketReplication", False),
     ("CreateTable", False), ("UpdateContinuousBackups", False), ("PutMetricAlarm", False), ("TagResource", False),
 ])
 def test_read_only_operations(operation: str, read: bool) -> None:

@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - the test extra installs it
 REPO = Path(__file__).resolve().parent.parent
 TERRAFORM = REPO / "terraform"
 ENVS = ("dev", "sit", "prod")
-MODULES = ("dynamodb_table", "backup", "monitoring", "kms")
+MODULES = ("dynamodb_table", "backup", "monitoring", "kms", "s3_bucket")
 TERRAFORM_BIN = shutil.which("terraform")
 
 needs_terraform = pytest.mark.skipif(
@@ -310,6 +310,88 @@ def _one(where: str, got: Any, want: Any) -> Iterator[tuple[str, Any, Any]]:
     yield where, got, want
 
 
+def _per_bucket(fn: Callable[[dict[str, Any], Any], tuple[Any, Any]]) -> Callable[..., Iterator[tuple[str, Any, Any]]]:
+    def values(tfvars: dict[str, Any], desired: Desired) -> Iterator[tuple[str, Any, Any]]:
+        assert sorted(tfvars["buckets"]) == sorted(b.logical for b in desired.buckets)
+        for spec in desired.buckets:
+            got, want = fn(tfvars["buckets"][spec.logical], spec)
+            yield f"buckets.{spec.logical}", got, want
+    return values
+
+
+def _objects(t: dict[str, Any], b: Any) -> tuple[Any, Any]:
+    """Every template and its plain-text alternative, uploaded from the file whose MD5 the checks expect."""
+    from readiness.templates import md5_hex
+
+    got = {key: md5_hex((REPO / o["source"]).read_bytes()) if (REPO / o["source"]).is_file() else None
+           for key, o in t["objects"].items()}
+    want = {k: m for o in b.objects for k, m in ((o.key, o.md5), (o.text_key, o.text_md5))}
+    return got, want
+
+
+S3 = "modules/s3_bucket resource"
+BUCKETS_CALL = {"ROOT module buckets for_each": "var.buckets",
+                "ROOT module buckets source": '"../../modules/s3_bucket"'}
+
+
+BUCKET_WIRES: tuple[Wire, ...] = (
+    Wire("bucket name (004 5.3.2)", {f"{S3} aws_s3_bucket this bucket": "var.bucket.name",
+                                     "ROOT module buckets bucket name": "each.value.name", **BUCKETS_CALL},
+         _per_bucket(lambda t, b: (t["name"], b.name))),
+    Wire("bucket versioning (004 4.3)", {
+        f"{S3} aws_s3_bucket_versioning this versioning_configuration status":
+            'var.bucket.versioning?"Enabled":"Suspended"',
+        "ROOT module buckets bucket versioning": "each.value.versioning", **BUCKETS_CALL},
+         _per_bucket(lambda t, b: (t["versioning"], b.bucket.versioning))),
+    Wire("bucket encryption SSE-S3 (004 4.3)", {
+        f"{S3} aws_s3_bucket_server_side_encryption_configuration this rule apply_server_side_encryption_by_default "
+        "sse_algorithm": '"AES256"', f"{S3} aws_s3_object this server_side_encryption": '"AES256"'},
+         _per_bucket(lambda t, b: ("SSE-S3", b.bucket.encryption))),
+    Wire("bucket public access block (004 4.3)", {
+        f"{S3} aws_s3_bucket_public_access_block this {flag}": "true"
+        for flag in ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")},
+         _per_bucket(lambda t, b: (True, all(b.bucket.public_access_block.values())))),
+    Wire("noncurrent version expiration (004 4.3)", {
+        f"{S3} aws_s3_bucket_lifecycle_configuration this rule noncurrent_version_expiration noncurrent_days":
+            "var.bucket.noncurrent_version_expiration_days",
+        f"{S3} aws_s3_bucket_lifecycle_configuration this rule filter": {},
+        "ROOT module buckets bucket noncurrent_version_expiration_days":
+            "each.value.noncurrent_version_expiration_days", **BUCKETS_CALL},
+         _per_bucket(lambda t, b: (t["noncurrent_version_expiration_days"],
+                                   b.bucket.noncurrent_version_expiration_days))),
+    Wire("access logging to a separate bucket (004 4.3)", {
+        f"{S3} aws_s3_bucket_logging this target_bucket": "var.bucket.logging.target_bucket",
+        f"{S3} aws_s3_bucket_logging this target_prefix": "var.bucket.logging.target_prefix",
+        "ROOT module buckets bucket logging": "each.value.logging==null?null:{target_bucket=module.access_logs"
+                                              "[each.key].name,target_prefix=each.value.logging.prefix}",
+        "ROOT module access_logs bucket name": "each.value.logging.bucket",
+        "ROOT module access_logs bucket log_delivery source_bucket": "each.value.name", **BUCKETS_CALL},
+         _per_bucket(lambda t, b: (t["logging"], {"bucket": b.logging_bucket, "prefix": b.logging_prefix}
+                                   if b.logging_bucket else None))),
+    Wire("bucket replication (004 7.2)", {
+        f"{S3} aws_s3_bucket_replication_configuration this rule destination bucket":
+            "var.bucket.replication.destination_bucket_arn",
+        f"{S3} aws_s3_bucket_replication_configuration this rule status": '"Enabled"',
+        f"{S3} aws_iam_role this name": "var.bucket.replication.role_name",
+        "ROOT module buckets bucket replication": "each.value.replication==null?null:{destination_bucket_arn="
+                                                  "module.buckets_dr[each.key].arn,role_name=each.value.replication.role}",
+        "ROOT module buckets_dr providers aws": "aws.dr",
+        "ROOT module buckets_dr bucket name": "each.value.replication.bucket", **BUCKETS_CALL},
+         _per_bucket(lambda t, b: (t["replication"], {"region": b.replication.region, "bucket": b.replication.bucket,
+                                                      "role": b.replication.role} if b.replication else None))),
+    Wire("bucket tags (004 5.3.3)", {f"{S3} aws_s3_bucket this tags": "var.tags",
+                                     "ROOT module buckets tags": "each.value.tags"},
+         _per_bucket(lambda t, b: (t["tags"], dict(b.tags)))),
+    Wire("template objects (004 4.2.3)", {
+        f"{S3} aws_s3_object this for_each": "var.bucket.objects", f"{S3} aws_s3_object this key": "each.key",
+        f"{S3} aws_s3_object this source": "each.value.source",
+        f"{S3} aws_s3_object this etag": "filemd5(each.value.source)",
+        f"{S3} aws_s3_object this content_type": "each.value.content_type",
+        "ROOT module buckets bucket objects": '{for key,o in each.value.objects:key=>{source="${path.root}/../../../'
+                                              '${o.source}",content_type=o.content_type}}', **BUCKETS_CALL},
+         _per_bucket(_objects)),
+)
+
 WIRES: tuple[Wire, ...] = (
     Wire("table name (D2)", {f"{TABLE} name": "var.table.name", **TABLES_CALL},
          _per_table(lambda t, s: (t["name"], s.name))),
@@ -466,6 +548,7 @@ WIRES: tuple[Wire, ...] = (
                             {k: tv["monitoring"]["cost_anomaly"][k] for k in ("monitor", "threshold_percent", "topic")},
                             {"monitor": d.env.monitoring.cost_monitor, "threshold_percent": d.cost_anomaly_percent,
                              "topic": d.cost_anomaly_topic})),
+    *BUCKET_WIRES,
 )
 
 
@@ -577,6 +660,26 @@ MUTATIONS = [
     pytest.param("environments/prod/main.tf", "  table                = each.value\n",
                  "  table                = var.tables[\"tenants\"]\n",
                  {w.field for w in WIRES if "ROOT module tables table" in w.hcl}, id="root-passes-one-table"),
+    pytest.param("modules/s3_bucket/main.tf", "      noncurrent_days = var.bucket.noncurrent_version_expiration_days",
+                 "      noncurrent_days = 30", "noncurrent version expiration (004 4.3)", id="s3-lifecycle-30-days"),
+    pytest.param("modules/s3_bucket/main.tf", 'sse_algorithm = "AES256"', 'sse_algorithm = "aws:kms"',
+                 "bucket encryption SSE-S3 (004 4.3)", id="s3-sse-kms"),
+    pytest.param("modules/s3_bucket/main.tf", "  restrict_public_buckets = true", "  restrict_public_buckets = false",
+                 "bucket public access block (004 4.3)", id="s3-public-buckets"),
+    pytest.param("modules/s3_bucket/main.tf", "  etag                   = filemd5(each.value.source)\n", "",
+                 "template objects (004 4.2.3)", id="s3-object-etag-deleted"),
+    pytest.param("environments/sit/main.tf", "      target_bucket = module.access_logs[each.key].name",
+                 "      target_bucket = each.value.name", "access logging to a separate bucket (004 4.3)",
+                 id="s3-logs-into-itself"),
+    pytest.param("environments/prod/main.tf",
+                 "  for_each = { for k, b in var.buckets : k => b if b.replication != null }"
+                 "\n  providers = {\n    aws = aws.dr\n  }\n",
+                 "  for_each = { for k, b in var.buckets : k => b if b.replication != null }\n",
+                 "bucket replication (004 7.2)", id="s3-dr-bucket-in-primary-region"),
+    pytest.param("environments/prod/contract.auto.tfvars.json", '"receipts/order.txt": {\n          "content_type": '
+                 '"text/plain; charset=utf-8",\n          "source": "templates/receipts/order.txt"',
+                 '"receipts/order.txt": {\n          "content_type": "text/plain; charset=utf-8",\n          '
+                 '"source": "templates/receipts/order.html"', "template objects (004 4.2.3)", id="tfvars-wrong-source"),
     pytest.param("environments/prod/contract.auto.tfvars.json", '"retention_days": 90,\n    "rule"',
                  '"retention_days": 30,\n    "rule"', "backup retention (D11)", id="tfvars-edited"),
 ]
@@ -785,3 +888,26 @@ def test_a_validation_block_rejects_a_contract_the_module_cannot_deploy(tmp_path
     output = " ".join((result.stdout + result.stderr).split())
     assert "billing_mode must be PAY_PER_REQUEST" in output
     assert "must be one of ALL, KEYS_ONLY, INCLUDE" in output
+
+
+
+def _replicate_elsewhere(tfvars: dict[str, Any]) -> None:
+    tfvars["buckets"]["templates"]["replication"]["region"] = "eu-central-1"
+
+
+def _binary_template(tfvars: dict[str, Any]) -> None:
+    tfvars["buckets"]["templates"]["objects"]["receipts/order.html"]["content_type"] = "application/octet-stream"
+
+
+@needs_terraform
+@pytest.mark.parametrize(("edit", "message"), [
+    (_replicate_elsewhere, "replication.region must be the environment's dr_region"),
+    (_binary_template, "content_type must be one of text/html; charset=utf-8, text/plain; charset=utf-8"),
+], ids=["root-replication-region", "module-content-type"])
+def test_a_bucket_the_roots_cannot_deploy_is_rejected(tmp_path: Path, edit: Callable[[dict[str, Any]], None],
+                                                      message: str) -> None:
+    tfvars = json.loads(path_of("prod").read_text(encoding="utf-8"))
+    edit(tfvars)
+    result = _plan(_stub(tmp_path, "prod", json.dumps(tfvars)))
+    assert result.returncode != 0
+    assert message in " ".join((result.stdout + result.stderr).split())

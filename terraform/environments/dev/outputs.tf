@@ -47,3 +47,13 @@ output "cost_anomaly_monitor_arn" {
   description = "ARN of the Cost Explorer anomaly monitor."
   value       = module.monitoring.cost_anomaly_monitor_arn
 }
+
+output "bucket_arns" {
+  description = "ARN of each S3 bucket, by logical name."
+  value       = { for k, b in module.buckets : k => b.arn }
+}
+
+output "template_etags" {
+  description = "ETag (MD5) of every uploaded object, by bucket and key."
+  value       = { for k, b in module.buckets : k => b.object_etags }
+}

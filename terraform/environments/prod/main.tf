@@ -65,3 +65,61 @@ module "monitoring" {
   monitoring = var.monitoring
   tags       = var.tags
 }
+
+# The S3 buckets of the LLD (004 section 4): per bucket an access-log bucket, in prod a DR bucket in the
+# DR region, and the bucket itself with its objects (the email templates) uploaded from the repository.
+
+module "access_logs" {
+  source   = "../../modules/s3_bucket"
+  for_each = { for k, b in var.buckets : k => b if b.logging != null }
+
+  bucket = {
+    name                               = each.value.logging.bucket
+    versioning                         = true
+    noncurrent_version_expiration_days = each.value.noncurrent_version_expiration_days
+    log_delivery = {
+      source_bucket = each.value.name
+      prefix        = each.value.logging.prefix
+    }
+  }
+  tags = each.value.tags
+}
+
+module "buckets_dr" {
+  source   = "../../modules/s3_bucket"
+  for_each = { for k, b in var.buckets : k => b if b.replication != null }
+  providers = {
+    aws = aws.dr
+  }
+
+  bucket = {
+    name                               = each.value.replication.bucket
+    versioning                         = true
+    noncurrent_version_expiration_days = each.value.noncurrent_version_expiration_days
+  }
+  tags = each.value.tags
+}
+
+module "buckets" {
+  source   = "../../modules/s3_bucket"
+  for_each = var.buckets
+
+  bucket = {
+    name                               = each.value.name
+    versioning                         = each.value.versioning
+    noncurrent_version_expiration_days = each.value.noncurrent_version_expiration_days
+    logging = each.value.logging == null ? null : {
+      target_bucket = module.access_logs[each.key].name
+      target_prefix = each.value.logging.prefix
+    }
+    replication = each.value.replication == null ? null : {
+      destination_bucket_arn = module.buckets_dr[each.key].arn
+      role_name              = each.value.replication.role
+    }
+    objects = { for key, o in each.value.objects : key => {
+      source       = "${path.root}/../../../${o.source}"
+      content_type = o.content_type
+    } }
+  }
+  tags = each.value.tags
+}

@@ -191,3 +191,36 @@ variable "monitoring" {
     error_message = "monitoring.alarms must hold the promotion plan's alarms (contracts/monitoring.yaml)."
   }
 }
+
+variable "buckets" {
+  description = "The S3 buckets by logical name (contracts/buckets/*.yaml with the environment's names), each with its access-log bucket, DR replication (prod) and the objects uploaded into it (contracts/templates.yaml)."
+  type = map(object({
+    name                               = string
+    versioning                         = bool
+    noncurrent_version_expiration_days = number
+    logging = object({
+      bucket = string
+      prefix = string
+    })
+    replication = object({
+      region = string
+      bucket = string
+      role   = string
+    })
+    tags = map(string)
+    objects = map(object({
+      source       = string
+      content_type = string
+    }))
+  }))
+
+  validation {
+    condition     = alltrue([for b in values(var.buckets) : b.versioning && b.noncurrent_version_expiration_days >= 1])
+    error_message = "buckets must be versioned with noncurrent_version_expiration_days >= 1 (004 4.3: versioning enabled, 90 days)."
+  }
+
+  validation {
+    condition     = alltrue([for b in values(var.buckets) : b.replication == null || (var.dr_region != null && try(b.replication.region, "") == var.dr_region)])
+    error_message = "a bucket's replication.region must be the environment's dr_region (one DR provider per root; 004 7.2: prod to eu-west-1)."
+  }
+}

@@ -1,0 +1,22 @@
+@acceptance
+Feature: Template buckets
+  As the DevOps lead
+  I want the buckets that hold the email templates configured as the LLD specifies
+  So that templates are private, encrypted, versioned, audited and, in PROD, recoverable in the DR region
+
+  Background:
+    Given the contract of the environment under test
+    And the account as the target shows it
+
+  @bucket_configuration
+  Scenario: Every template bucket is private, encrypted, versioned and audited
+    Then every template bucket keeps the versions of its objects
+    And every template bucket encrypts its objects with S3-managed keys
+    And every template bucket blocks all public access
+    And every template bucket keeps noncurrent versions for the contracted days
+    And every template bucket writes its access logs to a separate bucket
+    And every template bucket carries the required tags with the contract's values
+
+  @bucket_replication
+  Scenario: Only the PROD template bucket replicates, to the DR region
+    Then every template bucket replicates to exactly the DR region of the contract

@@ -1,0 +1,56 @@
+"""The template buckets and the email templates in them (004 section 4)."""
+
+from pytest_bdd import then
+
+from readiness.run import Run
+from steps.common import expect
+
+## Then
+
+
+@then("every template bucket keeps the versions of its objects")
+def bucket_versioned(account: Run) -> None:
+    """bucket.versioning for every bucket."""
+    expect(account, "bucket.versioning")
+
+
+@then("every template bucket encrypts its objects with S3-managed keys")
+def bucket_encrypted(account: Run) -> None:
+    """bucket.encryption for every bucket."""
+    expect(account, "bucket.encryption")
+
+
+@then("every template bucket blocks all public access")
+def bucket_private(account: Run) -> None:
+    """bucket.public_access for every bucket."""
+    expect(account, "bucket.public_access")
+
+
+@then("every template bucket keeps noncurrent versions for the contracted days")
+def bucket_lifecycle(account: Run) -> None:
+    """bucket.lifecycle for every bucket."""
+    expect(account, "bucket.lifecycle")
+
+
+@then("every template bucket writes its access logs to a separate bucket")
+def bucket_logging(account: Run) -> None:
+    """bucket.logging for every bucket."""
+    expect(account, "bucket.logging")
+
+
+@then("every template bucket carries the required tags with the contract's values")
+def bucket_tags(account: Run) -> None:
+    """bucket.tags for every bucket."""
+    expect(account, "bucket.tags")
+
+
+@then("every template bucket replicates to exactly the DR region of the contract")
+def bucket_replication(account: Run) -> None:
+    """bucket.replication for every bucket (none outside prod)."""
+    expect(account, "bucket.replication")
+
+
+@then("every email template and its plain-text alternative is at its key with the repository's content")
+def templates_current(account: Run) -> None:
+    """template.object for every template."""
+    expect(account, "template.object")
