@@ -5,7 +5,8 @@ service name), which is also the IAM action (``dynamodb:DescribeTable``) except 
 otherwise (DynamoDB Streams' actions are ``dynamodb:...``); :func:`iam_action` maps one to the other.
 
 - ``READ_ONLY``: what a read-only run calls against AWS: the account guard (``sts:GetCallerIdentity``) and
-  the observation of every resource of the environment. ``iam/readiness-readonly.json`` allows exactly these;
+  the observation of every resource of the environment. ``iam/readiness-readonly.json`` allows exactly their
+  IAM actions (``iam_actions(READ_ONLY)``; S3's differ from the API names, ``IAM_ACTIONS``);
   tests/test_permissions.py records a run per environment through the CallLog and fails when the engine calls
   an operation that is not here, or this set names one it never calls.
 - ``DRILL_OPERATIONS``: what the drills (``--allow writes,restore,load``) call *in addition*, on top of the
@@ -42,6 +43,10 @@ OBSERVATION = frozenset({
     # monitoring
     "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "sns:ListTopics",
     "ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions",
+    # the templates bucket (and its access-log and DR buckets): configuration and the object list
+    "s3:GetBucketVersioning", "s3:GetBucketEncryption", "s3:GetPublicAccessBlock",
+    "s3:GetBucketLifecycleConfiguration", "s3:GetBucketLogging", "s3:GetBucketReplication",
+    "s3:GetBucketTagging", "s3:ListObjectsV2", "s3:HeadBucket",
 })
 READ_ONLY = GUARD | OBSERVATION
 
@@ -65,20 +70,38 @@ DRILL_OPERATIONS = frozenset({
 
 # botocore service names whose IAM actions carry another prefix
 IAM_PREFIX = {"dynamodbstreams": "dynamodb"}
+# API operations whose IAM action has another name (S3 mostly: https://docs.aws.amazon.com/AmazonS3/latest/
+# userguide/using-with-s3-policy-actions.html)
+IAM_ACTIONS = {
+    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:GetBucketReplication": "s3:GetReplicationConfiguration",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:ListObjectsV2": "s3:ListBucket",
+}
 
 # The endpoint probe (readiness.run.probe_endpoint) asks an emulator one ListTables; AWS is never probed.
 EMULATOR_ONLY = frozenset({"dynamodb:ListTables"})
 
 
 def iam_action(operation: str) -> str:
-    """The IAM action of a CallLog operation: ``dynamodbstreams:GetRecords`` -> ``dynamodb:GetRecords``."""
+    """The IAM action of a CallLog operation: ``dynamodbstreams:GetRecords`` -> ``dynamodb:GetRecords``,
+    ``s3:HeadBucket`` -> ``s3:ListBucket``; an IAM action is its own."""
+    if operation in IAM_ACTIONS:
+        return IAM_ACTIONS[operation]
     service, name = operation.split(":", 1)
     return f"{IAM_PREFIX.get(service, service)}:{name}"
 
 
+def iam_actions(operations: Iterable[str]) -> set[str]:
+    return {iam_action(op) for op in operations}
+
+
 def uncovered(operations: Iterable[str], allowed: Iterable[str]) -> set[str]:
-    """The IAM actions of the operations (``service:Operation``, e.g. CallLog keys) that ``allowed`` does not name."""
-    return {iam_action(op) for op in operations} - set(allowed)
+    """The IAM actions the operations (``service:Operation``, e.g. CallLog keys) need that ``allowed``
+    (operations or IAM actions) does not grant."""
+    return iam_actions(operations) - iam_actions(allowed)
 
 
 def load_policy(path: Path) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from readiness.permissions import (
     READ_ONLY_POLICY,
     allows,
     iam_action,
+    iam_actions,
     load_policy,
     policy_actions,
     statements,
@@ -130,14 +131,15 @@ def test_read_only_names_every_call_of_a_live_run_and_nothing_else(aws_calls: di
     # each mode's own calls: the guard first, then reads only
     for env, ops in aws_calls.items():
         assert ops["sts:GetCallerIdentity"] == 1, env
-        assert all(op.split(":", 1)[1].startswith(("Describe", "List", "Get")) for op in ops), ops
+        assert all(op.split(":", 1)[1].startswith(("Describe", "List", "Get", "Head")) for op in ops), ops
     assert "kms:GetKeyRotationStatus" in aws_calls["prod"] and "kms:GetKeyRotationStatus" not in aws_calls["sit"]
 
 
 def test_read_only_policy_allows_exactly_read_only() -> None:
     actions = policy_actions(load_policy(READ_ONLY_POLICY))
-    assert not READ_ONLY - actions, f"iam/readiness-readonly.json misses {sorted(READ_ONLY - actions)}"
-    assert not actions - READ_ONLY, f"iam/readiness-readonly.json grants unused {sorted(actions - READ_ONLY)}"
+    wanted = iam_actions(READ_ONLY)
+    assert not wanted - actions, f"iam/readiness-readonly.json misses {sorted(wanted - actions)}"
+    assert not actions - wanted, f"iam/readiness-readonly.json grants unused {sorted(actions - wanted)}"
 
 
 def test_a_verify_only_emulator_run_adds_only_its_endpoint_probe(emulator_calls: dict[str, dict[str, int]]) -> None:
@@ -167,12 +169,22 @@ def test_read_only_policy_reaches_every_resource_of_every_environment(loaded_con
         for a in desired.alarms:
             assert allows(policy, "cloudwatch:DescribeAlarms",
                           f"arn:aws:cloudwatch:{a.region}:{env.account}:alarm:{a.name}")
+        for b in desired.buckets:
+            names = [b.name] + ([b.logging_bucket] if b.logging_bucket else []) + (
+                [b.replication.bucket] if b.replication else [])
+            for name in names:
+                assert allows(policy, "s3:ListBucket", f"arn:aws:s3:::{name}"), name
+            for op in READ_ONLY:
+                if op.startswith("s3:"):
+                    assert allows(policy, iam_action(op), f"arn:aws:s3:::{b.name}"), op
 
 
 def test_read_only_policy_reaches_nothing_else() -> None:
     policy = load_policy(READ_ONLY_POLICY)
     other = "arn:aws:dynamodb:eu-west-1:815856636111:table/payroll"
     assert not allows(policy, "dynamodb:DescribeTable", other)
+    assert not allows(policy, "s3:ListBucket", "arn:aws:s3:::payroll-exports")
+    assert not allows(policy, "s3:GetObject", "arn:aws:s3:::bbws-templates-sit/welcome.html")
     assert not allows(policy, "backup:DescribeBackupVault",
                       "arn:aws:backup:eu-west-1:815856636111:backup-vault:Default")
     for write in ("dynamodb:PutItem", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "kms:Decrypt",
