@@ -262,6 +262,82 @@ def cost(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
     yield "DevOps, not FinOps", lambda s, dd: with_cost_alert(s, dd, topic=dd.env.monitoring.devops_topic)
 
 
+def _each(items: Any, fn: Callable[[Any], Any]) -> None:
+    """Edit every item in place (and return None: _answer_edit keeps the edited value)."""
+    for item in items:
+        fn(item)
+
+
+def _bucket_edit(b: Any, operation: str, edit: Callable[[Any], Any]) -> Callable[[Snapshot, Desired], None]:
+    return _answer_edit(operation, lambda d: b.region, b.name, edit)
+
+
+def versioning(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    yield "versioning changed", _bucket_edit(b, "get_bucket_versioning", lambda v: v.update(
+        Status="Suspended" if b.bucket.versioning else "Enabled"))
+
+
+def bucket_encryption(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    other = "aws:kms" if b.bucket.encryption == "SSE-S3" else "AES256"
+    yield f"default encryption {other}", _bucket_edit(b, "get_bucket_encryption", lambda v: _each(
+        v["ServerSideEncryptionConfiguration"]["Rules"],
+        lambda r: r["ApplyServerSideEncryptionByDefault"].update(SSEAlgorithm=other)))
+
+
+def public_access(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    for flag in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"):
+        yield f"{flag} off", _bucket_edit(b, "get_public_access_block", lambda v, flag=flag: v[
+            "PublicAccessBlockConfiguration"].update({flag: False}))
+
+
+def lifecycle(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    yield "rule disabled", _bucket_edit(b, "get_bucket_lifecycle_configuration", lambda v: _each(
+        v["Rules"], lambda r: r.update(Status="Disabled")))
+    yield "noncurrent days changed", _bucket_edit(b, "get_bucket_lifecycle_configuration", lambda v: _each(
+        [r["NoncurrentVersionExpiration"] for r in v["Rules"] if "NoncurrentVersionExpiration" in r],
+        lambda n: n.update(NoncurrentDays=n["NoncurrentDays"] + 1)))
+
+
+def logging_(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    if b.logging_bucket:
+        yield "logging off", _bucket_edit(b, "get_bucket_logging", lambda v: v.pop("LoggingEnabled") and None)
+        yield "another prefix", _bucket_edit(b, "get_bucket_logging", lambda v: v["LoggingEnabled"].update(
+            TargetPrefix="elsewhere/"))
+
+
+def bucket_replication(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    if b.replication:
+        yield "rule disabled", _bucket_edit(b, "get_bucket_replication", lambda v: _each(
+            v["ReplicationConfiguration"]["Rules"], lambda r: r.update(Status="Disabled")))
+        yield "another role", _bucket_edit(b, "get_bucket_replication", lambda v: v["ReplicationConfiguration"]
+                                           .update(Role="arn:aws:iam::111122223333:role/someone-else"))
+    else:
+        yield "replication added", lambda s, dd: set_answer(s, "get_bucket_replication", b.region, b.name, {
+            "ReplicationConfiguration": {"Role": "arn:aws:iam::111122223333:role/r", "Rules": [
+                {"Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]}})
+
+
+def bucket_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    for key in b.tags:
+        yield f"tag {key} removed", _bucket_edit(b, "get_bucket_tagging", lambda v, key=key: v.update(
+            TagSet=[t for t in v["TagSet"] if t["Key"] != key]))
+
+
+def template_object(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b, o = args
+    for key in (o.key, o.text_key):
+        yield f"{key} stale", _bucket_edit(b, "list_objects_v2", lambda v, key=key: _each(
+            [c for c in v if c["Key"] == key], lambda c: c.update(ETag='"0123456789abcdef0123456789abcdef"')))
+    yield f"{o.key} missing", _bucket_edit(b, "list_objects_v2", lambda v: [c for c in v if c["Key"] != o.key])
+
+
 MUTATORS: dict[str, Mutator] = {
     "table.exists": table_status, "table.key_schema": key_schema, "table.no_extra_indexes": extra_index,
     "table.billing_mode": billing, "table.pitr": pitr, "table.pitr_recovery_period": pitr_period,
@@ -272,6 +348,9 @@ MUTATORS: dict[str, Mutator] = {
     "backup.selection": selection, "kms.key": key,
     "alarm.configuration": alarm_configuration, "alarm.action": alarm_action, "dashboard.widget": widget,
     "cost.anomaly_alert": cost,
+    "bucket.versioning": versioning, "bucket.encryption": bucket_encryption, "bucket.public_access": public_access,
+    "bucket.lifecycle": lifecycle, "bucket.logging": logging_, "bucket.replication": bucket_replication,
+    "bucket.tags": bucket_tags, "template.object": template_object,
 }
 
 
