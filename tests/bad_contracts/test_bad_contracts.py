@@ -114,11 +114,19 @@ def assert_reports(case: dict[str, Any], output: str) -> None:
         assert any(message in m["message"] for m in hits), f"no message mentions {message!r}:\n{output}"
 
 
+def copy_contract(tmp_path: Path) -> Path:
+    """contracts/ and the templates/ beside it (validate checks the templates the contract names)."""
+    root = tmp_path / "contracts"
+    shutil.copytree(REAL_CONTRACTS, root)
+    if (REAL_CONTRACTS.parent / "templates").is_dir():
+        shutil.copytree(REAL_CONTRACTS.parent / "templates", tmp_path / "templates")
+    return root
+
+
 @pytest.fixture
 def bad_copy(tmp_path: Path) -> Any:
     def make(case: dict[str, Any]) -> Path:
-        root = tmp_path / "contracts"
-        shutil.copytree(REAL_CONTRACTS, root)
+        root = copy_contract(tmp_path)
         apply(root, case)
         return root
     return make
@@ -143,8 +151,7 @@ def test_the_corpus_is_large_and_well_formed() -> None:
 
 def test_an_unedited_copy_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The corpus's errors come from its edits: the same copy without one validates."""
-    root = tmp_path / "contracts"
-    shutil.copytree(REAL_CONTRACTS, root)
+    root = copy_contract(tmp_path)
     assert cli.main(["validate", str(root)]) == 0
     assert "contract valid" in capsys.readouterr().out
 
