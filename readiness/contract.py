@@ -313,7 +313,28 @@ def _pointer(path: Any) -> str:
 
 UNREADABLE = object()
 """What read_yaml returns for a file it reported as unreadable (so nobody schema-checks it again)."""
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SAFE_LOADER):  # type: ignore[misc]
+    """A safe loader (libyaml's when available) that refuses a key given twice in one mapping: YAML keeps the
+    last one silently, so a second ``pitr:`` block would quietly replace the first."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` merges, and may be overridden
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, f"found duplicate key {key!r}",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_YAML_LOADER: Any = _UniqueKeyLoader
 
 
 def read_yaml(root: Path, path: Path, problems: list[Problem]) -> Any:
@@ -325,7 +346,7 @@ def read_yaml(root: Path, path: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(rel, "/", "unreadable", str(exc)))
         return UNREADABLE
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader: libyaml's when available
+        return yaml.load(text, Loader=_YAML_LOADER)  # safe, and refuses duplicate keys
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "/"

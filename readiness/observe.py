@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from readiness.desired import Desired
+from readiness.redact import redact
 from readiness.targets import Target
 
 NOT_FOUND_CODES = {
@@ -91,7 +92,12 @@ class Answer:
 
 
 def describe_failure(exc: BaseException) -> str:
-    """One line naming what the target answered, for UNVERIFIABLE reasons."""
+    """One line naming what the target answered, for UNVERIFIABLE reasons (credentials masked: AWS may quote
+    the signed request back)."""
+    return redact(_describe_failure(exc))
+
+
+def _describe_failure(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return f"not implemented by the target ({exc})"
     if isinstance(exc, ClientError):
@@ -102,6 +108,8 @@ def describe_failure(exc: BaseException) -> str:
             return (f"HTTP {status} with an HTML error page (moto's server answers so for a call it does not "
                     f"implement; elsewhere it is a server fault)")
         return f"HTTP {status} {code}: {message[:200]}"
+    if isinstance(exc, KeyError | TypeError):  # the answer parsed, but lacks what every valid answer has
+        return f"a malformed answer ({type(exc).__name__}: {' '.join(str(exc).split())[:160]} is missing or wrong)"
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 

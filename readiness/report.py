@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict
+from readiness.redact import redact
 
 READY, BLOCKED, INCOMPLETE = "READY", "BLOCKED", "INCOMPLETE"
 
@@ -179,8 +180,8 @@ class Report:
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         paths = out / "readiness.json", out / "readiness.md"
-        _atomic(paths[0], json.dumps(self.to_json(), indent=2, default=str) + "\n")
-        _atomic(paths[1], self.to_markdown())
+        _atomic(paths[0], redact(json.dumps(self.to_json(), indent=2, default=str) + "\n"))
+        _atomic(paths[1], redact(self.to_markdown()))
         return paths
 
 

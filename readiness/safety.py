@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.parsers import ResponseParserError
 
 from readiness.contract import Environment
 from readiness.observe import describe_failure
@@ -57,7 +58,7 @@ def guard_account(target: Target, env: Environment) -> str:
     except (NoCredentialsError, ProfileNotFound) as exc:
         raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
                           "and pass --profile NAME or set AWS_PROFILE") from None
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError, ResponseParserError, KeyError) as exc:  # refused, unreachable, garbled
         raise TargetError(f"could not ask STS which account these credentials belong to: "
                           f"{describe_failure(exc)}") from None
     if account != env.account:

@@ -6,6 +6,7 @@ call they make, and knows what the emulator behind it silently gets wrong.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import Counter
@@ -17,6 +18,9 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
+
+from readiness.redact import install_log_redaction
 
 TARGETS = ("moto", "localstack", "dynamodb-local", "aws", "plan")
 EMULATORS = {"moto", "localstack", "dynamodb-local"}
@@ -145,6 +149,7 @@ class Target:
                 c = session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                    config=self._config())
                 c.meta.events.register("before-call.*.*", self._count)
+                c.meta.events.register("before-parse.*.*", _refuse_malformed_json)
                 if guard is not None:
                     c.meta.events.register("before-parameter-build.*.*", _guarded(guard))
                 elif not write or self.read_only:
@@ -161,6 +166,22 @@ def _guarded(guard: Callable[[str, Mapping[str, Any]], None]) -> Callable[..., N
         if not is_read_only(model.name):
             guard(model.name, params)
     return check
+
+
+def _refuse_malformed_json(operation_model: Any, response_dict: Mapping[str, Any], **_: Any) -> None:
+    """botocore reads a successful JSON answer it cannot parse as ``{"message": body}``, which a caller then
+    reads as an empty answer (no tags, no plans: a false FAIL). Refuse it, so it is quoted as unavailable."""
+    if operation_model.metadata.get("protocol") not in ("json", "rest-json") or operation_model.has_streaming_output:
+        return
+    body = response_dict.get("body") or b""
+    status = int(response_dict.get("status_code") or 0)
+    if status >= 300 or not isinstance(body, bytes | str) or not body.strip():
+        return  # error answers are parsed (and quoted) by botocore's error handling
+    try:
+        json.loads(body)
+    except ValueError:
+        raise ResponseParserError(f"a malformed answer: HTTP {status} with a body that is not JSON "
+                                  f"({bytes(body[:60], 'utf-8') if isinstance(body, str) else body[:60]!r})") from None
 
 
 def _refuse_writes(model: Any, **_: Any) -> None:
@@ -195,6 +216,7 @@ def _check_emulator_url(kind: str, url: str) -> None:
 def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | None = None,
                 no_deploy: bool = False, plan_json: str | None = None) -> Iterator[Target]:
     """Start (or attach to) a target for the length of the block, and stop it afterwards."""
+    install_log_redaction()  # before any client exists: botocore's DEBUG log prints signed request headers
     if kind not in TARGETS:
         raise TargetError(f"unknown target {kind!r}: choose one of {', '.join(TARGETS)}")
     if (kind == "plan") != bool(plan_json):

@@ -1,0 +1,34 @@
+"""The kill-rate summary itself: a surviving mutant lowers the rate below 100% and is named."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+FAKE_CORPUS = '''
+import pytest
+
+@pytest.mark.parametrize("killed", [True, True, False], ids=["one", "two", "three"])
+def test_named_mutant_fails_naming_its_resource(killed):
+    assert killed, "this mutant survived"
+
+def test_something_else():
+    pass
+'''
+
+
+def test_a_survivor_is_named_and_the_rate_falls_below_100(tmp_path: Path) -> None:
+    shutil.copyfile(HERE / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_fake_corpus.py").write_text(FAKE_CORPUS, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    out = done.stdout
+    assert done.returncode == 1, out
+    assert "named (tests/mutations/test_named_mutants.py): 2/3 killed" in out
+    assert "survived: test_fake_corpus.py::test_named_mutant_fails_naming_its_resource[three]" in out
+    assert "mutation kill rate: 2/3 killed (66.7%)" in out
+    assert "test_something_else" not in out.split("mutation kill rate")[1]
