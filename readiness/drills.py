@@ -138,6 +138,14 @@ class DrillFailed(Exception):
     """The target did the step and the result is wrong."""
 
 
+def _target_could_not(exc: ClientError) -> bool:
+    """The target could not answer (not implemented, an HTML error page, a fault, throttled, denied, unknown
+    credentials), as opposed to answering that the account cannot serve the drill."""
+    status, code, message = error_parts(exc)
+    return (is_unsupported(exc) or code in THROTTLE_CODES or "AccessDenied" in code
+            or code == "UnrecognizedClientException" or message.startswith("<") or (status or 0) >= 500)
+
+
 def _attempt(call: str, fn: Callable[[], Any]) -> Any:
     """Run one call; a target that cannot do it makes the drill UNVERIFIABLE with its answer."""
     try:
@@ -145,9 +153,7 @@ def _attempt(call: str, fn: Callable[[], Any]) -> Any:
     except ReadOnlyViolation as exc:
         raise DrillUnverifiable(f"{call} refused by the suite: {exc}") from None
     except ClientError as exc:
-        _, code, _ = error_parts(exc)
-        if is_unsupported(exc) or code in THROTTLE_CODES or code in ("AccessDeniedException", "AccessDenied",
-                                                                     "UnrecognizedClientException"):
+        if _target_could_not(exc):
             raise DrillUnverifiable(f"{call} answered {describe_failure(exc)}") from None
         raise
     except NotImplementedError as exc:
@@ -245,16 +251,15 @@ class Drills:
     # ------------------------------------------------------------------------------ writing and cleanup
 
     def put(self, table: TableSpec, item: dict[str, Any], region: str | None = None, **kwargs: Any) -> Any:
-        where = (region or self.desired.env.region, table.name)
-        key = self._key(table.table, item)
-        with self._lock:  # record first: an interrupted put is still cleaned up
-            self.written.setdefault(where, {})[str(item[table.table.partition.attribute])] = key
+        where = region or self.desired.env.region
+        self.record(table, item, where)  # first: an interrupted put is still cleaned up
         return _attempt(f"PutItem({table.name})",
-                        lambda: self.client(where[0]).put_item(TableName=table.name, Item=to_ddb(item), **kwargs))
+                        lambda: self.client(where).put_item(TableName=table.name, Item=to_ddb(item), **kwargs))
 
-    def record(self, table: TableSpec, item: Mapping[str, Any]) -> None:
+    def record(self, table: TableSpec, item: Mapping[str, Any], region: str | None = None) -> None:
+        """Remember an item this run writes (or is about to write), for the cleanup."""
         with self._lock:
-            self.written.setdefault((self.desired.env.region, table.name), {})[
+            self.written.setdefault((region or self.desired.env.region, table.name), {})[
                 str(item[table.table.partition.attribute])] = self._key(table.table, item)
 
     @staticmethod
@@ -376,12 +381,7 @@ class Drills:
         except ReadOnlyViolation as exc:
             m.status, m.reason = UNVERIFIABLE, f"refused by the suite: {exc}"
         except ClientError as exc:
-            status, code, message = error_parts(exc)
-            # the target could not answer (not implemented, an HTML error page, a fault, throttled, denied)
-            # versus it answered and the answer shows the account cannot serve the drill
-            cannot = (is_unsupported(exc) or code in THROTTLE_CODES or "AccessDenied" in code
-                      or message.startswith("<") or (status or 0) >= 500)
-            m.status = UNVERIFIABLE if cannot else FAIL
+            m.status = UNVERIFIABLE if _target_could_not(exc) else FAIL
             m.reason = f"{self.target.label} answered {describe_failure(exc)}"
         except Exception as exc:  # the endpoint went away, an answer botocore cannot parse: never end the run
             m.status, m.reason = UNVERIFIABLE, f"{self.target.label}: {describe_failure(exc)}"

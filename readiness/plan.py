@@ -84,10 +84,13 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
         raise PlanError(f"{where}: planned_values.root_module: missing; expected the JSON of a saved plan "
                         f"(terraform show -json plan.out), not of a state")
     variables = {k: (v or {}).get("value") for k, v in (doc.get("variables") or {}).items()}
-    unknown = {c["address"]: (c.get("change") or {}).get("after_unknown") or {}
-               for c in doc.get("resource_changes") or [] if isinstance(c, dict) and "address" in c}
-    changes = {c["address"]: list((c.get("change") or {}).get("actions") or [])
-               for c in doc.get("resource_changes") or [] if isinstance(c, dict) and "address" in c}
+    unknown: dict[str, Any] = {}
+    changes: dict[str, list[str]] = {}
+    for c in doc.get("resource_changes") or []:
+        if isinstance(c, dict) and "address" in c:
+            change = c.get("change") or {}
+            unknown[c["address"]] = change.get("after_unknown") or {}
+            changes[c["address"]] = list(change.get("actions") or [])
     configured = _configured(doc.get("configuration") or {}, variables)
     raws = [r for r in _walk(planned) if r.get("mode", "managed") == "managed"]
     addresses = {str(r.get("address", "")) for r in raws}
