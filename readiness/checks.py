@@ -26,6 +26,8 @@ from readiness.desired import (
 from readiness.observe import Answer, Snapshot, Unknown, mentions_unknown
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
+NOT_APPLICABLE = "not_applicable"  # the contract says the criterion does not apply to this environment
+STATUSES = (PASS, FAIL, UNVERIFIABLE, NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
