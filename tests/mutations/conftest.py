@@ -8,6 +8,8 @@ fails, errors or is skipped). Three corpora count:
   (``test_every_check_has_a_mutation`` fails for a check without one);
 - ``named``: ``NAMED`` in tests/mutations/test_named_mutants.py, the issue's required deviations
   (renamed table, extra GSI, projection, copy action, deletion protection, daily plan, alarm action);
+- ``attacker``: ``test_attacker_mutant_is_blocked`` in tests/mutations/test_attacker_*.py, deviations made
+  from the account's side (tests/mutations/attacker.py): each must read BLOCKED, naming its resource;
 - ``per-resource``: tests/mutations/test_every_resource.py, one snapshot mutant for every
   (check, resource) verdict a correct SIT, PROD and DEV account passes.
 
@@ -24,6 +26,7 @@ import pytest
 MUTANT_TESTS = {
     "test_breaking_one_property_fails_its_check": "per-check (tests/test_checks.py MUTATIONS)",
     "test_named_mutant_fails_naming_its_resource": "named (tests/mutations/test_named_mutants.py)",
+    "test_attacker_mutant_is_blocked": "attacker (tests/mutations/test_attacker_*.py)",
 }
 SWEEP = "per-resource (tests/mutations/test_every_resource.py)"
 
