@@ -4,7 +4,7 @@ No provider can be downloaded on these machines, so no real plan can be made her
 follow the documented JSON output format (format_version 1.2: planned_values with child_modules and
 for_each/count instance keys, resource_changes with after_unknown, configuration with provider_config
 and module_calls, variables) and what terraform/modules/* would plan from the environment's
-contract.auto.tfvars.json. ``create=True`` is the first plan of an empty account (ARNs and ids
+contract.tfvars.json. ``create=True`` is the first plan of an empty account (ARNs and ids
 unknown until apply); ``create=False`` re-plans a deployed account (everything known, no-op).
 """
 
@@ -21,7 +21,7 @@ Resource = dict[str, Any]
 
 
 def tfvars(env: str) -> dict[str, Any]:
-    return dict(json.loads((ROOT / "terraform" / "environments" / env / "contract.auto.tfvars.json").read_text()))
+    return dict(json.loads((ROOT / "terraform" / "environments" / env / "contract.tfvars.json").read_text()))
 
 
 class PlanBuilder:
