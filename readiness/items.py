@@ -21,6 +21,7 @@ marker attribute, readiness/testitems.py) are left out; an item with only one of
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import threading
@@ -72,15 +73,18 @@ class Sampling:
                 raise SamplingError(f"item sampling: {name} must be a whole number from {low} to {high}, "
                                     f"not {value!r}")
 
-    def segment_quota(self) -> int | None:
-        """How many items one segment may read (None: to the end)."""
-        return None if self.full else math.ceil(self.items_per_table / self.segments)
+    def segment_quota(self, segment: int) -> int | None:
+        """How many items one segment may read (None: to the end); the quotas add up to items_per_table."""
+        if self.full:
+            return None
+        share, extra = divmod(self.items_per_table, self.segments)
+        return share + (1 if segment < extra else 0)
 
-    def segment_pages(self) -> int | None:
+    def segment_pages(self, segment: int) -> int | None:
         """How many Scan calls one segment may make: twice the pages its quota needs (a page is cut at 1 MB
         before it reaches the limit, so a page can hold fewer items), plus one. None: to the end."""
-        quota = self.segment_quota()
-        return None if quota is None else 2 * math.ceil(quota / self.page_size) + 1
+        quota = self.segment_quota(segment)
+        return None if quota is None else 0 if quota == 0 else 2 * math.ceil(quota / self.page_size) + 1
 
 
 @dataclass
@@ -137,6 +141,30 @@ class ItemCost:
                 + (f" ({per:,.2f} per 1,000 items)" if per is not None else "") + f", {self.seconds:.1f} s")
 
 
+class _NoItemBodies(logging.Filter):
+    """botocore's DEBUG log prints every response body, and a Scan's body is the items themselves: that line
+    is replaced by a note (the record stays, so a DEBUG run still shows the call was answered)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose args do not fit: logging reports that itself
+            return True
+        if message.startswith("Response body") and '"Items"' in message:
+            record.msg, record.args = "Response body: not logged (it holds table items: readiness/items.py)", None
+        return True
+
+
+BOTOCORE_BODY_LOGGER = "botocore.parsers"
+
+
+def keep_items_out_of_logs() -> None:
+    """Install the filter once on the logger that prints response bodies."""
+    log = logging.getLogger(BOTOCORE_BODY_LOGGER)
+    if not any(isinstance(f, _NoItemBodies) for f in log.filters):
+        log.addFilter(_NoItemBodies())
+
+
 # ---------------------------------------------------------------------------- reading
 
 
@@ -153,7 +181,7 @@ def _scan_segment(client: Any, spec: TableSpec, segment: int, sampling: Sampling
                   shown: Progress | None, counter: Callable[[int, float], None]) -> _Segment:
     """One segment's pages, until its end, its item quota or its page bound."""
     out = _Segment()
-    quota, pages = sampling.segment_quota(), sampling.segment_pages()
+    quota, pages = sampling.segment_quota(segment), sampling.segment_pages(segment)
     start: Mapping[str, Any] | None = None
     while pages is None or out.calls < pages:
         limit = sampling.page_size if quota is None else min(sampling.page_size, quota - len(out.items))
@@ -220,10 +248,11 @@ def _verdicts(spec: TableSpec, judged: Judged, cost: TableCost, failure: Answer 
     table, out = spec.table, []
     read = _read_note(cost, sampling)
     unread = (f"; {failure.call} answered {failure.error or 'no such table'}" if failure else "")
+    schema_expected = (f"every item carries {Entity.of(table).describe()} and is valid against "
+                       f"{table.item_schema_file}")
     checks: list[tuple[str, str, str, list[Violation], str]] = [
-        (SCHEMA, spec.name, f"every item an {Entity.of(table).describe()}, valid against "
-                            f"{table.item_schema_file}", judged.schema, f"{judged.invalid_items:,} of {read} break "
-                                                                       f"{table.item_schema_file}")]
+        (SCHEMA, spec.name, schema_expected, judged.schema,
+         f"{judged.invalid_items:,} of {read} break {table.item_schema_file}")]
     for g in table.gsis:
         check_id = SPARSE_INDEX if g.sparse else INDEX_KEYS
         expected = (f"{g.partition_key} only on items whose {ACTIVE_FLAG} is true" if g.sparse
@@ -271,6 +300,7 @@ def verify_items(target: Target, desired: Desired, *, sampling: Sampling | None 
     if target.kind == "plan":
         reason = "a Terraform plan holds no items: they are judged on a deployed account (live or emulated)"
         return [v for spec in desired.tables for v in _unverifiable(spec, reason)], cost
+    keep_items_out_of_logs()
     started = time.monotonic()
     out = stream if stream is not None else sys.stderr
     costs = {spec.name: TableCost(spec.name) for spec in desired.tables}
