@@ -504,9 +504,9 @@ def test_no_output_carries_an_attribute_value(sit: Account, caplog: pytest.LogCa
         assert find(verdicts, SCHEMA, "orders-sit").status == FAIL
         assert find(verdicts, SPARSE_INDEX, "tenants-sit/ActiveIndex").status == FAIL
     outputs.append("\n".join(r.getMessage() for r in caplog.records))
-    assert "Response body: not logged" in outputs[-1]  # botocore logged its DEBUG bodies, minus the items
     text = "\n".join(outputs)
     assert [p for p in PII if p in text] == []
+    assert "Response body: not logged" in outputs[-1]  # botocore logged its DEBUG bodies, minus the items
     assert f"PK={wrong['PK']} SK=METADATA /status: enum" in text and "/phone: additionalProperties" in text
 
 
