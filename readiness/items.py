@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
 from readiness.desired import Desired, TableSpec
@@ -39,6 +39,9 @@ from readiness.items_rules import ACTIVE_FLAG, Entity, Judged, Violation, judge
 from readiness.observe import Answer, ask
 from readiness.progress import Progress, progress
 from readiness.targets import Target
+
+if TYPE_CHECKING:  # run.py imports the drills and the provisioner: only its type is needed here
+    from readiness.run import Run
 
 SCHEMA, INDEX_KEYS, SPARSE_INDEX = "items.schema", "items.index_keys", "items.sparse_index"
 C_SCHEMA = "004 3.2: every item conforms to its entity's item schema (contracts/items, LLD 3.2.1-3.2.3)"
@@ -347,3 +350,16 @@ def verify_items(target: Target, desired: Desired, *, sampling: Sampling | None 
     cost.seconds = time.monotonic() - started
     return verdicts, cost
 
+
+
+def judge_in_run(run: Run, sampling: Sampling | None = None, *, stream: TextIO | None = None) -> list[Verdict]:
+    """The run's item verdicts, read once: the first caller (a scenario's step, or the run itself) reads and
+    appends the verdicts to ``run.verdicts`` (so the report and the run's verdict have them) and the cost
+    line to ``run.notes``; later callers get the same verdicts without another Scan."""
+    done = [v for v in run.verdicts if v.id in CRITERIA]
+    if done:
+        return done
+    verdicts, cost = verify_items(run.target, run.desired, sampling=sampling, stream=stream)
+    run.verdicts.extend(verdicts)
+    run.notes.append(cost.line())
+    return verdicts
