@@ -540,3 +540,25 @@ def test_the_cost_record_adds_up() -> None:
     assert cost.to_dict()["tables"][0] == {"table": "a", "calls": 2, "items_read": 100, "read_units": 5.0,
                                            "complete": False, "test_items_skipped": 0, "estimated_items": None,
                                            "estimated_read_units": None}
+
+
+# ============================================================================ in a run
+
+
+def test_a_run_reads_its_items_once_and_its_report_has_them_with_the_cost() -> None:
+    from readiness.items import judge_in_run
+    from readiness.run import readiness_run
+
+    with readiness_run("sit", "moto") as run:
+        bad = item(run.desired, "orders", 1)
+        bad["status"] = "SHIPPED"
+        put(run.target, run.desired, "orders", bad)
+        first = judge_in_run(run, Sampling(items_per_table=10))
+        scans = run.target.calls.snapshot()["dynamodb:Scan"]
+        assert judge_in_run(run, Sampling(items_per_table=10)) == first  # the second scenario reads nothing
+        assert run.target.calls.snapshot()["dynamodb:Scan"] == scans
+        report = run.report()
+    assert report.verdict == BLOCKED
+    assert [v for v in report.verdicts if v.id in (SCHEMA, INDEX_KEYS, SPARSE_INDEX)] == first
+    assert any(n.startswith("items: a sample of at most 10 items per table; 1 items read") for n in report.notes)
+    assert "Scan calls" in report.to_markdown()
