@@ -235,7 +235,7 @@ def _estimate(client: Any, spec: TableSpec, cost: TableCost) -> str:
 
 
 def _listed(violations: Sequence[Violation], shown: int) -> str:
-    first = "; ".join(v.text() for v in violations[:shown])
+    first = "; ".join(str(v) for v in violations[:shown])
     rest = len(violations) - shown
     return first + (f" (and {rest} more)" if rest > 0 else "")
 
@@ -265,7 +265,7 @@ def _verdicts(spec: TableSpec, judged: Judged, cost: TableCost, failure: Answer 
                        f"{len(judged.by_index[g.name]):,} findings in {read}"))
     for check_id, resource, expected, violations, summary in checks:
         actual: dict[str, Any] = {"items_read": cost.items_read, "violations": len(violations),
-                                  "first": [v.text() for v in violations[:sampling.shown]]}
+                                  "first": [str(v) for v in violations[:sampling.shown]]}
         if violations:
             status, reason = FAIL, f"{summary}: {_listed(violations, sampling.shown)}{unread}"
         elif failure is not None:

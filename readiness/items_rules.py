@@ -21,24 +21,17 @@ from typing import Any, cast
 import jsonschema
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
-from readiness.contract import Gsi, Table
+from readiness.contract import Gsi, Problem, Table
 from readiness.testitems import is_test_item, key_prefix
 
 ACTIVE_FLAG = "active"  # the soft-delete flag a sparse index follows (ADR 0005)
 MAX_KEY_CHARS = 120  # a key or pointer longer than this is cut: a verdict line stays readable
 
 
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule on one item: never its value."""
-
-    key: str
-    pointer: str
-    rule: str
-    detail: str
-
-    def text(self) -> str:
-        return f"{self.key} {self.pointer}: {self.rule} ({self.detail})"
+Violation = Problem
+"""One broken rule on one item, printed ``PK=ORDER#... SK=METADATA: /status: enum: not one of ...``: the
+contract's problem record, with the item's key where a contract file's name goes, the JSON pointer as the
+location, the schema keyword (or index rule) and what the schema asked for; never the value."""
 
 
 def plain(value: Any) -> Any:
@@ -137,7 +130,7 @@ def _schema_violations(validator: Any, key: str, item: Mapping[str, Any]) -> lis
                       and not any(re.search(p, n) for p in patterns)]
         else:
             found.append(Violation(key, pointer(where), rule, _explain(rule, leaf.validator_value)))
-    return sorted(set(found), key=lambda v: (v.pointer, v.rule))
+    return sorted(set(found), key=lambda v: (v.location, v.rule))
 
 
 @dataclass(frozen=True)
