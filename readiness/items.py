@@ -70,7 +70,7 @@ class Sampling:
 
     def __post_init__(self) -> None:
         for name, low, high in (("items_per_table", 1, 10_000_000), ("page_size", 1, 1000),
-                                ("segments", 1, 1_000_000), ("shown", 1, 100)):
+                                ("segments", 1, 1000), ("shown", 1, 100)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise SamplingError(f"item sampling: {name} must be a whole number from {low} to {high}, "
@@ -208,6 +208,10 @@ def _scan_segment(client: Any, spec: TableSpec, segment: int, sampling: Sampling
         counter(len(items), units)
         if shown is not None:
             shown.update()
+        if start and page.get("LastEvaluatedKey") == start:  # the same page again: a loop, not a read
+            out.failure = Answer(answer.call, error="answered the LastEvaluatedKey it was given: the read stopped "
+                                                    "there rather than loop")
+            return out
         start = page.get("LastEvaluatedKey")
         if not start:
             out.complete = True

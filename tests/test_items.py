@@ -81,6 +81,16 @@ def valid_items(target: Target, desired: Desired, logical: str, count: int, *, f
                                     for n in range(first, first + count)))
 
 
+def bad_among_valid(target: Target, desired: Desired, logical: str, valid: int,
+                    breaks: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """valid items, then one more broken by ``breaks`` (a decoy the check must not stop at): the bad one."""
+    valid_items(target, desired, logical, valid)
+    bad = item(desired, logical, 10_000)
+    breaks(bad)
+    put(target, desired, logical, bad)
+    return bad
+
+
 def key_of(desired: Desired, logical: str, values: dict[str, Any]) -> str:
     return f"PK={values['PK']} SK={values['SK']}"
 
@@ -211,10 +221,7 @@ def test_one_bad_item_among_valid_ones_fails_naming_its_key(
         sit: Account, case: str, logical: str, breaks: Callable[[dict[str, Any]], None], check_id: str,
         suffix: str, where: str, rule: str) -> None:
     target, desired = sit
-    valid_items(target, desired, logical, 20)
-    bad = item(desired, logical, 100)
-    breaks(bad)
-    put(target, desired, logical, bad)
+    bad = bad_among_valid(target, desired, logical, 20, breaks)
     verdicts, _ = verify_items(target, desired)
     spec = spec_of(desired, logical)
     found = find(verdicts, check_id, spec.name + suffix)
@@ -231,10 +238,7 @@ def test_one_bad_item_among_valid_ones_fails_naming_its_key(
 def test_an_order_with_an_invalid_status_blocks_sit_naming_the_order(sit: Account) -> None:
     """Issue 16's "done when": an order with an invalid status in orders-sit blocks SIT, the key named."""
     target, desired = sit
-    valid_items(target, desired, "orders", 5)
-    bad = item(desired, "orders", 7)
-    bad["status"] = "SHIPPED"
-    put(target, desired, "orders", bad)
+    bad = bad_among_valid(target, desired, "orders", 5, _set(status="SHIPPED"))
     verdicts, _ = verify_items(target, desired)
     report = Report(environment="sit", target=target.label, verdicts=verdicts, api_calls=0)
     assert report.verdict == BLOCKED
@@ -340,10 +344,7 @@ def test_the_sample_bound_holds_on_a_table_larger_than_the_bound(sit: Account) -
 @pytest.mark.parametrize("sit", BACKENDS, indirect=True)
 def test_a_full_read_estimates_first_reads_every_item_and_finds_what_a_sample_misses(sit: Account) -> None:
     target, desired = sit
-    valid_items(target, desired, "orders", 120)
-    bad = item(desired, "orders", 500)
-    bad["currency"] = "rand"
-    put(target, desired, "orders", bad)
+    bad = bad_among_valid(target, desired, "orders", 120, _set(currency="rand"))
     stream = io.StringIO()
     verdicts, cost = verify_items(target, desired, sampling=Sampling(full=True, page_size=25, segments=3),
                                   stream=stream)
@@ -540,3 +541,24 @@ def test_a_run_reads_its_items_once_and_its_report_has_them_with_the_cost() -> N
     assert [v for v in report.verdicts if v.id in (SCHEMA, INDEX_KEYS, SPARSE_INDEX)] == first
     assert any(n.startswith("items: a sample of at most 10 items per table; 1 items read") for n in report.notes)
     assert "Scan calls" in report.to_markdown()
+
+
+class _Looping:
+    """An endpoint that answers every page with the key it was given: a full read must stop, not spin."""
+
+    def scan(self, **params: Any) -> Any:
+        return {"Items": [], "LastEvaluatedKey": params.get("ExclusiveStartKey") or {"PK": {"S": "ORDER#x"}},
+                "ConsumedCapacity": {"CapacityUnits": 0.5}}
+
+    def describe_table(self, **_: Any) -> Any:
+        return {"Table": {"ItemCount": 0, "TableSizeBytes": 0}}
+
+
+def test_an_endpoint_that_repeats_its_last_key_stops_a_full_read(loaded_contract: Contract,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    target, desired = Target("moto"), desired_state(loaded_contract, "sit")
+    monkeypatch.setattr(target, "client", lambda *_, **__: _Looping())
+    verdicts, cost = verify_items(target, desired, sampling=Sampling(full=True, segments=2), stream=io.StringIO())
+    assert {v.status for v in verdicts} == {UNVERIFIABLE}
+    assert "answered the LastEvaluatedKey it was given" in find(verdicts, SCHEMA, "orders-sit").reason
+    assert all(t.calls == 1 + 2 * 2 for t in cost.tables)  # DescribeTable, then two pages per segment
