@@ -311,8 +311,9 @@ def test_a_plan_that_destroys_a_table_says_so(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content, says", [
     ("not json {", "line 1: not JSON"),
     ('{"format_version": "0.1"}', "format_version: expected a Terraform JSON plan"),
-    ('{"format_version": "1.0", "values": {}}', "planned_values.root_module: missing"),
-    ("[]", "format_version"),
+    ('{"format_version": "1.0", "values": {}}', "a state .*not a plan"),
+    ('{"format_version": "1.0", "planned_values": {}}', "planned_values.root_module: missing"),
+    ("[]", "a JSON array; expected the object"),
 ])
 def test_a_document_that_is_not_a_plan_is_one_line(tmp_path: Path, content: str, says: str) -> None:
     path = tmp_path / "plan.json"
