@@ -61,8 +61,8 @@ def judge(path: str | Path, desired: Desired, silent_gaps: dict[str, str] | None
         notes.append(f"the plan does not show the provider region of {len(plan.assumed_region)} resources "
                      f"(e.g. {plan.assumed_region[0]}); taken as {env.region}")
     if plan.kept:
-        notes.append(f"{len(plan.kept)} resources judged as prior_state holds them (not in planned_values: "
-                     f"forgotten or not targeted), e.g. {plan.kept[0]}")
+        notes.append(f"the plan forgets {len(plan.kept)} resources (Terraform stops managing them; AWS keeps "
+                     f"them, judged as prior_state holds them), e.g. {plan.kept[0]}")
     return snapshot, verdicts, notes
 
 
@@ -175,9 +175,17 @@ def _flag(value: Any) -> bool:
     return bool(_shown(value))
 
 
-def _tags(values: dict[str, Any]) -> Any:
-    tags = values.get("tags_all")
-    return values.get("tags") if tags is None or isinstance(tags, Unknown) else tags
+def _tags(values: dict[str, Any], required: Any) -> Any:
+    """The effective tags (tags_all). When the plan does not show them (provider default_tags unknown),
+    the resource's own tags stand for them only if they already hold every required tag: resource tags
+    override default tags, so that is sound; anything less is unknown, not missing."""
+    effective, own = values.get("tags_all"), values.get("tags")
+    if effective is None and not isinstance(own, Unknown):
+        return own
+    if isinstance(effective, Unknown) and isinstance(own, dict) and all(
+            own.get(k) == v for k, v in dict(required).items()):
+        return own
+    return effective if effective is not None else own
 
 
 def _key_schema(hash_key: Any, range_key: Any) -> list[dict[str, Any]]:
@@ -339,7 +347,7 @@ def plan_snapshot(plan: Plan, desired: Desired) -> Snapshot:
             put("list_tags_of_resource", primary, t.name, missing=True, unnamed=unnamed.get(primary))
             continue
         put("describe_time_to_live", primary, t.name, lambda vs=v: _ttl(_first(vs.get("ttl"))))
-        tags = _tags(v)
+        tags = _tags(v, env.tags)
         if isinstance(tags, Unknown):
             put("list_tags_of_resource", primary, t.name, error=f"the tags are {tags}")
         else:
@@ -481,7 +489,7 @@ _S3_NOT_CONFIGURED = {
 }
 
 
-def _bucket_answers(plan: Plan, bucket: Planned) -> dict[str, Callable[[], Any]]:
+def _bucket_answers(plan: Plan, bucket: Planned, required: Any) -> dict[str, Callable[[], Any]]:
     """The S3 answers for one planned bucket; a configuration the plan does not make is absent (None)."""
     name = bucket.values.get("bucket")
 
@@ -516,7 +524,7 @@ def _bucket_answers(plan: Plan, bucket: Planned) -> dict[str, Callable[[], Any]]
             {"ID": r.get("id"), "Status": r.get("status"),
              "Destination": {"Bucket": _first(r.get("destination")).get("bucket")}}
             for r in _blocks(rp[0].get("rule"))]}}
-    tags = _tags(bucket.values)
+    tags = _tags(bucket.values, required)
     if isinstance(tags, Unknown) or (isinstance(tags, dict) and tags):
         out["get_bucket_tagging"] = lambda: {"TagSet": [{"Key": k, "Value": x} for k, x in _map(tags).items()]}
     out["list_objects_v2"] = lambda: [{"Key": o.get("key"), "ETag": f'"{o.get("etag")}"'}
@@ -542,16 +550,16 @@ def _buckets(plan: Plan, desired: Desired, put: Any) -> None:
     """Every S3 answer observe() asks about the contracted buckets, their log buckets and DR buckets."""
     planned = {(b.region, b.values.get("bucket")): b for b in plan.of_type("aws_s3_bucket")}
     unnamed = _unnamed(plan, "aws_s3_bucket", "bucket")
-    asked: list[tuple[str, str, tuple[str, ...]]] = []
+    asked: list[tuple[str, str, tuple[str, ...], Any]] = []
     for b in desired.buckets:
-        asked.append((b.region, b.name, (*_S3_NOT_CONFIGURED, "list_objects_v2")))
+        asked.append((b.region, b.name, (*_S3_NOT_CONFIGURED, "list_objects_v2"), b.tags))
         if b.logging_bucket:
-            asked.append((b.region, b.logging_bucket, ("head_bucket",)))
+            asked.append((b.region, b.logging_bucket, ("head_bucket",), {}))
         if b.replication:
-            asked.append((b.replication.region, b.replication.bucket, ("head_bucket", "get_bucket_versioning")))
-    for region, name, operations in asked:
+            asked.append((b.replication.region, b.replication.bucket, ("head_bucket", "get_bucket_versioning"), {}))
+    for region, name, operations, required in asked:
         found = planned.get((region, name))
-        answers: dict[str, Callable[[], Any]] = _bucket_answers(plan, found) if found else {}
+        answers: dict[str, Callable[[], Any]] = _bucket_answers(plan, found, required) if found else {}
         for op in operations:
             if found is None:
                 put(op, region, name, missing=True, code="NoSuchBucket", unnamed=unnamed.get(region))

@@ -80,7 +80,7 @@ class Plan:
     changes: tuple[Change, ...] = ()
     assumed_region: tuple[str, ...] = ()  # resources whose provider region the plan did not show
     providers: dict[str, Provider] = field(default_factory=dict)
-    kept: tuple[str, ...] = ()  # resources read from prior_state (forgotten, or left out of planned_values)
+    kept: tuple[str, ...] = ()  # resources read from prior_state: forgotten (removed blocks), still in AWS
 
     def of_type(self, *types: str) -> Iterator[Planned]:
         return (r for r in self.resources if r.type in types)
@@ -214,8 +214,9 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
         raise PlanError(f"{where}: a state (terraform show -json without a plan file), not a plan; "
                         f"expected the JSON of a saved plan: terraform show -json plan.out")
     if not isinstance(version, str) or not re.fullmatch(r"1\.\d+", version):
+        got = version if isinstance(version, str) else _kind(version)
         raise PlanError(f"{where}: format_version: expected a Terraform JSON plan (format_version 1.x, "
-                        f"Terraform 1.0 or later), got {version if isinstance(version, str) else _kind(version)}")
+                        f"written by Terraform 1.1 or later), got {got}")
     if doc.get("errored") is True:
         raise PlanError(f"{where}: errored: Terraform could not finish this plan; fix its errors and plan again")
     planned = shape.obj(doc.get("planned_values"), "planned_values").get("root_module")
@@ -233,9 +234,9 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
     prior = shape.obj(shape.obj(doc.get("prior_state"), "prior_state").get("values"), "prior_state.values")
     kept: list[str] = []
     seen = {str(r["address"]) for r, _ in raws}
-    gone = {c.address for c in changes if c.destroys}
+    forgotten = {c.address for c in changes if c.actions == ("forget",)}  # a removed block: AWS keeps it
     for res, at in shape.module(prior.get("root_module"), "prior_state.values.root_module"):
-        if res.get("mode", "managed") == "managed" and res["address"] not in seen | gone:
+        if res.get("mode", "managed") == "managed" and res["address"] in forgotten - seen:
             raws.append((res, at))
             kept.append(str(res["address"]))
     addresses = {str(r["address"]) for r, _ in raws}
@@ -288,6 +289,8 @@ def _sensitive(label: str) -> Unknown:
 
 def _overlay(values: Any, marks: Any, label: str, make: Any) -> Any:
     """values with every leaf that marks (after_unknown, sensitive_values) sets true replaced by make(path)."""
+    if isinstance(values, Unknown):  # already unknown (a whole block): nothing inside it to mark
+        return values
     if marks is True:
         return make(label)
     if isinstance(marks, dict):
