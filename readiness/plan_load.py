@@ -26,6 +26,9 @@ from readiness.observe import Unknown
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB: a plan of this repo's roots is ~0.5 MB
 MAX_DEPTH = 96  # Terraform's own nesting: modules in modules (2 levels each) and nested blocks
+# Objects and arrays: a plan of this repo's SIT has one per ~57 bytes (6,400 in 367 kB); one per 10 bytes
+# allows any real plan of 10 MB, and keeps what parsing allocates far below the 300 MB budget
+MAX_CONTAINERS = 1_000_000
 _INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')
 _DELETES = frozenset({"delete"})
 
@@ -107,6 +110,8 @@ def read_document(path: str | Path) -> dict[str, Any]:
     if len(raw) > MAX_BYTES:
         raise PlanError(f"{where}: larger than {MAX_BYTES // 2**20} MB; expected the JSON of one plan "
                         f"(terraform show -json plan.out)")
+    if raw.count(b"{") + raw.count(b"[") > MAX_CONTAINERS:  # counted in C before anything is parsed
+        raise PlanError(f"{where}: more than {MAX_CONTAINERS:,} objects and arrays; not a Terraform plan")
     if raw.startswith(b"PK\x03\x04"):
         raise PlanError(f"{where}: a saved binary plan, not its JSON; run terraform show -json {where} > plan.json")
     try:
