@@ -385,3 +385,49 @@ def desired_state_for(env: str) -> Any:
     from readiness.contract import load_contract
 
     return desired_state(load_contract(None), env)
+
+
+# ------------------------------------------------------------------------------------ edge cases
+
+
+def test_a_forgotten_resource_is_judged_as_prior_state_holds_it(tmp_path: Path) -> None:
+    """A `removed` block with destroy = false: Terraform stops managing it, AWS keeps it."""
+    doc = plan_document("sit")
+    address = 'module.tables["orders"].aws_dynamodb_table.this'
+    root = doc["planned_values"]["root_module"]
+    for module in root["child_modules"]:
+        module["resources"] = [r for r in module["resources"] if r["address"] != address]
+    change = next(c for c in doc["resource_changes"] if c["address"] == address)["change"]
+    change.update(actions=["forget"], after=None, after_unknown=False, after_sensitive=False)
+    with readiness_run("sit", "plan", plan_json=write(tmp_path, doc)) as run:
+        assert failing(run.verdicts) == set()
+        assert status(run.verdicts, NO_DESTROY, "orders-sit").status == PASS
+        assert any("forgets 1 resources" in n and address in n for n in run.notes)
+    change["actions"] = ["no-op"]  # gone from planned_values without being forgotten: missing, not kept
+    with readiness_run("sit", "plan", plan_json=write(tmp_path, doc)) as run:
+        assert ("table.exists", "orders-sit") in failing(run.verdicts)
+
+
+@pytest.mark.parametrize("own_tags, expected", [("all", PASS), ("one missing", UNVERIFIABLE)])
+def test_unknown_default_tags_stand_on_the_resources_own_tags(loaded_contract: Contract, own_tags: str,
+                                                             expected: str, tmp_path: Path) -> None:
+    """tags_all unknown (provider default_tags): resource tags override default tags, so they decide
+    a PASS when they hold every required tag; a missing one might come from default_tags."""
+    doc = plan_document("sit")
+    values = planned(doc, TABLE.replace("orders", "users"))
+    values.pop("tags_all")
+    if own_tags == "one missing":
+        values["tags"].pop("Owner")
+    change = next(c for c in doc["resource_changes"] if c["address"] == TABLE.replace("orders", "users"))
+    change["change"]["after_unknown"]["tags_all"] = True
+    v = status(verdicts_of(loaded_contract, "sit", doc, tmp_path), "table.tags", "users-sit")
+    assert v.status == expected, v.line()
+
+
+def test_a_name_known_only_after_apply_is_not_a_missing_table(loaded_contract: Contract, tmp_path: Path) -> None:
+    doc = plan_document("sit")
+    _unknown_at(TABLE.replace("orders", "users"), ("name",))(doc)
+    verdicts = verdicts_of(loaded_contract, "sit", doc, tmp_path)
+    v = status(verdicts, "table.exists", "users-sit")
+    assert v.status == UNVERIFIABLE and "name" in v.reason, v.line()
+    assert failing(verdicts) == set()
