@@ -431,3 +431,19 @@ def test_a_name_known_only_after_apply_is_not_a_missing_table(loaded_contract: C
     v = status(verdicts, "table.exists", "users-sit")
     assert v.status == UNVERIFIABLE and "name" in v.reason, v.line()
     assert failing(verdicts) == set()
+
+
+def test_the_pr_job_fails_on_a_plan_that_replaces_a_table(tmp_path: Path) -> None:
+    """plan.yml's command: no scenario reads plan.no_destroy, the BLOCKED verdict alone fails the job."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance", "-p", "no:cacheprovider", "-q",
+                             "--env=sit", "--target=plan", f"--plan-json={FIXTURES / 'sit-replace.json'}",
+                             f"--report-dir={tmp_path / 'r'}"], cwd=FIXTURES.parents[2], capture_output=True,
+                            text=True, timeout=600, check=False)
+    assert result.returncode != 0, result.stdout[-2000:]
+    report = json.loads((tmp_path / "r" / "readiness.json").read_text())
+    assert report["verdict"] == BLOCKED
+    assert [(c["id"], c["resource"]) for c in report["checks"] if c["status"] == "fail"] == [
+        (NO_DESTROY, "orders-sit")]
