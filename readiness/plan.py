@@ -58,6 +58,9 @@ def judge(path: str | Path, desired: Desired, silent_gaps: dict[str, str] | None
     if plan.assumed_region:
         notes.append(f"the plan does not show the provider region of {len(plan.assumed_region)} resources "
                      f"(e.g. {plan.assumed_region[0]}); taken as {env.region}")
+    if not plan.complete:
+        notes.append("the plan is not complete (complete: false): Terraform deferred some changes to a later "
+                     "plan, which this judgement cannot see")
     if plan.kept:
         notes.append(f"the plan forgets {len(plan.kept)} resources (Terraform stops managing them; AWS keeps "
                      f"them, judged as prior_state holds them), e.g. {plan.kept[0]}")
@@ -118,7 +121,8 @@ def destroy_verdicts(plan: Plan, desired: Desired) -> list[Verdict]:
             actual = {c.address: "+".join(c.actions) for c in destroyed}
             loss = ": its data would be lost" if kind == "aws_dynamodb_table" else ""
             reason = "; ".join(f"the plan {'replaces' if 'create' in c.actions else 'deletes'} the {what} at "
-                               f"{c.address} ({', '.join(c.actions)}{': ' + c.reason if c.reason else ''}){loss}"
+                               f"{c.address}{' (deposed object ' + c.deposed + ')' if c.deposed else ''} "
+                               f"({', '.join(c.actions)}{': ' + c.reason if c.reason else ''}){loss}"
                                for c in destroyed)
             verdicts.append(Verdict(NO_DESTROY, C_NO_DESTROY, name, FAIL, expected, actual, reason))
         elif unnamed:

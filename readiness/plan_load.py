@@ -58,6 +58,7 @@ class Change:
     before: dict[str, Any]
     after: dict[str, Any]
     reason: str = ""  # action_reason ("replace_because_cannot_update", ...)
+    deposed: str = ""  # the key of a deposed object (left by a failed create_before_destroy) it deletes
 
     @property
     def destroys(self) -> bool:
@@ -84,6 +85,7 @@ class Plan:
     assumed_region: tuple[str, ...] = ()  # resources whose provider region the plan did not show
     providers: dict[str, Provider] = field(default_factory=dict)
     kept: tuple[str, ...] = ()  # resources read from prior_state: forgotten (removed blocks), still in AWS
+    complete: bool = True  # false: Terraform deferred some changes to a later plan (deferred actions)
 
     def of_type(self, *types: str) -> Iterator[Planned]:
         return (r for r in self.resources if r.type in types)
@@ -259,7 +261,8 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
         values = {k: _same_as(v, expressions.get(k), module, addresses) for k, v in values.items()}
         resources.append(Planned(address, kind, region or (default.region if default else None) or default_region,
                                  values, module))
-    return Plan(where, variables, tuple(resources), tuple(changes), tuple(assumed), providers, tuple(kept))
+    return Plan(where, variables, tuple(resources), tuple(changes), tuple(assumed), providers, tuple(kept),
+                doc.get("complete") is not False)
 
 
 def _changes(shape: _Shape, entries: Any) -> tuple[list[Change], dict[str, Any]]:
@@ -279,7 +282,7 @@ def _changes(shape: _Shape, entries: Any) -> tuple[list[Change], dict[str, Any]]
         unknown[address] = change.get("after_unknown") or {}
         changes.append(Change(address, str(c.get("type", "")), actions, dict(before),
                               shape.obj(change.get("after"), f"{at}.change.after"),
-                              str(c.get("action_reason") or "")))
+                              str(c.get("action_reason") or ""), str(c.get("deposed") or "")))
     return changes, unknown
 
 

@@ -447,3 +447,17 @@ def test_the_pr_job_fails_on_a_plan_that_replaces_a_table(tmp_path: Path) -> Non
     assert report["verdict"] == BLOCKED
     assert [(c["id"], c["resource"]) for c in report["checks"] if c["status"] == "fail"] == [
         (NO_DESTROY, "orders-sit")]
+
+
+def test_deleting_a_deposed_table_object_fails_and_an_incomplete_plan_is_noted(tmp_path: Path) -> None:
+    """A deposed object (left by a failed create_before_destroy) is a table in AWS all the same."""
+    doc = plan_document("sit")
+    change = copy.deepcopy(next(c for c in doc["resource_changes"] if c["address"] == TABLE))
+    change["deposed"] = "00000001"
+    change["change"].update(actions=["delete"], after=None, after_unknown=False, after_sensitive=False)
+    doc["resource_changes"].append(change)
+    doc["complete"] = False
+    with readiness_run("sit", "plan", plan_json=write(tmp_path, doc)) as run:
+        v = status(run.verdicts, NO_DESTROY, "orders-sit")
+        assert v.status == FAIL and "deposed object 00000001" in v.reason, v.line()
+        assert any("not complete" in n for n in run.notes)
