@@ -58,6 +58,8 @@ def judge(path: str | Path, desired: Desired, silent_gaps: dict[str, str] | None
     if plan.assumed_region:
         notes.append(f"the plan does not show the provider region of {len(plan.assumed_region)} resources "
                      f"(e.g. {plan.assumed_region[0]}); taken as {env.region}")
+    notes += [f"deleted outside Terraform since the last apply (resource_drift): {c.address}"
+              for c in plan.drift if c.destroys]
     if not plan.complete:
         notes.append("the plan is not complete (complete: false): Terraform deferred some changes to a later "
                      "plan, which this judgement cannot see")

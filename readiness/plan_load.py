@@ -86,6 +86,7 @@ class Plan:
     providers: dict[str, Provider] = field(default_factory=dict)
     kept: tuple[str, ...] = ()  # resources read from prior_state: forgotten (removed blocks), still in AWS
     complete: bool = True  # false: Terraform deferred some changes to a later plan (deferred actions)
+    drift: tuple[Change, ...] = ()  # resource_drift: what changed outside Terraform since the last apply
 
     def of_type(self, *types: str) -> Iterator[Planned]:
         return (r for r in self.resources if r.type in types)
@@ -232,7 +233,8 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
                         f"(terraform show -json plan.out), not of a state")
     variables = {k: shape.obj(v, f"variables.{k}").get("value")
                  for k, v in shape.obj(doc.get("variables"), "variables").items()}
-    changes, unknown = _changes(shape, doc.get("resource_changes"))
+    changes, unknown = _changes(shape, doc.get("resource_changes"), "resource_changes")
+    drift, _ = _changes(shape, doc.get("resource_drift"), "resource_drift")
     configuration = shape.obj(doc.get("configuration"), "configuration")
     providers = _providers(shape, configuration, variables)
     configured = _configured(shape, configuration, providers)
@@ -262,14 +264,14 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
         resources.append(Planned(address, kind, region or (default.region if default else None) or default_region,
                                  values, module))
     return Plan(where, variables, tuple(resources), tuple(changes), tuple(assumed), providers, tuple(kept),
-                doc.get("complete") is not False)
+                doc.get("complete") is not False, tuple(drift))
 
 
-def _changes(shape: _Shape, entries: Any) -> tuple[list[Change], dict[str, Any]]:
+def _changes(shape: _Shape, entries: Any, section: str) -> tuple[list[Change], dict[str, Any]]:
     changes: list[Change] = []
     unknown: dict[str, Any] = {}
-    for i, c in enumerate(shape.arr(entries, "resource_changes")):
-        at = f"resource_changes[{i}]"
+    for i, c in enumerate(shape.arr(entries, section)):
+        at = f"{section}[{i}]"
         c = shape.obj(c, at, optional=False)
         address = shape.text(c.get("address"), f"{at}.address")
         change = shape.obj(c.get("change"), f"{at}.change")

@@ -461,3 +461,13 @@ def test_deleting_a_deposed_table_object_fails_and_an_incomplete_plan_is_noted(t
         v = status(run.verdicts, NO_DESTROY, "orders-sit")
         assert v.status == FAIL and "deposed object 00000001" in v.reason, v.line()
         assert any("not complete" in n for n in run.notes)
+
+
+def test_a_table_deleted_outside_terraform_is_noted(tmp_path: Path) -> None:
+    """resource_drift: the table is already gone (the plan re-creates it; its data is not the plan's to lose)."""
+    doc = plan_document("sit")
+    drifted = copy.deepcopy(next(c for c in doc["resource_changes"] if c["address"] == TABLE))
+    drifted["change"].update(actions=["delete"], after=None, after_unknown=False, after_sensitive=False)
+    doc["resource_drift"] = [drifted]
+    with readiness_run("sit", "plan", plan_json=write(tmp_path, doc)) as run:
+        assert any("resource_drift" in n and TABLE in n for n in run.notes)
