@@ -258,8 +258,10 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
         region, expressions = configured.get(_INDEX.sub("", address), (None, {}))
         if region is None:
             assumed.append(address)
-        values = _overlay(raw.get("values") or {}, unknown.get(address, {}), address, _after_apply)
-        values = _overlay(values, raw.get("sensitive_values") or {}, address, _sensitive)
+        after_unknown, after_sensitive = unknown.get(address, ({}, {}))
+        values = _overlay(raw.get("values") or {}, after_unknown, address, _after_apply)
+        for marks in (raw.get("sensitive_values") or {}, after_sensitive):  # either one says it is secret
+            values = _overlay(values, marks, address, _sensitive)
         values = {k: _same_as(v, expressions.get(k), module, addresses) for k, v in values.items()}
         resources.append(Planned(address, kind, region or (default.region if default else None) or default_region,
                                  values, module))
@@ -281,7 +283,7 @@ def _changes(shape: _Shape, entries: Any, section: str) -> tuple[list[Change], d
             continue
         before = _overlay(shape.obj(change.get("before"), f"{at}.change.before"),
                           change.get("before_sensitive") or {}, address, _sensitive)
-        unknown[address] = change.get("after_unknown") or {}
+        unknown[address] = (change.get("after_unknown") or {}, change.get("after_sensitive") or {})
         changes.append(Change(address, str(c.get("type", "")), actions, dict(before),
                               shape.obj(change.get("after"), f"{at}.change.after"),
                               str(c.get("action_reason") or ""), str(c.get("deposed") or "")))

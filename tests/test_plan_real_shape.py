@@ -276,15 +276,18 @@ def test_an_unknown_ttl_does_not_pass_as_disabled(loaded_contract: Contract, tmp
     assert status(verdicts_of(loaded_contract, "sit", doc, tmp_path), "table.ttl", "users-sit").status == UNVERIFIABLE
 
 
-def test_sensitive_values_are_never_printed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("marked_in", ["sensitive_values", "after_sensitive"])
+def test_sensitive_values_are_never_printed(marked_in: str, tmp_path: Path) -> None:
     doc = plan_document("sit")
     secret = "s3cr3t-owner-value"
-    for r in [planned(doc, 'module.tables["orders"].aws_dynamodb_table.this')]:
+    for r in [planned(doc, TABLE)]:
         r["tags"]["Owner"] = r["tags_all"]["Owner"] = secret
-    resource = next(r for m in doc["planned_values"]["root_module"]["child_modules"] for r in m["resources"]
-                    if r["address"] == 'module.tables["orders"].aws_dynamodb_table.this')
-    resource["sensitive_values"] = {**resource["sensitive_values"], "tags": {"Owner": True},
-                                    "tags_all": {"Owner": True}}
+    if marked_in == "sensitive_values":
+        resource = next(r for m in doc["planned_values"]["root_module"]["child_modules"] for r in m["resources"]
+                        if r["address"] == TABLE)
+    else:
+        resource = next(c for c in doc["resource_changes"] if c["address"] == TABLE)["change"]
+    resource[marked_in] = {**resource[marked_in], "tags": {"Owner": True}, "tags_all": {"Owner": True}}
     with readiness_run("sit", "plan", plan_json=write(tmp_path, doc)) as run:
         report = run.report()
         text = json.dumps(report.to_json(), default=str) + report.to_markdown() + "\n".join(report.console_lines())
