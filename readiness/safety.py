@@ -53,8 +53,14 @@ _what = {"writes": "writes test items", "restore": "restores tables", "load": "d
 
 def guard_account(target: Target, env: Environment) -> str:
     """Stop before any other call unless the credentials belong to the environment's account."""
+    return caller_identity(target, env)["account"]
+
+
+def caller_identity(target: Target, env: Environment) -> dict[str, str]:
+    """The account guard's one GetCallerIdentity, kept for the report's provenance: account and ARN."""
     try:
-        account = str(target.client("sts", env.region).get_caller_identity()["Account"])
+        identity = target.client("sts", env.region).get_caller_identity()
+        account = str(identity["Account"])
     except (NoCredentialsError, ProfileNotFound) as exc:
         raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
                           "and pass --profile NAME or set AWS_PROFILE") from None
@@ -64,4 +70,4 @@ def guard_account(target: Target, env: Environment) -> str:
     if account != env.account:
         raise TargetError(f"refusing to verify {env.name}: the credentials belong to account {account}, but the "
                           f"contract's {env.name} account is {env.account}; switch profile and run again")
-    return account
+    return {"account": account, "arn": str(identity.get("Arn", "not answered"))}
