@@ -32,11 +32,14 @@ def parse_allow(text: str | None) -> frozenset[str]:
 
 def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str, no_deploy: bool) -> str | None:
     """Why a scenario with these markers may not run here, or None when it may."""
-    needs = [m for m in GUARDED_MARKERS if m in set(markers)]
+    from readiness.drills import DRILL_MARKERS
+
+    markers = set(markers)
+    needs = [m for m in GUARDED_MARKERS if m in markers]
+    if target == "plan" and (needs or markers & DRILL_MARKERS):
+        return "a Terraform plan is a document, not an account: this scenario needs a target it can act on"
     if not needs:
         return None
-    if target == "plan":
-        return "a Terraform plan is a document, not an account: this scenario needs a target it can act on"
     throwaway = target != "aws" and not no_deploy
     missing = [] if throwaway else [m for m in needs if m not in allow]
     if missing:
