@@ -654,6 +654,9 @@ class Drills:
         rpo_limit = env.rpo_minutes.get("pitr", 5) * 60
 
         def body(m: Measurement) -> None:
+            if "restore" not in self.allow:  # before the sample is written: a refused drill writes nothing
+                raise ReadOnlyViolation("restoring a table refused: this run is not allowed restore "
+                                        "(--allow restore)")
             client = self.client()
             target = self.scope.restore_table(table.name, kind)
             base = 400 if kind == "pitr" else 420
@@ -689,8 +692,8 @@ class Drills:
             self._until(lambda: client.describe_table(TableName=target)["Table"]["TableStatus"] == "ACTIVE",
                         budget, f"{target} to be ACTIVE")
             keys = [to_ddb(self._key(table.table, item)) for item in sample]
-            self._until(lambda: client.get_item(TableName=target, Key=keys[0], ConsistentRead=True).get("Item"),
-                        60.0, "the sample in the restored table")
+            self._until(lambda: any(client.get_item(TableName=target, Key=k, ConsistentRead=True).get("Item")
+                                    for k in keys), 60.0, "the sample in the restored table")
             rto = self.clock() - started
             figures.insert(0, figure("rto", rto, "s", env.rto_minutes * 60))
             m.figures = figures
