@@ -1062,7 +1062,7 @@ def not_run(desired: Desired, measured: list[Measurement], *, allow: frozenset[s
                                        "(cross-region replication is PROD's)"))
                 continue
             refused = refusal(spec.markers, allow, env.name, target_kind, no_deploy)
-            needs = _needs(spec, allow, env.name, target_kind)
+            needs = _needs(spec, allow, env.name, target_kind, no_deploy)
             if refused:
                 reason = f"not run: {refused}"
             elif spec.id in done:
@@ -1082,10 +1082,12 @@ def not_run(desired: Desired, measured: list[Measurement], *, allow: frozenset[s
     return out
 
 
-def _needs(spec: DrillSpec, allow: frozenset[str], env: str, target_kind: str) -> str:
+def _needs(spec: DrillSpec, allow: frozenset[str], env: str, target_kind: str, no_deploy: bool) -> str:
     """The option (or target) that would let the drill run here."""
     if target_kind == "plan":
         return "a target that is an account: --target aws (or an emulator) instead of a plan"
+    if target_kind != "aws" and not no_deploy:
+        return "nothing more: an emulator the suite deploys into allows every drill"
     words = sorted((spec.markers & {"writes", "restore", "load"}) - allow)
     if "load" in spec.markers and env == "prod" and "load-prod" not in allow:
         words.append("load-prod")
