@@ -552,7 +552,8 @@ def test_a_full_aws_run_guards_the_account_then_verifies_sit_ready(
                                       and n["status"] == "unverifiable")
         assert all("deselected" in n["reason"] for n in report.not_run if n["id"] == "drill.rpo.backup")
         assert {n["id"] for n in report.not_run} >= {"drill.restore.pitr", "drill.access", "drill.load"}
-        assert report.provenance["caller"] == {"account": "815856636111", "arn": "arn:aws:sts::815856636111:assumed-role/ReadinessReadOnly/ci"}
+        assert report.provenance["caller"] == {
+            "account": "815856636111", "arn": "arn:aws:sts::815856636111:assumed-role/ReadinessReadOnly/ci"}
         assert report.target == "AWS" and report.account == "815856636111"
         assert run.deployment is None and run.notes == []
         assert_replayed_exactly(run.snapshot, stubs)

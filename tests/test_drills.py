@@ -332,7 +332,8 @@ def test_prod_backup_rpo_reads_the_dr_copy_vault_too(loaded_contract: Any) -> No
     ok = backup_rpo_with(loaded_contract, fresh, env="prod", dr_points=fresh)
     assert ok.status == PASS and "2 vault(s)" in ok.reason
     missing = backup_rpo_with(loaded_contract, fresh, env="prod", dr_points=[])
-    assert missing.status == FAIL and "bbws-dynamodb-backup-vault-prod-dr@eu-west-1 holds no completed" in missing.reason
+    assert missing.status == FAIL
+    assert "bbws-dynamodb-backup-vault-prod-dr@eu-west-1 holds no completed" in missing.reason
 
 
 # --------------------------------------------------------------------- restores as of a point in time
@@ -359,7 +360,7 @@ class _AsOfClient:
             pitr["LatestRestorableDateTime"] = datetime.now(UTC) - timedelta(seconds=self._target.lag)
         return answer
 
-    def restore_table_to_point_in_time(self, *, SourceTableName: str, TargetTableName: str,  # noqa: N803
+    def restore_table_to_point_in_time(self, *, SourceTableName: str, TargetTableName: str,
                                        RestoreDateTime: datetime) -> Any:
         answer = self._real.restore_table_to_point_in_time(SourceTableName=SourceTableName,
                                                            TargetTableName=TargetTableName,
@@ -367,7 +368,7 @@ class _AsOfClient:
         schema = self._real.describe_table(TableName=SourceTableName)["Table"]["KeySchema"]
         names = [k["AttributeName"] for k in schema]
         for when, name, item in self._target.written:
-            if name == SourceTableName and (when > RestoreDateTime and self._target.honest
+            if name == SourceTableName and ((when > RestoreDateTime and self._target.honest)
                                             or item is self._target.lose):
                 self._raw.delete_item(TableName=TargetTableName, Key={n: item[n] for n in names})
         return answer
