@@ -150,7 +150,8 @@ class Report:
     def verdict_line(self) -> str:
         s = self.summary
         na = f", {s['not_applicable']} not applicable" if s["not_applicable"] else ""
-        not_run = f"; {len(self.not_run)} drills not run" if self.not_run else ""
+        unrun = sum(n["status"] == UNVERIFIABLE for n in self.not_run)
+        not_run = f"; {unrun} drills not run" if unrun else ""
         return (f"readiness {self.environment.upper()} on {self.target}: {self.verdict} "
                 f"({s['pass']} pass, {s['fail']} fail, {s['unverifiable']} unverifiable{na}{not_run}; "
                 f"{self.api_calls} API calls)")
