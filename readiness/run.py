@@ -8,6 +8,7 @@ APPLICABLE where the contract says so. A run that cannot use its target still wr
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -143,7 +144,13 @@ def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str
     if target_kind == "moto" and not endpoint_url and no_deploy:
         raise TargetError("embedded moto starts empty, so --no-deploy would verify nothing: "
                           "pass --endpoint-url URL of the account to verify")
-    extra: dict[str, Any] = {} if deadline_seconds is None else {"deadline_seconds": deadline_seconds}
+    extra: dict[str, Any] = {}
+    unbounded = None
+    if deadline_seconds is not None:
+        if "deadline_seconds" in inspect.signature(open_target).parameters:
+            extra["deadline_seconds"] = deadline_seconds
+        else:  # a target layer without a run deadline: said in the report, never a crash
+            unbounded = f"--deadline {deadline_seconds:g} s not applied: this suite's targets have no run deadline"
     with open_target(target_kind, endpoint_url=endpoint_url, profile=profile, no_deploy=no_deploy,
                      plan_json=plan_json, **extra) as target:
         caller: Mapping[str, Any] | str
@@ -157,6 +164,8 @@ def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str
         run = verify(target, contract, env_name, deploy_first=target.can_deploy)
         run.allow, run.no_deploy, run.runner, run.started, run.caller = allow, no_deploy, runner, started, caller
         run.options = dict(options or {})
+        if unbounded:
+            run.notes.append(unbounded)
         yield run
 
 

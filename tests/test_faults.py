@@ -15,6 +15,7 @@ bounded, and nothing raises. Provisioning and the account guard end in one sente
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import time
 from collections import Counter
@@ -331,7 +332,8 @@ def test_a_verify_only_run_on_a_dead_endpoint_exits_3_without_a_traceback(
     out, err = capsys.readouterr()
     assert code == 3 and "Traceback" not in out + err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and "ListTables" in err
-    assert list(tmp_path.iterdir()) == []
+    report = json.loads((tmp_path / "readiness.json").read_text(encoding="utf-8"))  # a missing run is visible
+    assert report["verdict"] == "ERROR" and "ListTables" in report["error"]
 
 
 # ------------------------------------------------------------------------------------------ provisioning
