@@ -63,6 +63,7 @@ STREAM_WAIT_SECONDS = 15.0
 CANARIES = 10
 RESTORE_SAMPLE = 3  # seeded items a restore must bring back whole (count and content hash)
 FROZEN_PROBE_SECONDS = 1.0  # how long an emulator's restorable window gets to show that it moves
+POINT_MARGIN_SECONDS = 1.0  # between the sample and the restore point, and the point and the later item
 SWEEP_PAGES = 10
 THROTTLE_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 
@@ -669,6 +670,7 @@ class Drills:
                 point, lag = self._restorable_point(client, table, rpo_limit)
                 figures.append(figure("rpo_pitr", lag, "s", rpo_limit))
                 m.details["restore_point"] = point.isoformat()
+                time.sleep(POINT_MARGIN_SECONDS)  # and the later item strictly after it
             else:
                 name = f"readiness-{table.name}-{self.scope.token}"
                 backup = _attempt(f"CreateBackup({table.name})", lambda: client.create_backup(
@@ -745,6 +747,7 @@ class Drills:
         pitr, first = latest()
         if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
             raise DrillFailed("PITR is not enabled: there is nothing to restore from")
+        time.sleep(POINT_MARGIN_SECONDS)  # the sample is strictly before the point, whatever the rounding
         point = self.now()
         if first is None:
             raise DrillUnverifiable(f"DescribeContinuousBackups({table.name}) answered no LatestRestorableDateTime")
