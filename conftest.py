@@ -76,16 +76,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Bad values of the suite's options stop the run before it starts, with exit 2 as from the CLI."""
     try:
         config.stash[ALLOW_KEY] = parse_allow(config.getoption("--allow"))
-    except TargetError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        deadline(config.getoption("--deadline"), config.getoption("--target"))
+    except (TargetError, UsageError) as exc:
+        pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
     markexpr = config.getoption("-m") or ""
     if "acceptance" in markexpr and "not acceptance" not in markexpr:
         try:  # a report that cannot be written must stop the run before it starts, not after it
             report_dir(config.getoption("--report-dir"))
         except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -6,7 +6,8 @@ Exit codes (the same from ``pytest -m acceptance``; docs/runbooks/exit-codes.md 
 0   READY; INCOMPLETE without ``--require ready``; a whole-run skip with ``--skip-unavailable``; a clean
     ``validate``
 1   BLOCKED: a check or drill failed (under pytest also any failed test)
-2   bad usage or an invalid contract (pytest's own usage errors, such as an unknown option, exit 4)
+2   bad usage (a bad --report-dir, --allow or --deadline value) or an invalid contract (pytest's own
+    usage errors, such as an unknown option, exit 4)
 3   ERROR: the target could not be used (unreachable, wrong account, no answer at all); the report is
     still written, with verdict ERROR and the reason
 6   INCOMPLETE under ``--require ready``: something was not verified (a drill not run, a check the
