@@ -50,6 +50,7 @@ REPORT_KEY = pytest.StashKey[tuple[Path, Path]]()
 ALLOW_KEY = pytest.StashKey[frozenset[str]]()
 SKIPS_KEY = pytest.StashKey[dict[str, str]]()  # scenario test name -> why it was skipped (UNVERIFIABLE)
 UNAVAILABLE_KEY = pytest.StashKey[str]()  # why the whole run was skipped (the target cannot run here)
+ERROR_KEY = pytest.StashKey[str]()  # why the run could not use its target (verdict ERROR)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -153,10 +154,12 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
         reason = f"the whole run was skipped: {exc}" if skipped else str(exc)
         config.stash[REPORT_KEY] = error_report(opt("--env"), opt("--target"), reason, started=started,
                                                 endpoint_url=opt("--endpoint-url"), options=options).write(out)
+        config.stash[ERROR_KEY] = reason
         if skipped:
             config.stash[UNAVAILABLE_KEY] = reason
             pytest.skip(reason)
-        pytest.exit(f"the target cannot be used: {exc}", returncode=EXIT_TARGET)
+        pytest.exit(f"the target cannot be used: {exc} (report: {config.stash[REPORT_KEY][1]})",
+                    returncode=EXIT_TARGET)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -181,12 +184,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterat
     """After pytest's own summary (so the verdict is the last thing before the counts)."""
     yield
     run = terminalreporter.config.stash.get(RUN_KEY, None)
-    if run is None:
-        unavailable = terminalreporter.config.stash.get(UNAVAILABLE_KEY, None)
+    if run is None:  # the run could not use its target: the report says ERROR and why
+        error = terminalreporter.config.stash.get(ERROR_KEY, None)
         paths = terminalreporter.config.stash.get(REPORT_KEY, None)
-        if unavailable and paths:
+        if error and paths:
             terminalreporter.section("readiness")
-            terminalreporter.write_line(f"ERROR {unavailable}", red=True)
+            terminalreporter.write_line(f"ERROR {error}", red=True)
             terminalreporter.write_line(f"report: {paths[1]} and {paths[0]}")
         return
     report = run.report()
