@@ -8,8 +8,9 @@
   rendered variable into that module input, and the rendered value equals the contract's). A copy
   of the HCL with one argument deleted or miswired fails naming the field.
 - the rendered tfvars satisfy every variable type and validation block: ``terraform plan`` of the
-  stack with each environment's var file against provider-free stubs of the modules (runs offline; the AWS provider cannot
-  be downloaded here, so ``validate``/``plan`` of the real configuration cannot run).
+  stack with each environment's var file against provider-free stubs of the modules (runs offline;
+  the AWS provider cannot be downloaded here, so ``validate``/``plan`` of the real configuration
+  cannot run).
 """
 
 from __future__ import annotations
