@@ -8,7 +8,6 @@ UNVERIFIABLE is never a pass: it says which call could not answer and what it an
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -108,8 +107,24 @@ def need(answer: Answer, expected: Any, what: str) -> Any:
     return answer.value
 
 
-def verdict(ok: bool, expected: Any, actual: Any, good: str, bad: str) -> tuple[str, Any, Any, str]:
-    return (PASS if ok else FAIL), expected, actual, good if ok else bad
+class Reason(str):
+    """A reason that keeps the values its judgement rested on: an f-string keeps an Unknown's text but not
+    its type, so a check that formats a compared value into its reason (and not into ``actual``) passes
+    it here, and ``run_check`` finds it structurally (never by reading the text)."""
+
+    rests_on: tuple[Any, ...] = ()
+
+
+def because(text: str, *values: Any) -> str:
+    """text as a reason resting on values (an Unknown among them makes a FAIL UNVERIFIABLE on a plan)."""
+    reason = Reason(text)
+    reason.rests_on = values
+    return reason
+
+
+def verdict(ok: bool, expected: Any, actual: Any, good: str, bad: str,
+            rests_on: tuple[Any, ...] = ()) -> tuple[str, Any, Any, str]:
+    return (PASS if ok else FAIL), expected, actual, good if ok else because(bad, *rests_on)
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -261,7 +276,8 @@ def table_encryption(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
     key = need(ctx.snap.get("describe_key", env.region, ctx.desired.key_alias), expected, ctx.desired.key_alias)
     actual = {"SSEType": "KMS", "key": key_arn}
     if key_arn != key.get("Arn"):
-        return FAIL, expected, actual, f"encrypted with {key_arn}, not with {ctx.desired.key_alias} ({key.get('Arn')})"
+        return FAIL, expected, actual, because(
+            f"encrypted with {key_arn}, not with {ctx.desired.key_alias} ({key.get('Arn')})", key.get("Arn"))
     manager = key.get("KeyManager")
     if env.encryption_kind == "customer-managed" and manager != "CUSTOMER":
         return FAIL, expected, {**actual, "KeyManager": manager}, f"{ctx.desired.key_alias} is managed by {manager}"
@@ -833,16 +849,11 @@ def run_check(definition: CheckDef, ctx: Context, resource: str, args: tuple[Any
     except Missing as exc:
         return Verdict(definition.id, definition.criterion, resource, FAIL, exc.expected, None,
                        f"{exc.what} does not exist")
-    unknown = mentions_unknown(actual) or next((Unknown(w) for w in _unknown_in(reason)), None)
+    unknown = mentions_unknown(actual) or mentions_unknown(getattr(reason, "rests_on", ()))
     if status == FAIL and unknown is not None:  # a plan: the failure rests on a value it cannot show yet
         return Verdict(definition.id, definition.criterion, resource, UNVERIFIABLE, expected, actual,
                        f"{unknown[1:-1]}, so the plan cannot show it ({reason})")
-    return Verdict(definition.id, definition.criterion, resource, status, expected, actual, reason)
-
-
-def _unknown_in(text: str) -> list[str]:
-    """Unknown values quoted in a reason (their text survives formatting, their type does not)."""
-    return re.findall(r"\((?:known after apply|not in the plan): [^()]*\)", text)
+    return Verdict(definition.id, definition.criterion, resource, status, expected, actual, str(reason))
 
 
 def evaluate(desired: Desired, snap: Snapshot, silent_gaps: dict[str, str] | None = None) -> list[Verdict]:

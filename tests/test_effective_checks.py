@@ -1,0 +1,35 @@
+"""Effective-behaviour checks of tables, backups, KMS, the DR region, inventory and backup health (issue 12).
+
+Unit-level cases the per-check corpus (tests/test_checks.py) and the attacker corpus
+(tests/mutations/test_attacker_backups.py) do not show: how a status is decided, never by reading text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readiness.checks import FAIL, PASS, UNVERIFIABLE, CheckDef, Context, because, run_check, verdict
+from readiness.observe import Snapshot, Unknown
+
+
+def _judge(fn: Any, correct_snapshot: Any) -> Any:
+    desired, _ = correct_snapshot("sit")
+    definition = CheckDef("test.check", "a criterion", "environment", fn)
+    return run_check(definition, Context(desired, Snapshot(), {}), "r", ())
+
+
+def test_a_reason_that_merely_reads_like_a_plan_unknown_stays_a_fail(correct_snapshot: Any) -> None:
+    """The text of a reason decides nothing: an account value that looks like a plan's marker is still a FAIL."""
+    decoy = "(known after apply: aws_kms_key.this.arn)"
+    v = _judge(lambda ctx: verdict(False, "x", "y", "good", f"encrypted with {decoy}"), correct_snapshot)
+    assert v.status == FAIL and decoy in v.reason and type(v.reason) is str
+
+
+def test_a_failure_resting_on_an_unknown_is_unverifiable(correct_snapshot: Any) -> None:
+    unknown = Unknown("(known after apply: aws_kms_key.this.arn)")
+    v = _judge(lambda ctx: (FAIL, "x", "y", because(f"not with {unknown}", unknown)), correct_snapshot)
+    assert v.status == UNVERIFIABLE and "so the plan cannot show it" in v.reason
+    v = _judge(lambda ctx: verdict(False, "x", {"key": unknown}, "good", "bad"), correct_snapshot)
+    assert v.status == UNVERIFIABLE
+    v = _judge(lambda ctx: verdict(True, "x", "y", "good", "bad", rests_on=(unknown,)), correct_snapshot)
+    assert v.status == PASS
