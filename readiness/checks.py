@@ -686,9 +686,10 @@ def backup_selection(ctx: Context) -> tuple[str, Any, Any, str]:
                 unreadable.append(name)
             elif chosen and role_ok[sel_name]:
                 covered.setdefault(name, []).append(sel_name)
-    actual = {n: {"IamRoleArn": s.get("IamRoleArn"), "Resources": s.get("Resources", []),
-                  **{k: s[k] for k in ("NotResources", "ListOfTags", "Conditions") if s.get(k)}}
-              for n, s in selections.items()}
+    shown = {n: {"IamRoleArn": s.get("IamRoleArn"), "Resources": s.get("Resources", []),
+                 **{k: s[k] for k in ("NotResources", "ListOfTags", "Conditions") if s.get(k)}}
+             for n, s in selections.items()}
+    actual = {**shown.pop(env.backup.selection), **({"other selections": shown} if shown else {})}
     problems = []
     if not role_ok[env.backup.selection]:
         problems.append(f"{env.backup.selection} runs as {selections[env.backup.selection].get('IamRoleArn')}, "
