@@ -23,10 +23,12 @@ from typing import Any
 import pytest
 from test_checks import (
     answer_value,
+    backup_job,
     edit_plan_rule,
     edit_table,
     replicated,
     set_answer,
+    with_backup_jobs,
     with_cost_alert,
     with_selection,
 )
@@ -52,8 +54,13 @@ def complete(desired: Desired, snap: Snapshot) -> Snapshot:
     if not vault.get("EncryptionKeyArn"):  # moto does not report the AWS-managed key a vault gets by default
         vault["EncryptionKeyArn"] = f"arn:aws:kms:{env.region}:{env.account}:key/0f1e2d3c-aws-backup"
         set_answer(snap, "describe_backup_vault", env.region, env.backup.vault, vault)
+        # ... nor describe alias/aws/backup, which AWS names that key by
+        set_answer(snap, "describe_key", env.region, desired.vault_key_alias, {
+            "KeyId": "0f1e2d3c-aws-backup", "Arn": vault["EncryptionKeyArn"], "KeyState": "Enabled",
+            "KeyManager": "AWS", "Enabled": True})
     with_selection(snap, desired)
     with_cost_alert(snap, desired)
+    with_backup_jobs(snap, desired)  # moto does not implement ListBackupJobs; none failed
     return snap
 
 
@@ -226,6 +233,45 @@ def key(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
     yield "disabled", _answer_edit("describe_key", _primary, d.key_alias, lambda v: v.update(KeyState="Disabled"))
 
 
+def lookalikes(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    t: TableSpec = args[0]
+    for region in d.table_regions:
+        yield f"{t.name}-old in {region}", _answer_edit("list_tables", lambda dd, r=region: r, "*",
+                                                        lambda v, t=t: [*v, f"{t.name}-old"])
+    for other in [r for r in d.table_regions if r not in d.env.regions]:
+        yield f"{t.name} copied to {other}", _answer_edit("list_tables", lambda dd, r=other: r, "*",
+                                                          lambda v, t=t: [*v, t.name])
+
+
+def plan_rules(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    def second(s: Snapshot, dd: Desired) -> None:
+        plan = answer_value(s, "get_backup_plan", dd.env.region, dd.env.backup.plan)
+        plan["BackupPlan"]["Rules"].append({**plan["BackupPlan"]["Rules"][0], "RuleName": "extra"})
+        set_answer(s, "get_backup_plan", dd.env.region, dd.env.backup.plan, plan)
+    yield "a second rule", second
+
+
+def jobs(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    for t in d.tables:
+        for state in ("FAILED", "ABORTED", "EXPIRED"):
+            yield f"{state} job of {t.name}", lambda s, dd, name=t.name, state=state: with_backup_jobs(
+                s, dd, backup_job(s, dd, name, state))
+
+
+def _tag_map_edits(operation: str, region: Callable[[Desired], str], name: str, keys: Any) -> Iterator[Mutant]:
+    for key in keys:
+        yield f"tag {key} removed", _answer_edit(operation, region, name,
+                                                 lambda v, key=key: {k: x for k, x in v.items() if k != key})
+
+
+def vault_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield from _tag_map_edits("list_tags", _primary, d.env.backup.vault, d.env.tags)
+
+
+def plan_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield from _tag_map_edits("list_tags", _primary, d.env.backup.plan, d.env.tags)
+
+
 def _alarm_edit(a: AlarmSpec, edit: Callable[[dict[str, Any]], None]) -> Callable[[Snapshot, Desired], None]:
     def apply(alarms: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for x in alarms:
@@ -345,7 +391,9 @@ MUTATORS: dict[str, Mutator] = {
     "table.ttl": ttl, "table.tags": tags, "table.replicas": replicas,
     "gsi.status": gsi_status, "gsi.key_schema": gsi_keys, "gsi.projection": gsi_projection,
     "backup.vault": vault, "backup.schedule": schedule, "backup.retention": retention, "backup.copy": copy,
-    "backup.selection": selection, "kms.key": key,
+    "backup.selection": selection, "kms.key": key, "table.lookalikes": lookalikes,
+    "backup.plan_rules": plan_rules, "backup.jobs": jobs, "backup.vault_tags": vault_tags,
+    "backup.plan_tags": plan_tags,
     "alarm.configuration": alarm_configuration, "alarm.action": alarm_action, "dashboard.widget": widget,
     "cost.anomaly_alert": cost,
     "bucket.versioning": versioning, "bucket.encryption": bucket_encryption, "bucket.public_access": public_access,
