@@ -488,7 +488,10 @@ def _vault_key(ctx: Context, region: str, vault_name: str, expected: Any) -> tup
         return UNVERIFIABLE, key, f"{call} answered no EncryptionKeyArn; {ctx.silent_gaps['vault_default_key']}"
     if not key:
         return FAIL, key, f"{vault_name} in {region} has no KMS key"
-    described = need(ctx.snap.get("describe_key", region, alias), expected, f"{alias} in {region}")
+    answer = ctx.snap.get("describe_key", region, alias)
+    if answer.missing:  # no such key in the region: whatever the vault names, it is not that key
+        return FAIL, {"key": key}, f"{vault_name} in {region} is encrypted with {key}, not {alias} (no such key there)"
+    described = need(answer, expected, f"{alias} in {region}")
     actual = {"key": key, "KeyState": described.get("KeyState"), "KeyManager": described.get("KeyManager")}
     if key != described.get("Arn"):
         return FAIL, actual, because(f"{vault_name} in {region} is encrypted with {key}, not {alias} "
