@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from readiness.checks import FAIL, PASS, UNVERIFIABLE, CheckDef, Context, because, run_check, verdict
+import pytest
+
+from readiness.checks import FAIL, PASS, UNVERIFIABLE, CheckDef, Context, because, run_check, selects, verdict
 from readiness.observe import Snapshot, Unknown
 
 
@@ -33,3 +35,46 @@ def test_a_failure_resting_on_an_unknown_is_unverifiable(correct_snapshot: Any) 
     assert v.status == UNVERIFIABLE
     v = _judge(lambda ctx: verdict(True, "x", "y", "good", "bad", rests_on=(unknown,)), correct_snapshot)
     assert v.status == PASS
+
+
+# ------------------------------------------------------------------ AWS Backup's resource assignment
+
+ARN = "arn:aws:dynamodb:eu-west-1:815856636111:table/orders-sit"
+TAGS = {"Environment": "sit", "BackupPolicy": "hourly"}
+
+
+@pytest.mark.parametrize(("selection", "chosen"), [
+    ({}, True),  # neither Resources nor ListOfTags: every resource (AWS's warning about cost)
+    ({"Resources": [ARN]}, True),
+    ({"Resources": ["arn:aws:dynamodb:*:*:table/*"]}, True),
+    ({"Resources": ["arn:aws:dynamodb:eu-west-1:*:table/orders-?it"]}, True),
+    ({"Resources": ["arn:aws:dynamodb:us-east-1:*:table/*"]}, False),
+    ({"Resources": [ARN.upper()]}, False),  # patterns are case-sensitive
+    # Resources OR ListOfTags
+    ({"Resources": ["arn:aws:dynamodb:us-east-1:*:table/*"], "ListOfTags": [
+        {"ConditionType": "STRINGEQUALS", "ConditionKey": "BackupPolicy", "ConditionValue": "hourly"}]}, True),
+    ({"ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "Backup", "ConditionValue": "yes"},
+                     {"ConditionType": "STRINGEQUALS", "ConditionKey": "Environment", "ConditionValue": "sit"}]}, True),
+    # AND Conditions
+    ({"Resources": [ARN], "Conditions": {"StringEquals": [
+        {"ConditionKey": "aws:ResourceTag/Environment", "ConditionValue": "sit"},
+        {"ConditionKey": "aws:ResourceTag/BackupPolicy", "ConditionValue": "daily"}]}}, False),
+    ({"Resources": [ARN], "Conditions": {"StringLike": [
+        {"ConditionKey": "aws:ResourceTag/BackupPolicy", "ConditionValue": "hour*"}]}}, True),
+    ({"Resources": [ARN], "Conditions": {"StringNotEquals": [
+        {"ConditionKey": "aws:ResourceTag/Environment", "ConditionValue": "sit"}]}}, False),
+    ({"Resources": [ARN], "Conditions": {"StringNotLike": [
+        {"ConditionKey": "aws:ResourceTag/Owner", "ConditionValue": "*"}]}}, True),  # no Owner tag at all
+    ({"Resources": [ARN], "Conditions": {"StringEquals": [], "StringLike": []}}, True),
+    # minus NotResources
+    ({"Resources": ["*"], "NotResources": ["arn:aws:dynamodb:*:*:table/orders-*"]}, False),
+    ({"Resources": ["*"], "NotResources": ["arn:aws:dynamodb:*:*:table/users-*"]}, True),
+])
+def test_selects_as_aws_backup_assigns_resources(selection: dict[str, Any], chosen: bool) -> None:
+    assert selects(selection, ARN, TAGS) is chosen
+
+
+def test_a_selection_by_tags_nobody_could_read_is_undecided() -> None:
+    assert selects({"Resources": [ARN], "Conditions": {"StringEquals": [
+        {"ConditionKey": "aws:ResourceTag/Environment", "ConditionValue": "sit"}]}}, ARN, None) is None
+    assert selects({"Resources": [ARN]}, ARN, None) is True  # no tag in the selection: tags are not needed
