@@ -34,7 +34,9 @@ from test_checks import (
 )
 
 from readiness.checks import CHECKS, FAIL, PASS, Verdict, evaluate
-from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec
+from readiness.checks import _subjects as subjects
+from readiness.contract import load_contract
+from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, desired_state
 from readiness.observe import Snapshot
 
 Mutant = tuple[str, Callable[[Snapshot, Desired], None]]  # (what it breaks, the edit)
@@ -272,6 +274,41 @@ def plan_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
     yield from _tag_map_edits("list_tags", _primary, d.env.backup.plan, d.env.tags)
 
 
+def replica_settings(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    t, region = args
+
+    def dr(operation: str, edit: Callable[[Any], Any]) -> Callable[[Snapshot, Desired], None]:
+        return _answer_edit(operation, lambda dd: region, t.name, edit)
+    yield "deletion protection flipped", dr("describe_table", lambda x: x.update(
+        DeletionProtectionEnabled=not d.env.deletion_protection))
+    yield "stream KEYS_ONLY", dr("describe_table", lambda x: x.update(
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}))
+    yield "PROVISIONED", dr("describe_table", lambda x: x.update(BillingModeSummary={"BillingMode": "PROVISIONED"}))
+    yield "another key", dr("describe_table", lambda x: x["SSEDescription"].update(
+        KMSMasterKeyArn=f"arn:aws:kms:{region}:{d.env.account}:key/not-the-contract-key"))
+    yield "TTL enabled", dr("describe_time_to_live", lambda v: v.update(TimeToLiveStatus="ENABLED",
+                                                                       AttributeName="expiresAt"))
+    for key in d.env.tags:
+        yield f"tag {key} removed", dr("list_tags_of_resource", lambda v, key=key: [x for x in v if x["Key"] != key])
+
+
+def dr_key(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    region = args[0]
+    yield "disabled", _answer_edit("describe_key", lambda dd: region, d.key_alias,
+                                   lambda v: v.update(KeyState="Disabled"))
+    yield "pending deletion", _answer_edit("describe_key", lambda dd: region, d.key_alias,
+                                           lambda v: v.update(KeyState="PendingDeletion"))
+    yield "rotation off", _answer_edit("get_key_rotation_status", lambda dd: region, d.key_alias,
+                                       lambda v: v.update(KeyRotationEnabled=False))
+
+
+def key_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    region = args[0]
+    for key in d.env.tags:
+        yield f"tag {key} removed", _answer_edit("list_resource_tags", lambda dd: region, d.key_alias,
+                                                 lambda v, key=key: [x for x in v if x["TagKey"] != key])
+
+
 def _alarm_edit(a: AlarmSpec, edit: Callable[[dict[str, Any]], None]) -> Callable[[Snapshot, Desired], None]:
     def apply(alarms: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for x in alarms:
@@ -393,7 +430,8 @@ MUTATORS: dict[str, Mutator] = {
     "backup.vault": vault, "backup.schedule": schedule, "backup.retention": retention, "backup.copy": copy,
     "backup.selection": selection, "kms.key": key, "table.lookalikes": lookalikes,
     "backup.plan_rules": plan_rules, "backup.jobs": jobs, "backup.vault_tags": vault_tags,
-    "backup.plan_tags": plan_tags,
+    "backup.plan_tags": plan_tags, "table.replica_settings": replica_settings, "kms.dr_key": dr_key,
+    "kms.key_tags": key_tags,
     "alarm.configuration": alarm_configuration, "alarm.action": alarm_action, "dashboard.widget": widget,
     "cost.anomaly_alert": cost,
     "bucket.versioning": versioning, "bucket.encryption": bucket_encryption, "bucket.public_access": public_access,
@@ -406,8 +444,6 @@ MUTATORS: dict[str, Mutator] = {
 
 
 def _subjects(check_id: str, desired: Desired) -> dict[str, tuple[Any, ...]]:
-    from readiness.checks import _subjects as subjects
-
     return dict(subjects(CHECKS[check_id], desired))
 
 
@@ -416,6 +452,11 @@ def _by_resource(verdicts: list[Verdict], check_id: str) -> dict[str, str]:
 
 
 SWEPT = [c for c in CHECKS if c in MUTATORS]
+ENVS = ("dev", "sit", "prod")
+# (env, check) where the check has resources: the DR replica, the DR key and the customer-managed keys are PROD's
+_CONTRACT = load_contract()
+SWEEPS = [(env, c) for env in ENVS for c in SWEPT
+          if any(subjects(CHECKS[c], desired_state(_CONTRACT, env)))]
 
 
 def test_checks_not_swept_are_listed(mutation_tally: Any) -> None:
@@ -431,8 +472,11 @@ def test_the_completed_account_passes_every_check(env: str, correct_snapshot: An
     assert [v.line() for v in verdicts if v.status != PASS] == []
 
 
-@pytest.mark.parametrize("check_id", SWEPT)
-@pytest.mark.parametrize("env", ["dev", "sit", "prod"])
+def test_every_swept_check_is_swept_somewhere() -> None:
+    assert {c for _, c in SWEEPS} == set(SWEPT)
+
+
+@pytest.mark.parametrize(("env", "check_id"), SWEEPS)
 def test_every_resource_s_mutant_is_killed(env: str, check_id: str, correct_snapshot: Any,
                                           mutation_tally: Any) -> None:
     desired, snap = correct_snapshot(env)
