@@ -730,7 +730,8 @@ def backup_jobs(ctx: Context) -> tuple[str, Any, Any, str]:
             if arn.rsplit("/", 1)[-1] in names or job.get("BackupVaultName") == env.backup.vault:
                 bad.append({"job": job.get("BackupJobId"), "state": job.get("State"), "resource": arn,
                             "vault": job.get("BackupVaultName"), "message": job.get("StatusMessage")})
-    return verdict(not bad, expected, bad, "no backup job failed, aborted or expired",
+    shown = bad[:20] + ([{"more": len(bad) - 20}] if len(bad) > 20 else [])  # a bounded report
+    return verdict(not bad, expected, shown, "no backup job failed, aborted or expired",
                    "; ".join(f"{b['state']} job {b['job']} of {b['resource'].rsplit('/', 1)[-1]}"
                              f"{': ' + str(b['message']) if b['message'] else ''}" for b in bad[:5])
                    + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""))

@@ -340,7 +340,8 @@ def _backup_jobs(target: Target, desired: Desired) -> list[Job]:
     since = datetime.now(UTC) - timedelta(days=env.backup.retention_days)
     for state in BAD_BACKUP_JOB_STATES:
         jobs.append(("list_backup_jobs", env.region, state,
-                     partial(_paged, backup, "list_backup_jobs", "BackupJobs", ByState=state, ByCreatedAfter=since)))
+                     partial(_paged, backup, "list_backup_jobs", "BackupJobs", ByState=state, ByCreatedAfter=since,
+                             ByResourceType="DynamoDB")))
     return jobs
 
 
