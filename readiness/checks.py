@@ -555,10 +555,11 @@ def backup_plan_rules(ctx: Context) -> tuple[str, Any, Any, str]:
     problems = [f"rule {r['rule']} ({r['schedule']} into {r['vault']}, kept {r['retention_days']} days"
                 f"{', copied to ' + ', '.join(map(str, r['copies_to'])) if r['copies_to'] else ''}) is not in the "
                 f"contract" for r in extra]
-    if len(same_name) > 1:
-        problems.append(f"{len(same_name)} rules are named {env.backup.rule}")
+    if len(same_name) != 1:
+        problems.append(f"{len(same_name)} rules are named {env.backup.rule}" if same_name else
+                        f"no rule {env.backup.rule}")
     return verdict(not problems, [env.backup.rule], actual, f"only the contract's rule {env.backup.rule}",
-                   "; ".join(problems) or f"no rule {env.backup.rule}", rests_on=tuple(actual))
+                   "; ".join(problems), rests_on=tuple(actual))
 
 
 @check("backup.schedule", "environment", C_PLAN, resource=lambda d: d.env.backup.plan)

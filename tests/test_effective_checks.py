@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_checks import answer_value, set_answer
 
-from readiness.checks import FAIL, PASS, UNVERIFIABLE, CheckDef, Context, because, run_check, selects, verdict
+from readiness.checks import FAIL, PASS, UNVERIFIABLE, CheckDef, Context, because, evaluate, run_check, selects, verdict
 from readiness.observe import Snapshot, Unknown
+from readiness.targets import SILENT_GAPS
 
 
 def _judge(fn: Any, correct_snapshot: Any) -> Any:
@@ -78,3 +80,25 @@ def test_a_selection_by_tags_nobody_could_read_is_undecided() -> None:
     assert selects({"Resources": [ARN], "Conditions": {"StringEquals": [
         {"ConditionKey": "aws:ResourceTag/Environment", "ConditionValue": "sit"}]}}, ARN, None) is None
     assert selects({"Resources": [ARN]}, ARN, None) is True  # no tag in the selection: tags are not needed
+
+
+def test_a_plan_without_the_contract_rule_fails_plan_rules_too(correct_snapshot: Any) -> None:
+    """No rule at all is not "only the contract's rule"."""
+    desired, snap = correct_snapshot("sit")
+    env = desired.env
+    plan = answer_value(snap, "get_backup_plan", env.region, env.backup.plan)
+    plan["BackupPlan"]["Rules"] = []
+    set_answer(snap, "get_backup_plan", env.region, env.backup.plan, plan)
+    [v] = [v for v in evaluate(desired, snap, SILENT_GAPS["moto"]) if v.id == "backup.plan_rules"]
+    assert v.status == FAIL and v.reason == "no rule hourly"
+
+
+def test_two_rules_under_the_contract_name_fail(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    env = desired.env
+    plan = answer_value(snap, "get_backup_plan", env.region, env.backup.plan)
+    rule = plan["BackupPlan"]["Rules"][0]
+    plan["BackupPlan"]["Rules"].append({**rule, "ScheduleExpression": "cron(0 5 * * ? *)"})
+    set_answer(snap, "get_backup_plan", env.region, env.backup.plan, plan)
+    [v] = [v for v in evaluate(desired, snap, SILENT_GAPS["moto"]) if v.id == "backup.plan_rules"]
+    assert v.status == FAIL and "2 rules are named hourly" in v.reason
