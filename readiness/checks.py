@@ -673,12 +673,16 @@ def backup_selection(ctx: Context) -> tuple[str, Any, Any, str]:
     selections = {str(s.get("SelectionName")): dict(need(
         ctx.snap.get("get_backup_selection", env.region, str(s.get("SelectionName"))), expected,
         str(s.get("SelectionName")))) for s in listed}
+    named = [str(r) for s in selections.values() for r in (*(s.get("Resources") or []), *(s.get("NotResources") or []))]
     arns: dict[str, str] = {}
     for t in ctx.desired.tables:
         described = ctx.snap.get("describe_table", env.region, t.name)
-        account = _account(ctx) or "*"
-        arns[t.name] = described.value.get("TableArn") if described.ok else \
-            f"arn:aws:dynamodb:{env.region}:{account}:table/{t.name}"
+        arn = described.value.get("TableArn") if described.ok else None
+        if not isinstance(arn, str) or isinstance(arn, Unknown):  # not shown: the ARN a selection names for it
+            home = f"arn:aws:dynamodb:{env.region}:*:table/{t.name}"
+            arn = next((r for r in named if "*" not in r and "?" not in r and _like(r, home)),
+                       f"arn:aws:dynamodb:{env.region}:{_account(ctx) or '000000000000'}:table/{t.name}")
+        arns[t.name] = arn
     # AWS always answers the role (a required member); a plan may not show it: then the selection counts for
     # coverage, and a verdict that would otherwise PASS rests on it (UNVERIFIABLE, quoting the call)
     role_ok = {name: _like(sel["IamRoleArn"], f"arn:aws:iam::{_account(ctx) or '*'}:role/{env.backup.iam_role}")
