@@ -43,10 +43,15 @@ OBSERVATION = frozenset({
     # monitoring
     "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "sns:ListTopics",
     "ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions",
+    # every contracted alarm's tags; every contract topic's subscriptions and tags
+    "cloudwatch:ListTagsForResource", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
     # the templates bucket (and its access-log and DR buckets): configuration and the object list
     "s3:GetBucketVersioning", "s3:GetBucketEncryption", "s3:GetPublicAccessBlock",
     "s3:GetBucketLifecycleConfiguration", "s3:GetBucketLogging", "s3:GetBucketReplication",
     "s3:GetBucketTagging", "s3:ListObjectsV2", "s3:HeadBucket",
+    "s3:GetObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus",
+    # the inventory of buckets named like the contract's
+    "s3:ListBuckets",
 })
 READ_ONLY = GUARD | OBSERVATION
 
@@ -78,6 +83,8 @@ IAM_ACTIONS = {
     "s3:GetBucketReplication": "s3:GetReplicationConfiguration",
     "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
     "s3:HeadBucket": "s3:ListBucket",
+    "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
     "s3:ListObjectsV2": "s3:ListBucket",
 }
 
