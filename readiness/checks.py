@@ -1014,6 +1014,7 @@ def bucket_log_bucket(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
         return NOT_APPLICABLE, None, None, "the contract gives this bucket no access-log bucket"
     name = b.logging_bucket
     expected = {"encryption": "AES256", "public_access_block": dict.fromkeys(PUBLIC_ACCESS_FLAGS, True)}
+    _s3(ctx, b, "head_bucket", expected)  # the log bucket of a bucket that does not exist is nobody's: Missing
     config = _s3(ctx, b, "get_bucket_encryption", expected, bucket=name)
     rules = (config or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
     algorithms = [(r.get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm") for r in rules]

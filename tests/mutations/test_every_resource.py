@@ -4,7 +4,8 @@ Where the per-check and named corpora break one resource per check, this breaks 
 every GSI, every required tag of every table, the vault, the plan, every table's place in the backup
 selection, the key, every alarm and every dashboard widget, in DEV, SIT and PROD. It works on the
 observed snapshot of a correctly deployed moto account, completed with what AWS answers where moto
-cannot (a global table's replicas, the vault's key, the backup selection, the cost anomaly alert), so the
+cannot (a global table's replicas, the vault's key, the backup selection, the cost anomaly alert, the
+topics' subscribers), so the
 account is correct on the live target's terms: every verdict PASSes with no silent gaps.
 
 For each (check, resource) verdict, ``MUTATORS[check]`` breaks that resource's property in a copy of the
@@ -29,6 +30,7 @@ from test_checks import (
     set_answer,
     with_cost_alert,
     with_selection,
+    with_subscribers,
 )
 
 from readiness.checks import CHECKS, FAIL, PASS, Verdict, evaluate
@@ -54,6 +56,7 @@ def complete(desired: Desired, snap: Snapshot) -> Snapshot:
         set_answer(snap, "describe_backup_vault", env.region, env.backup.vault, vault)
     with_selection(snap, desired)
     with_cost_alert(snap, desired)
+    with_subscribers(snap, desired)  # the contract names no subscriber: the live topics' own (ADR 0050)
     return snap
 
 
