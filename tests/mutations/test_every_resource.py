@@ -5,8 +5,8 @@ every GSI, every required tag of every table, the vault, the plan, every table's
 selection, the key, every alarm and every dashboard widget, in DEV, SIT and PROD. It works on the
 observed snapshot of a correctly deployed moto account, completed with what AWS answers where moto
 cannot (a global table's replicas, the vault's key, the backup selection, the cost anomaly alert, the
-topics' subscribers), so the
-account is correct on the live target's terms: every verdict PASSes with no silent gaps.
+topics' subscribers), so the account is correct on the live target's terms: every verdict PASSes with no
+silent gaps.
 
 For each (check, resource) verdict, ``MUTATORS[check]`` breaks that resource's property in a copy of the
 snapshot; the mutant is killed when that verdict is now FAIL (naming the resource) and every other
