@@ -23,7 +23,7 @@ from readiness.desired import (
     WidgetSpec,
     observed_alarm_canonical,
 )
-from readiness.observe import Answer, Snapshot, Unknown, mentions_unknown
+from readiness.observe import TAGGED_TYPES, Answer, Snapshot, Unknown, mentions_unknown
 from readiness.tfvars import COST_FREQUENCY
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
@@ -554,9 +554,12 @@ def tags_verdict(expected: Mapping[str, str], tags: dict[str, str], where: str =
     return verdict(not wrong, dict(expected), actual, "all required tags present with their values", "; ".join(wrong))
 
 
-def _tag_list(answer: Answer, expected: Any, what: str) -> dict[str, str]:
-    """A [{Key, Value}] tag list answer as a dict."""
-    return {t["Key"]: t["Value"] for t in need(answer, expected, what) or []}
+def _tags_of(ctx: Context, arn: str, expected: Any, what: str) -> dict[str, str]:
+    """The tags of one alarm or topic, from the region's Resource Groups Tagging API answer (a resource it does
+    not list has no tags)."""
+    answer = ctx.snap.get("get_resources", ctx.desired.env.region, TAGGED_TYPES)
+    mapping: dict[str, Any] = next((m for m in need(answer, expected, what) if m.get("ResourceARN") == arn), {})
+    return {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
 
 
 @check("alarm.configuration", "alarm", C_ALARMS)
@@ -611,8 +614,11 @@ def alarm_state(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
 @check("alarm.tags", "alarm", C_TAGS)
 def alarm_tags(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
     expected = dict(ctx.desired.env.tags)
-    arn = str(_alarm(ctx, a, expected).get("AlarmArn"))
-    return tags_verdict(expected, _tag_list(ctx.snap.get("list_tags_for_resource", a.region, arn), expected, a.name))
+    arn = _alarm(ctx, a, expected).get("AlarmArn")
+    if not arn:
+        call = ctx.snap.get("describe_alarms", a.region, "*").call
+        return UNVERIFIABLE, expected, None, f"{call} answered no AlarmArn to find the alarm's tags by"
+    return tags_verdict(expected, _tags_of(ctx, str(arn), expected, a.name))
 
 
 def _topic(ctx: Context, name: str, expected: Any) -> str:
@@ -642,9 +648,7 @@ def topic_subscribed(ctx: Context, name: str) -> tuple[str, Any, Any, str]:
 @check("topic.tags", "topic", C_TAGS)
 def topic_tags(ctx: Context, name: str) -> tuple[str, Any, Any, str]:
     expected = dict(ctx.desired.env.tags)
-    arn = _topic(ctx, name, expected)
-    region = ctx.desired.env.region
-    return tags_verdict(expected, _tag_list(ctx.snap.get("list_tags_for_resource", region, arn), expected, name))
+    return tags_verdict(expected, _tags_of(ctx, _topic(ctx, name, expected), expected, name))
 
 
 def _plotted(rows: list[Any], widget_region: Any) -> list[tuple[str, str, Any]]:

@@ -43,8 +43,8 @@ OBSERVATION = frozenset({
     # monitoring
     "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "sns:ListTopics",
     "ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions",
-    # every contracted alarm's tags; every contract topic's subscriptions and tags
-    "cloudwatch:ListTagsForResource", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
+    # every contract topic's subscriptions; the tags of every alarm and topic (one Tagging API read)
+    "sns:ListSubscriptionsByTopic", "resourcegroupstaggingapi:GetResources",
     # the templates bucket (and its access-log and DR buckets): configuration and the object list
     "s3:GetBucketVersioning", "s3:GetBucketEncryption", "s3:GetPublicAccessBlock",
     "s3:GetBucketLifecycleConfiguration", "s3:GetBucketLogging", "s3:GetBucketReplication",
@@ -74,7 +74,7 @@ DRILL_OPERATIONS = frozenset({
 })
 
 # botocore service names whose IAM actions carry another prefix
-IAM_PREFIX = {"dynamodbstreams": "dynamodb"}
+IAM_PREFIX = {"dynamodbstreams": "dynamodb", "resourcegroupstaggingapi": "tag"}
 # API operations whose IAM action has another name (S3 mostly: https://docs.aws.amazon.com/AmazonS3/latest/
 # userguide/using-with-s3-policy-actions.html)
 IAM_ACTIONS = {
