@@ -779,7 +779,7 @@ def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
         threshold = sub.get("ThresholdExpression") or {}
         actual = {"monitor": name, "threshold": threshold, "frequency": sub.get("Frequency"), "subscribers": shown}
         problems = []
-        if not any(t == "SNS" and a == topic_arn and st != "DECLINED" for t, a, st in subscribers):
+        if topic_arn is None or not any(t == "SNS" and a == topic_arn and st != "DECLINED" for t, a, st in subscribers):
             problems.append(f"does not notify {topic}")
         others = [s for s, (t, a, _) in zip(shown, subscribers, strict=True) if not (t == "SNS" and a == topic_arn)]
         if others:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -1148,3 +1149,134 @@ def test_a_missing_bucket_fails_every_bucket_and_template_check(moto_account: An
     verdicts = [v for v in verdicts_after(target, desired) if v.id.startswith(("bucket.", "template."))]
     assert {v.status for v in verdicts} == {FAIL}
     assert all("does not exist" in v.reason for v in verdicts), [v.line() for v in verdicts]
+
+
+# ------------------------------------------------ monitoring and buckets: as AWS applies them (ADRs 0050-0052)
+
+
+def _edit_alarm(snap: Snapshot, desired: Desired, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    alarms = answer_value(snap, "describe_alarms", desired.env.region, "*")
+    edit(next(a for a in alarms if a["AlarmName"] == name))
+    set_answer(snap, "describe_alarms", desired.env.region, "*", alarms)
+
+
+def _verdict_of(snap: Snapshot, desired: Desired, check_id: str, resource: str) -> Verdict:
+    return by(evaluate(desired, snap, MOTO_GAPS), check_id)[resource]
+
+
+def test_a_metric_math_alarm_with_two_queries_returning_data_fails(correct_snapshot: Any) -> None:
+    """PutMetricAlarm defaults ReturnData to true: two returning queries is not an alarm CloudWatch evaluates."""
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "orders-sit-system-errors",
+                lambda a: [q.pop("ReturnData", None) for q in a["Metrics"][:2]])
+    v = _verdict_of(snap, desired, "alarm.configuration", "orders-sit-system-errors")
+    assert v.status == FAIL and "2 metric queries return data, not exactly one" in v.reason
+
+
+def test_an_anomaly_detection_alarm_is_not_a_threshold(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "tenants-sit-read-throttles", lambda a: a.update(ThresholdMetricId="band"))
+    v = _verdict_of(snap, desired, "alarm.configuration", "tenants-sit-read-throttles")
+    assert v.status == FAIL and "threshold" in v.reason and v.actual["threshold"] == "the anomaly band band"
+
+
+@pytest.mark.parametrize("state", ["OK", "INSUFFICIENT_DATA"])
+def test_an_alarm_that_is_not_firing_is_healthy(correct_snapshot: Any, state: str) -> None:
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "users-sit-read-throttles", lambda a: a.update(StateValue=state))
+    assert _verdict_of(snap, desired, "alarm.state", "users-sit-read-throttles").status == PASS
+
+
+def test_a_live_topic_without_any_subscription_fails(correct_snapshot: Any) -> None:
+    """What AWS answers for a topic nobody subscribed to: an empty list, a real answer (not the emulator's)."""
+    desired, snap = correct_snapshot("sit")
+    with_subscribers(snap, desired)
+    arn = topic_arn(snap, desired, desired.env.monitoring.devops_topic)
+    set_answer(snap, "list_subscriptions_by_topic", desired.env.region, arn, [])
+    v = _verdict_of(snap, desired, "topic.subscribed", desired.env.monitoring.devops_topic)
+    assert v.status == FAIL and v.reason == "reaches nobody: no confirmed subscription"
+    assert _verdict_of(snap, desired, "topic.subscribed", desired.env.monitoring.finops_topic).status == PASS
+
+
+def _edit_dashboard_body(snap: Snapshot, desired: Desired, edit: Callable[[dict[str, Any]], None]) -> None:
+    env = desired.env
+    dash = answer_value(snap, "get_dashboard", env.region, env.monitoring.dashboard)
+    body = json.loads(dash["DashboardBody"])
+    edit(body)
+    set_answer(snap, "get_dashboard", env.region, env.monitoring.dashboard, {**dash, "DashboardBody": json.dumps(body)})
+
+
+def test_a_widget_written_with_shorthand_and_reordered_dimensions_passes(correct_snapshot: Any) -> None:
+    """CloudWatch's "..." and "." repeat the previous row; dimension pairs may come in any order."""
+    desired, snap = correct_snapshot("sit")
+
+    def shorthand(body: dict[str, Any]) -> None:
+        widgets = {w["properties"]["title"]: w["properties"] for w in body["widgets"]}
+        rows = widgets["System errors"]["metrics"]  # [ns, metric, TableName, t, Operation, op]
+        first = rows[0]
+        widgets["System errors"]["metrics"] = [[first[0], first[1], first[4], first[5], first[2], first[3]]] + [
+            [".", ".", *row[2:]] for row in rows[1:]]
+        rows = widgets["Consumed capacity units"]["metrics"]  # [ns, metric, TableName, t]
+        widgets["Consumed capacity units"]["metrics"] = [rows[0]] + [
+            ["...", row[3]] if row[:3] == previous[:3] else row for previous, row in pairwise(rows)]
+
+    _edit_dashboard_body(snap, desired, shorthand)
+    body = json.loads(answer_value(snap, "get_dashboard", desired.env.region, DASH_SIT)["DashboardBody"])
+    assert any(row[0] == "..." for w in body["widgets"] for row in w["properties"].get("metrics", []))
+    for title in ("System errors", "Consumed capacity units"):
+        v = _verdict_of(snap, desired, "dashboard.widget", f"{DASH_SIT}/{title}")
+        assert v.status == PASS, v.line()
+
+
+def test_a_widget_with_an_extra_row_fails(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+
+    def extra(body: dict[str, Any]) -> None:
+        props = next(w for w in body["widgets"] if w["properties"]["title"] == "User errors")["properties"]
+        props["metrics"].append(["AWS/DynamoDB", "UserErrors", "TableName", "payroll"])
+
+    _edit_dashboard_body(snap, desired, extra)
+    v = _verdict_of(snap, desired, "dashboard.widget", f"{DASH_SIT}/User errors")
+    assert v.status == FAIL and "also shows AWS/DynamoDB UserErrors TableName payroll" in v.reason
+
+
+def _with_policy(snap: Snapshot, desired: Desired, statement: dict[str, Any]) -> None:
+    set_answer(snap, "get_bucket_policy", desired.env.region, BUCKET_SIT, {"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [statement]})})
+
+
+READ_ALL = {"Sid": "Read", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{BUCKET_SIT}/*"}
+
+
+@pytest.mark.parametrize(("condition", "public"), [
+    ({"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}, False),
+    ({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}, False),
+    ({"StringLike": {"aws:SourceVpce": "vpce-*"}}, True),  # a wildcard limits nothing
+    ({"StringNotEquals": {"aws:SourceAccount": "815856636111"}}, True),  # everyone but one account
+    ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, True),
+    ({"Bool": {"aws:SecureTransport": "true"}}, True),  # how, not who
+])
+def test_a_statement_to_everyone_is_public_unless_a_condition_limits_who(
+        correct_snapshot: Any, condition: dict[str, Any], public: bool) -> None:
+    desired, snap = correct_snapshot("sit")
+    _with_policy(snap, desired, {**READ_ALL, "Condition": condition})
+    v = _verdict_of(snap, desired, "bucket.policy", BUCKET_SIT)
+    assert v.status == (FAIL if public else PASS), v.line()
+
+
+def test_harmless_lifecycle_rules_pass(correct_snapshot: Any) -> None:
+    """Aborting multipart uploads, removing expired delete markers, or keeping noncurrent versions longer for a
+    prefix change nothing the contract states: the shortest expiry is still the contract's."""
+    desired, snap = correct_snapshot("sit")
+    config = answer_value(snap, "get_bucket_lifecycle_configuration", desired.env.region, BUCKET_SIT)
+    config["Rules"] += [
+        {"ID": "markers", "Status": "Enabled", "Filter": {}, "Expiration": {"ExpiredObjectDeleteMarker": True}},
+        {"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+        {"ID": "keep-longer", "Status": "Enabled", "Filter": {"Prefix": "legal/"},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 365}},
+        {"ID": "disabled", "Status": "Disabled", "Filter": {}, "Expiration": {"Days": 1}}]
+    set_answer(snap, "get_bucket_lifecycle_configuration", desired.env.region, BUCKET_SIT, config)
+    v = _verdict_of(snap, desired, "bucket.lifecycle", BUCKET_SIT)
+    assert v.status == PASS, v.line()
