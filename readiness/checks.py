@@ -24,7 +24,7 @@ from readiness.desired import (
     observed_alarm_canonical,
 )
 from readiness.observe import TAGGED_TYPES, Answer, Snapshot, Unknown, mentions_unknown
-from readiness.tfvars import COST_FREQUENCY
+from readiness.tfvars import COST_FREQUENCY, COST_MONITOR_DIMENSION, COST_MONITOR_TYPE
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
 NOT_APPLICABLE = "not_applicable"  # the contract says the criterion does not apply to this environment
@@ -755,7 +755,8 @@ def _cost_expression(percent: float) -> dict[str, Any]:
 
 @check("cost.anomaly_alert", "environment", C_COST, resource=lambda d: d.env.monitoring.cost_monitor)
 def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
-    """A subscription on the monitor whose whole threshold expression is the contract's (no extra And that
+    """The monitor watches every service (DIMENSIONAL/SERVICE, as Terraform and the provisioner create it), and a
+    subscription on it has a whole threshold expression that is the contract's (no extra And that
     makes it unreachable, no Or, no other dimension or match option), sent immediately to the contract's
     topic in this account and to nobody else. Any one such subscription satisfies the criterion."""
     env = ctx.desired.env
@@ -767,6 +768,10 @@ def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
     monitor = next((m for m in monitors if m.get("MonitorName") == name), None)
     if monitor is None:
         raise Missing(name, expected)
+    watches = f"{monitor.get('MonitorType')}/{monitor.get('MonitorDimension')}"
+    if watches != f"{COST_MONITOR_TYPE}/{COST_MONITOR_DIMENSION}":  # a narrower monitor misses DynamoDB's costs
+        return FAIL, expected, {"monitor": name, "watches": watches}, \
+            f"{name} watches {watches}, not every service ({COST_MONITOR_TYPE}/{COST_MONITOR_DIMENSION})"
     subs = need(ctx.snap.get("get_anomaly_subscriptions", "us-east-1", "*"), expected, name)
     topic_arn = _topic_arn(_topics(ctx), topic)
     judged: list[tuple[str, Any, Any, str]] = []

@@ -262,6 +262,17 @@ def _equals_match(s: Snapshot, d: Desired) -> None:
         "ANOMALY_TOTAL_IMPACT_PERCENTAGE", "20", "EQUALS")))
 
 
+def _custom_monitor(s: Snapshot, d: Desired) -> None:
+    """Snapshot edit (moto has no Cost Explorer): the monitor, same name, re-created as a CUSTOM monitor of
+    one linked account; DynamoDB's costs elsewhere are never watched."""
+    with_cost_alert(s, d)
+    monitors = answer_value(s, "get_anomaly_monitors", "us-east-1", "*")
+    monitors[0].pop("MonitorDimension")
+    monitors[0].update(MonitorType="CUSTOM", MonitorSpecification={"Dimensions": {
+        "Key": "LINKED_ACCOUNT", "Values": ["111122223333"]}})
+    set_answer(s, "get_anomaly_monitors", "us-east-1", "*", monitors)
+
+
 # ------------------------------------------------------------------------------------------ buckets
 
 
@@ -408,6 +419,7 @@ ATTACKS = [
     cost("cost alert: weekly", snapshot=_weekly),
     cost("cost alert: the FinOps topic name in another account", snapshot=_topic_of_another_account),
     cost("cost alert: EQUALS instead of >=", snapshot=_equals_match),
+    cost("cost alert: the monitor narrowed to one linked account", snapshot=_custom_monitor),
     lifecycle("a prefix rule expires noncurrent versions after a day", account=_prefix_rule_sooner),
     lifecycle("a tag rule expires current versions", account=_tag_rule_expires_current),
     lifecycle("a rule transitions everything to Glacier", account=_transition_to_glacier),
