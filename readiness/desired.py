@@ -58,6 +58,7 @@ class AlarmSpec:
             "evaluation_periods": self.definition.evaluation_periods,
             "datapoints_to_alarm": self.definition.evaluation_periods,
             "treat_missing_data": TREAT_MISSING_DATA,
+            "units": [],  # a unit filters the data points the alarm sees: a wrong one and it sees none
         }
 
 
@@ -251,8 +252,8 @@ def _metric_of(stat: dict[str, Any]) -> Metric:
     return (m.get("Namespace", ""), m.get("MetricName", ""), dims, stat.get("Stat", ""), int(stat.get("Period", 0)))
 
 
-def _driving(queries: list[dict[str, Any]]) -> tuple[list[Metric], str | None, list[str]]:
-    """The metrics and the expression behind the one query that returns data (what the alarm evaluates);
+def _driving(queries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None, list[str]]:
+    """The metric queries behind the one query that returns data (what the alarm evaluates), and its expression;
     problems when not exactly one query returns data (AWS defaults ReturnData to true)."""
     returning = [q for q in queries if q.get("ReturnData", True)]
     if len(returning) != 1:
@@ -260,8 +261,8 @@ def _driving(queries: list[dict[str, Any]]) -> tuple[list[Metric], str | None, l
     by_id = {str(q.get("Id")): q for q in queries}
     top = returning[0]
     if "MetricStat" in top:
-        return [_metric_of(top["MetricStat"])], None, []
-    metrics: list[Metric] = []
+        return [top["MetricStat"]], None, []
+    stats: list[dict[str, Any]] = []
     seen: set[str] = set()
     pending = [str(top.get("Expression", ""))]
     while pending:  # an expression may read other expressions: follow them to the metrics they read
@@ -269,26 +270,30 @@ def _driving(queries: list[dict[str, Any]]) -> tuple[list[Metric], str | None, l
             seen.add(qid)
             q = by_id[qid]
             if "MetricStat" in q:
-                metrics.append(_metric_of(q["MetricStat"]))
+                stats.append(q["MetricStat"])
             else:
                 pending.append(str(q.get("Expression", "")))
-    return metrics, top.get("Expression"), []
+    return stats, top.get("Expression"), []
 
 
 def observed_alarm_canonical(alarm: dict[str, Any]) -> dict[str, Any]:
     """The same shape as AlarmSpec.canonical(), read from a DescribeAlarms MetricAlarm as CloudWatch evaluates it:
     a plain metric, or the metrics behind the one query that returns data (a decoy query that returns no data,
     even with the contract's metric, does not count). An anomaly-detection alarm compares with a band, not a
-    threshold: its threshold reads as the band's query id. ``problems`` lists what makes the alarm ill-formed."""
+    threshold: its threshold reads as the band's query id. A unit on the alarm or a metric it reads filters the
+    data points it evaluates (the contract sets none). ``problems`` lists what makes the alarm ill-formed."""
     metrics: list[Metric] = []
     expression: str | None = None
     problems: list[str] = []
+    units = {alarm.get("Unit")}
     if alarm.get("MetricName"):
         dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm.get("Dimensions", [])))
         metrics.append((alarm.get("Namespace", ""), alarm["MetricName"], dims,
                         alarm.get("Statistic", alarm.get("ExtendedStatistic", "")), int(alarm.get("Period", 0))))
     elif alarm.get("Metrics"):
-        metrics, expression, problems = _driving(list(alarm["Metrics"]))
+        stats, expression, problems = _driving(list(alarm["Metrics"]))
+        metrics = [_metric_of(stat) for stat in stats]
+        units |= {stat.get("Unit") for stat in stats}
     threshold: Any = float(alarm.get("Threshold", float("nan")))
     if alarm.get("ThresholdMetricId"):
         threshold = f"the anomaly band {alarm['ThresholdMetricId']}"
@@ -301,5 +306,6 @@ def observed_alarm_canonical(alarm: dict[str, Any]) -> dict[str, Any]:
         "evaluation_periods": evaluation_periods,
         "datapoints_to_alarm": alarm.get("DatapointsToAlarm", evaluation_periods),
         "treat_missing_data": alarm.get("TreatMissingData", "missing"),
+        "units": sorted(str(u) for u in units if u),
         **({"problems": problems} if problems else {}),
     }

@@ -116,6 +116,11 @@ def _missing_data_ignored(t: Target, d: Desired) -> None:
     reput_alarm(t, d, "orders-sit-write-throttles", TreatMissingData="ignore")
 
 
+def _seconds_not_milliseconds(t: Target, d: Desired) -> None:
+    """ReplicationLatency is published in Milliseconds: an alarm filtered to Seconds never sees a data point."""
+    reput_alarm(t, d, "tenants-prod-replication-lag-eu-west-1", Unit="Seconds")
+
+
 def _second_action_elsewhere(t: Target, d: Desired) -> None:
     alarm = _describe(t, d, "tenants-sit-write-throttles")
     reput_alarm(t, d, "tenants-sit-write-throttles", AlarmActions=[*alarm["AlarmActions"], FOREIGN_TOPIC])
@@ -399,6 +404,9 @@ ATTACKS = [
     _alarm("alarm.configuration", "orders-sit-write-throttles", "missing data ignored", account=_missing_data_ignored),
     _alarm("alarm.configuration", "orders-prod-replication-lag-eu-west-1",
            "PROD lag alarm watches a region with no replica", "prod", account=_prod_lag_other_region),
+    _alarm("alarm.configuration", "tenants-prod-replication-lag-eu-west-1",
+           "PROD lag alarm filtered to a unit the metric is not published in", "prod",
+           account=_seconds_not_milliseconds),
     _alarm("alarm.action", "tenants-sit-write-throttles", "a second alarm action to another account's topic",
            account=_second_action_elsewhere),
     _alarm("alarm.action", "bbws-dynamodb-sit-user-errors", "insufficient-data action to a Lambda",
