@@ -676,22 +676,30 @@ def _plotted(rows: list[Any], widget_region: Any) -> list[tuple[str, str, Any]]:
     return out
 
 
+def _props(widget: dict[str, Any]) -> dict[str, Any]:
+    """A widget's properties (a body CloudWatch would refuse may hold anything there)."""
+    props = widget.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
 def _widget_problems(ctx: Context, w: WidgetSpec, widget: dict[str, Any]) -> tuple[Any, list[str]]:
     """What one widget shows, and how it differs from the contract's widget."""
     region = ctx.desired.env.region
-    props = widget.get("properties") or {}
+    props = _props(widget)
     kind = "alarm" if w.kind == "alarms" else "metric"
     problems = [] if widget.get("type") == kind else [f"is a {widget.get('type')} widget, not {kind}"]
     if kind == "alarm":
         shown = []
-        for x in props.get("alarms", []):
+        alarms = props.get("alarms")
+        for x in alarms if isinstance(alarms, list) else []:
             parts = str(x).split(":")
             where = parts[3] if len(parts) > 6 and parts[0] == "arn" else region
             shown.append(parts[-1] if where == region else f"{parts[-1]} ({where})")
         missing = sorted(set(w.alarms) - set(shown))
         extra = sorted(set(shown) - set(w.alarms))
     else:
-        plotted = _plotted(props.get("metrics", []), props.get("region"))
+        rows = props.get("metrics")
+        plotted = _plotted(rows if isinstance(rows, list) else [], props.get("region"))
         shown = sorted(m if r == region else f"{m} ({r})" for m, r, _ in plotted)
         want = {m for m, _, _ in _plotted([list(r) for r in w.rows], region)}
         missing = sorted(want - set(shown))
@@ -718,8 +726,9 @@ def dashboard_widget(ctx: Context, w: WidgetSpec) -> tuple[str, Any, Any, str]:
         body = json.loads(dash.get("DashboardBody") or "{}")
     except json.JSONDecodeError:
         return FAIL, expected, dash.get("DashboardBody", "")[:80], "the dashboard body is not JSON"
-    widgets = [x for x in body.get("widgets", []) if isinstance(x, dict)
-               and (x.get("properties") or {}).get("title") == w.title]
+    listed = body.get("widgets") if isinstance(body, dict) else None
+    widgets = [x for x in listed if isinstance(x, dict) and _props(x).get("title") == w.title] \
+        if isinstance(listed, list) else []
     if not widgets:
         return FAIL, expected, None, f"no widget titled {w.title!r}"
     judged = [_widget_problems(ctx, w, x) for x in widgets]

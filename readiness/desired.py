@@ -294,7 +294,9 @@ def observed_alarm_canonical(alarm: dict[str, Any]) -> dict[str, Any]:
         stats, expression, problems = _driving(list(alarm["Metrics"]))
         metrics = [_metric_of(stat) for stat in stats]
         units |= {stat.get("Unit") for stat in stats}
-    threshold: Any = float(alarm.get("Threshold", float("nan")))
+    threshold: Any = alarm.get("Threshold")  # None when absent: never NaN, which strict JSON cannot carry
+    if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+        threshold = float(threshold)
     if alarm.get("ThresholdMetricId"):
         threshold = f"the anomaly band {alarm['ThresholdMetricId']}"
     evaluation_periods = alarm.get("EvaluationPeriods")

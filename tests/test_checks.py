@@ -1280,3 +1280,23 @@ def test_harmless_lifecycle_rules_pass(correct_snapshot: Any) -> None:
     set_answer(snap, "get_bucket_lifecycle_configuration", desired.env.region, BUCKET_SIT, config)
     v = _verdict_of(snap, desired, "bucket.lifecycle", BUCKET_SIT)
     assert v.status == PASS, v.line()
+
+
+def test_a_dashboard_body_of_another_shape_fails_without_a_crash(correct_snapshot: Any) -> None:
+    """A body CloudWatch would refuse (properties a list, widgets an object) is judged, not a traceback."""
+    desired, snap = correct_snapshot("sit")
+    _edit_dashboard_body(snap, desired, lambda body: body.update(widgets=[{"type": "metric", "properties": []},
+                                                                          "not a widget"]))
+    verdicts = by(evaluate(desired, snap, MOTO_GAPS), "dashboard.widget")
+    assert {v.status for v in verdicts.values()} == {FAIL}
+    _edit_dashboard_body(snap, desired, lambda body: body.update(widgets={"title": "Table status"}))
+    assert {v.status for v in by(evaluate(desired, snap, MOTO_GAPS), "dashboard.widget").values()} == {FAIL}
+
+
+def test_an_alarm_without_a_threshold_reads_as_strict_json(correct_snapshot: Any) -> None:
+    """An anomaly-detection alarm has no Threshold: the verdict says None, never NaN (readiness.json is strict)."""
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "tenants-sit-read-throttles", lambda a: a.pop("Threshold"))
+    v = _verdict_of(snap, desired, "alarm.configuration", "tenants-sit-read-throttles")
+    assert v.status == FAIL and v.actual["threshold"] is None
+    json.dumps([x.to_dict() for x in evaluate(desired, snap, MOTO_GAPS)], allow_nan=False, default=str)
