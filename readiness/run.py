@@ -19,6 +19,7 @@ from readiness.checks import UNVERIFIABLE, Verdict, evaluate
 from readiness.contract import DEFAULT_ROOT, Contract, ContractError, load_contract
 from readiness.desired import Desired, desired_state
 from readiness.drills import Drills, not_run
+from readiness.items import Sampling, judge_in_run
 from readiness.observe import Snapshot, describe_failure, observe
 from readiness.provenance import provenance
 from readiness.provision import Deployment, deploy
@@ -125,7 +126,8 @@ def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str
                   no_deploy: bool = False, profile: str | None = None,
                   contract_root: Path | str | None = None, plan_json: str | None = None,
                   allow: frozenset[str] = frozenset(), runner: str = "pytest",
-                  deadline_seconds: float | None = None, options: Mapping[str, Any] | None = None) -> Iterator[Run]:
+                  deadline_seconds: float | None = None, options: Mapping[str, Any] | None = None,
+                  items: str = "sample") -> Iterator[Run]:
     """The whole run as a context: the target lives until the block ends."""
     started = utc_now()
     contract = load_contract(contract_root)
@@ -153,6 +155,7 @@ def readiness_run(env_name: str, target_kind: str = "moto", *, endpoint_url: str
         run = verify(target, contract, env_name, deploy_first=target.can_deploy)
         run.allow, run.no_deploy, run.runner, run.started, run.caller = allow, no_deploy, runner, started, caller
         run.options = dict(options or {})
+        judge_in_run(run, Sampling(full=items == "full"))  # reads only: every run judges the items (ADR 0060)
         if unbounded:
             run.notes.append(unbounded)
         yield run
