@@ -13,8 +13,20 @@ Feature: Monitoring and alerts
     Then every alarm of the plan exists with its metric, threshold and period
 
   @alarms
-  Scenario: Every alarm notifies its team
+  Scenario: Every alarm notifies its team, and only its team
     Then every alarm notifies its SNS topic
+
+  @alarms
+  Scenario: Every alert topic reaches someone
+    Then every alert topic reaches a confirmed subscriber
+
+  @alarms
+  Scenario: No alarm of the plan is firing after the deploy
+    Then no alarm of the plan is in ALARM
+
+  @alarms
+  Scenario: Alarms and alert topics carry the required tags
+    Then every alarm and every alert topic carries the required tags with the contract's values
 
   @dashboard
   Scenario: The monitoring dashboard is configured

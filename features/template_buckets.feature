@@ -10,12 +10,17 @@ Feature: Template buckets
 
   @bucket_configuration
   Scenario: Every template bucket is private, encrypted, versioned and audited
-    Then every template bucket keeps the versions of its objects
+    Then every template bucket is in the environment's region
+    And every template bucket keeps the versions of its objects
+    And every template bucket has object lock as contracted
     And every template bucket encrypts its objects with S3-managed keys
     And every template bucket blocks all public access
+    And no template bucket or its access-log bucket has a public bucket policy
     And every template bucket keeps noncurrent versions for the contracted days
     And every template bucket writes its access logs to a separate bucket
+    And every access-log bucket is encrypted and blocks all public access
     And every template bucket carries the required tags with the contract's values
+    And the account holds no bucket named like a template bucket that the contract does not create
 
   @bucket_replication
   Scenario: Only the PROD template bucket replicates, to the DR region

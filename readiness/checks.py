@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -23,7 +23,8 @@ from readiness.desired import (
     WidgetSpec,
     observed_alarm_canonical,
 )
-from readiness.observe import BAD_BACKUP_JOB_STATES, Answer, Snapshot, Unknown, mentions_unknown
+from readiness.observe import BAD_BACKUP_JOB_STATES, TAGGED_TYPES, Answer, Snapshot, Unknown, mentions_unknown
+from readiness.tfvars import COST_FREQUENCY, COST_MONITOR_DIMENSION, COST_MONITOR_TYPE
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
 NOT_APPLICABLE = "not_applicable"  # the contract says the criterion does not apply to this environment
@@ -63,7 +64,7 @@ class Context:
 class CheckDef:
     id: str
     criterion: str
-    scope: str  # table | gsi | replica | dr_key | cmk | environment | alarm | widget | bucket | template
+    scope: str  # table | gsi | replica | dr_key | cmk | environment | alarm | topic | widget | bucket | template
     fn: Callable[..., tuple[str, Any, Any, str]]
     resource: Callable[[Desired], str] | None = None  # environment scope: the resource the verdict names
 
@@ -832,8 +833,11 @@ def kms_key_tags(ctx: Context, region: str) -> tuple[str, Any, Any, str]:
 # ------------------------------------------------------------------------------------------ monitoring
 
 C_ALARMS = "003 Monitoring & Alerts: CloudWatch alarms with their thresholds and SNS actions"
+C_ALARM_HEALTH = "003 SIT/PROD post-deployment validation: no contracted alarm is firing (ADR 0050)"
+C_TOPICS = "003 Monitoring & Alerts: alerts reach DevOps and FinOps (an SNS topic with a confirmed subscriber)"
 C_DASHBOARD = "003 SIT Success: monitoring dashboards configured"
 C_COST = "003 Monitoring & Alerts: cost anomaly > 20% increase alerts FinOps"
+ALARM_ACTION_LISTS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 
 
 def _topics(ctx: Context) -> set[str]:
@@ -846,62 +850,281 @@ def _topic_arn(topics: set[str], name: str) -> str | None:
     return next((arn for arn in topics if arn.rsplit(":", 1)[-1] == name), None)
 
 
-@check("alarm.configuration", "alarm", C_ALARMS)
-def alarm_configuration(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
-    alarms = need(ctx.snap.get("describe_alarms", a.region, "*"), a.canonical(), a.name)
+def _alarm(ctx: Context, a: AlarmSpec, expected: Any) -> dict[str, Any]:
+    alarms = need(ctx.snap.get("describe_alarms", a.region, "*"), expected, a.name)
     found = next((x for x in alarms if x.get("AlarmName") == a.name), None)
     if found is None:
-        raise Missing(a.name, a.canonical())
-    actual = observed_alarm_canonical(found)
+        raise Missing(a.name, expected)
+    return dict(found)
+
+
+def tags_verdict(expected: Mapping[str, str], tags: dict[str, str], where: str = "") -> tuple[str, Any, Any, str]:
+    """Every required tag present with its value (extra tags are fine); ``where`` prefixes each problem."""
+    actual = {k: tags.get(k) for k in expected}
+    wrong = [f"{where}{k}={tags[k]!r} (expected {v!r})" if k in tags else f"{where}missing {k}"
+             for k, v in expected.items() if tags.get(k) != v]
+    return verdict(not wrong, dict(expected), actual, "all required tags present with their values", "; ".join(wrong))
+
+
+def _tags_of(ctx: Context, arn: str, expected: Any, what: str) -> dict[str, str]:
+    """The tags of one alarm or topic, from the region's Resource Groups Tagging API answer (a resource it does
+    not list has no tags)."""
+    answer = ctx.snap.get("get_resources", ctx.desired.env.region, TAGGED_TYPES)
+    mapping: dict[str, Any] = next((m for m in need(answer, expected, what) if m.get("ResourceARN") == arn), {})
+    return {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
+
+
+@check("alarm.configuration", "alarm", C_ALARMS)
+def alarm_configuration(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
+    """The metric or expression that drives the alarm as CloudWatch evaluates it (the one query returning data),
+    its statistic and period, and the alarm's rule: comparison, threshold, periods, datapoints, missing data."""
     expected = a.canonical()
+    actual = observed_alarm_canonical(_alarm(ctx, a, expected))
+    problems = list(actual.get("problems", []))
     diff = sorted(k for k in expected if expected[k] != actual.get(k))
-    return verdict(not diff, expected, actual, f"{a.definition.plan}", f"differs in {', '.join(diff)}")
+    if diff:
+        problems.append(f"differs in {', '.join(diff)}")
+    return verdict(not problems, expected, actual, f"{a.definition.plan}", "; ".join(problems))
 
 
 @check("alarm.action", "alarm", C_ALARMS)
 def alarm_action(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
-    alarms = need(ctx.snap.get("describe_alarms", a.region, "*"), a.topic, a.name)
-    found = next((x for x in alarms if x.get("AlarmName") == a.name), None)
-    if found is None:
-        raise Missing(a.name, a.topic)
-    arn = _topic_arn(_topics(ctx), a.topic)
-    actions = found.get("AlarmActions", []) or []
+    """The alarm notifies its topic with actions enabled, and every action it has (alarm, OK and
+    insufficient-data) goes to a topic of the contract in this account: nothing else is told."""
+    found = _alarm(ctx, a, a.topic)
+    topics = _topics(ctx)
+    arn = _topic_arn(topics, a.topic)
+    actions = {k: list(found.get(k) or []) for k in ALARM_ACTION_LISTS if found.get(k)}
     if arn is None:
         return FAIL, a.topic, actions, f"SNS topic {a.topic} does not exist"
-    enabled = found.get("ActionsEnabled", True)
-    return verdict(arn in actions and enabled, a.topic, actions, f"notifies {a.topic}",
-                   f"does not notify {a.topic}" if arn not in actions else "alarm actions are disabled")
+    ours = {x for x in (_topic_arn(topics, t) for t in ctx.desired.topics) if x}
+    problems = [] if arn in actions.get("AlarmActions", []) else [f"does not notify {a.topic}"]
+    foreign = sorted({x for acts in actions.values() for x in acts if x not in ours})
+    if foreign:
+        problems.append(f"also acts on {', '.join(foreign)}, which is not a topic of the contract")
+    if not found.get("ActionsEnabled", True):
+        problems.append("alarm actions are disabled")
+    return verdict(not problems, a.topic, actions, f"notifies {a.topic}", "; ".join(problems))
+
+
+@check("alarm.state", "alarm", C_ALARM_HEALTH)
+def alarm_state(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
+    """Post-deploy health: a contracted alarm in ALARM is a live fault. INSUFFICIENT_DATA (a new alarm, or a
+    metric without traffic yet) is not firing (ADR 0050); alarm.configuration judges what it watches."""
+    expected = "OK or INSUFFICIENT_DATA (not ALARM)"
+    found = _alarm(ctx, a, expected)
+    state = found.get("StateValue")
+    if state is None:
+        call = ctx.snap.get("describe_alarms", a.region, "*").call
+        return UNVERIFIABLE, expected, None, f"{call} answered no StateValue: the target cannot show whether it fires"
+    reason = found.get("StateReason") or ""
+    return verdict(state != "ALARM", expected, state,
+                   "not firing" + (" (no data points yet)" if state == "INSUFFICIENT_DATA" else ""),
+                   f"the alarm is firing: {reason}".rstrip(": "))
+
+
+@check("alarm.tags", "alarm", C_TAGS)
+def alarm_tags(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
+    expected = dict(ctx.desired.env.tags)
+    arn = _alarm(ctx, a, expected).get("AlarmArn")
+    if not arn:
+        call = ctx.snap.get("describe_alarms", a.region, "*").call
+        return UNVERIFIABLE, expected, None, f"{call} answered no AlarmArn to find the alarm's tags by"
+    return tags_verdict(expected, _tags_of(ctx, str(arn), expected, a.name))
+
+
+def _topic(ctx: Context, name: str, expected: Any) -> str:
+    arn = _topic_arn(_topics(ctx), name)
+    if arn is None:
+        raise Missing(f"SNS topic {name}", expected)
+    return arn
+
+
+@check("topic.subscribed", "topic", C_TOPICS)
+def topic_subscribed(ctx: Context, name: str) -> tuple[str, Any, Any, str]:
+    """Someone receives what the topic publishes: at least one confirmed subscription (the contract names no
+    subscriber: who receives alerts is configured outside the repository, ADR 0050). A subscription still
+    PendingConfirmation delivers nothing."""
+    expected = "at least one confirmed subscription"
+    region = ctx.desired.env.region
+    arn = _topic(ctx, name, expected)
+    subs = need(ctx.snap.get("list_subscriptions_by_topic", region, arn), expected, name)
+    confirmed = sorted(str(s.get("Protocol")) for s in subs if str(s.get("SubscriptionArn", "")).startswith("arn:"))
+    pending = sorted(str(s.get("Protocol")) for s in subs if not str(s.get("SubscriptionArn", "")).startswith("arn:"))
+    actual = {"confirmed": confirmed, "not confirmed": pending}
+    return verdict(bool(confirmed), expected, actual, f"reaches {len(confirmed)} confirmed subscriber(s)",
+                   "reaches nobody: no confirmed subscription"
+                   + (f" ({len(pending)} pending confirmation)" if pending else ""))
+
+
+@check("topic.tags", "topic", C_TAGS)
+def topic_tags(ctx: Context, name: str) -> tuple[str, Any, Any, str]:
+    expected = dict(ctx.desired.env.tags)
+    return tags_verdict(expected, _tags_of(ctx, _topic(ctx, name, expected), expected, name))
+
+
+def _plotted(rows: list[Any], widget_region: Any) -> list[tuple[str, str, Any]]:
+    """The visible rows of a metric widget as CloudWatch draws them: (metric, region, account); "..." and "."
+    repeat the previous row's values, dimensions compare in any order, an expression row is itself."""
+    out: list[tuple[str, str, Any]] = []
+    previous: list[Any] = []
+    for row in rows:
+        if not isinstance(row, list):
+            continue
+        options = row[-1] if row and isinstance(row[-1], dict) else {}
+        values = [v for v in row if not isinstance(v, dict)]
+        if values and values[0] == "...":
+            values = previous[:max(len(previous) - len(values) + 1, 0)] + values[1:]
+        values = [previous[i] if v == "." and i < len(previous) else v for i, v in enumerate(values)]
+        previous = values
+        if options.get("visible", True) is False:
+            continue
+        if "expression" in options:
+            shown = f"expression {options['expression']}"
+        else:
+            dims = sorted(zip(values[2::2], values[3::2], strict=False))
+            shown = " ".join(str(v) for v in values[:2] + [x for d in dims for x in d])
+        out.append((shown, str(options.get("region", widget_region)), options.get("accountId")))
+    return out
+
+
+def _props(widget: dict[str, Any]) -> dict[str, Any]:
+    """A widget's properties (a body CloudWatch would refuse may hold anything there)."""
+    props = widget.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def _widget_problems(ctx: Context, w: WidgetSpec, widget: dict[str, Any]) -> tuple[Any, list[str]]:
+    """What one widget shows, and how it differs from the contract's widget."""
+    region = ctx.desired.env.region
+    props = _props(widget)
+    kind = "alarm" if w.kind == "alarms" else "metric"
+    problems = [] if widget.get("type") == kind else [f"is a {widget.get('type')} widget, not {kind}"]
+    if kind == "alarm":
+        shown = []
+        alarms = props.get("alarms")
+        for x in alarms if isinstance(alarms, list) else []:
+            parts = str(x).split(":")
+            where = parts[3] if len(parts) > 6 and parts[0] == "arn" else region
+            shown.append(parts[-1] if where == region else f"{parts[-1]} ({where})")
+        missing = sorted(set(w.alarms) - set(shown))
+        extra = sorted(set(shown) - set(w.alarms))
+    else:
+        rows = props.get("metrics")
+        plotted = _plotted(rows if isinstance(rows, list) else [], props.get("region"))
+        shown = sorted(m if r == region else f"{m} ({r})" for m, r, _ in plotted)
+        want = {m for m, _, _ in _plotted([list(r) for r in w.rows], region)}
+        missing = sorted(want - set(shown))
+        extra = sorted(set(shown) - want)
+        accounts = sorted({str(acc) for _, _, acc in plotted if acc not in (None, ctx.desired.env.account)})
+        problems += [f"reads account {', '.join(accounts)}"] if accounts else []
+    problems += [f"does not show {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"] if missing else []
+    problems += [f"also shows {', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}"] if extra else []
+    return {"type": widget.get("type"), "shows": sorted(shown)}, problems
 
 
 @check("dashboard.widget", "widget", C_DASHBOARD)
 def dashboard_widget(ctx: Context, w: WidgetSpec) -> tuple[str, Any, Any, str]:
+    """Every widget with the contract's title shows exactly the contract's metrics (namespace, metric,
+    dimensions) or alarms, from the environment's region and account: a copy elsewhere is not the dashboard."""
     env = ctx.desired.env
-    expected = {"title": w.title, "alarms": list(w.alarms)} if w.kind == "alarms" else {
-        "title": w.title, "metrics": [f"{m} {v}".strip() for m, v in w.required]}
+    kind = "alarm" if w.kind == "alarms" else "metric"
+    want = sorted(w.alarms) if w.kind == "alarms" else sorted(m for m, _, _ in _plotted([list(r) for r in w.rows],
+                                                                                          env.region))
+    expected = {"title": w.title, "type": kind, "region": env.region, "shows": want}
     dash = need(ctx.snap.get("get_dashboard", env.region, env.monitoring.dashboard), expected,
                 env.monitoring.dashboard)
     try:
         body = json.loads(dash.get("DashboardBody") or "{}")
     except json.JSONDecodeError:
         return FAIL, expected, dash.get("DashboardBody", "")[:80], "the dashboard body is not JSON"
-    widget = next((x for x in body.get("widgets", []) if (x.get("properties") or {}).get("title") == w.title), None)
-    if widget is None:
+    listed = body.get("widgets") if isinstance(body, dict) else None
+    widgets = [x for x in listed if isinstance(x, dict) and _props(x).get("title") == w.title] \
+        if isinstance(listed, list) else []
+    if not widgets:
         return FAIL, expected, None, f"no widget titled {w.title!r}"
-    props = widget.get("properties") or {}
-    if w.kind == "alarms":
-        shown = {str(x).rsplit(":", 1)[-1] for x in props.get("alarms", [])}
-        missing = [x for x in w.alarms if x not in shown]
-        return verdict(not missing, expected, sorted(shown), "shows every alarm",
-                       f"does not show {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
-    rows = [[str(v) for v in row if not isinstance(v, dict)] for row in props.get("metrics", [])]
-    missing = [f"{m} {v}".strip() for m, v in w.required if not any(m in r and (not v or v in r) for r in rows)]
-    return verdict(not missing, expected, [" ".join(r) for r in rows], "plots every metric",
-                   f"does not plot {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    judged = [_widget_problems(ctx, w, x) for x in widgets]
+    problems = [p for _, ps in judged for p in ps]
+    actual = judged[0][0] if len(judged) == 1 else [j for j, _ in judged]
+    if len(judged) > 1 and not problems:
+        problems = [f"{len(judged)} widgets titled {w.title!r}"]
+    return verdict(not problems, expected, actual, "shows every metric as contracted" if kind == "metric"
+                   else "shows every alarm", "; ".join(problems))
 
 
 def _arn_name(arn: str) -> str:
     """The resource name at the end of an ARN (a plan's unknown ARN stays itself)."""
     return arn if isinstance(arn, Unknown) else arn.rsplit(":", 1)[-1]
+
+
+def _expression(value: Any) -> Any:
+    """A Cost Explorer Expression without empty members, its numbers compared as numbers ("20" == "20.0")."""
+    if isinstance(value, dict):
+        return {k: _expression(v) for k, v in sorted(value.items()) if v not in (None, [], {}, "")}
+    if isinstance(value, list):
+        return [_expression(v) for v in value]
+    try:
+        return float(value) if isinstance(value, str) and not isinstance(value, Unknown) else value
+    except ValueError:
+        return value
+
+
+def _cost_expression(percent: float) -> dict[str, Any]:
+    return {"Dimensions": {"Key": "ANOMALY_TOTAL_IMPACT_PERCENTAGE", "Values": [f"{percent:g}"],
+                           "MatchOptions": ["GREATER_THAN_OR_EQUAL"]}}
+
+
+@check("cost.anomaly_alert", "environment", C_COST, resource=lambda d: d.env.monitoring.cost_monitor)
+def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
+    """The monitor watches every service (DIMENSIONAL/SERVICE, as Terraform and the provisioner create it), and a
+    subscription on it has a whole threshold expression that is the contract's (no extra And that
+    makes it unreachable, no Or, no other dimension or match option), sent immediately to the contract's
+    topic in this account and to nobody else. Any one such subscription satisfies the criterion."""
+    env = ctx.desired.env
+    name = env.monitoring.cost_monitor
+    topic = ctx.desired.cost_anomaly_topic
+    expected = {"monitor": name, "threshold": _cost_expression(ctx.desired.cost_anomaly_percent),
+                "frequency": COST_FREQUENCY, "subscribers": [f"SNS {topic}"]}
+    monitors = need(ctx.snap.get("get_anomaly_monitors", "us-east-1", "*"), expected, name)
+    monitor = next((m for m in monitors if m.get("MonitorName") == name), None)
+    if monitor is None:
+        raise Missing(name, expected)
+    watches = f"{monitor.get('MonitorType')}/{monitor.get('MonitorDimension')}"
+    if watches != f"{COST_MONITOR_TYPE}/{COST_MONITOR_DIMENSION}":  # a narrower monitor misses DynamoDB's costs
+        return FAIL, expected, {"monitor": name, "watches": watches}, \
+            f"{name} watches {watches}, not every service ({COST_MONITOR_TYPE}/{COST_MONITOR_DIMENSION})"
+    subs = need(ctx.snap.get("get_anomaly_subscriptions", "us-east-1", "*"), expected, name)
+    topic_arn = _topic_arn(_topics(ctx), topic)
+    judged: list[tuple[str, Any, Any, str]] = []
+    for sub in subs:
+        if monitor.get("MonitorArn") not in sub.get("MonitorArnList", []):
+            continue
+        subscribers = [(s.get("Type"), s.get("Address"), s.get("Status")) for s in sub.get("Subscribers", [])]
+        shown = [f"{t} {_arn_name(str(a)) if a == topic_arn else a}" + (f" ({st})" if st and st != "CONFIRMED"
+                                                                         else "") for t, a, st in subscribers]
+        threshold = sub.get("ThresholdExpression") or {}
+        actual = {"monitor": name, "threshold": threshold, "frequency": sub.get("Frequency"), "subscribers": shown}
+        problems = []
+        if topic_arn is None or not any(t == "SNS" and a == topic_arn and st != "DECLINED" for t, a, st in subscribers):
+            problems.append(f"does not notify {topic}")
+        others = [s for s, (t, a, _) in zip(shown, subscribers, strict=True) if not (t == "SNS" and a == topic_arn)]
+        if others:
+            problems.append(f"also notifies {', '.join(others)}")
+        if _expression(threshold) != _expression(expected["threshold"]):
+            percents = _impact_percentages(threshold)
+            want = ctx.desired.cost_anomaly_percent
+            problems.append(f"alerts at an impact of {percents or 'no percentage'} (>=), not {want:g}%"
+                            if percents != [want] else
+                            "the threshold expression is not exactly the contract's (another term, And, Or "
+                            "or match option)")
+        if sub.get("Frequency") != COST_FREQUENCY:
+            problems.append(f"alerts {sub.get('Frequency')}, not {COST_FREQUENCY}")
+        judged.append(verdict(not problems, expected, actual, "anomalies above the threshold reach FinOps",
+                              "; ".join(problems)))
+    if not judged:
+        return FAIL, expected, {"monitor": name, "subscriptions": 0}, f"no subscription alerts on {name}"
+    # any one subscription whose whole expression, frequency and subscribers are as contracted satisfies it
+    return next((j for j in judged if j[0] == PASS), judged[0])
 
 
 def _impact_percentages(expression: dict[str, Any]) -> list[float]:
@@ -918,37 +1141,6 @@ def _impact_percentages(expression: dict[str, Any]) -> list[float]:
     for nested in (expression.get("And") or []) + (expression.get("Or") or []):
         found += _impact_percentages(nested)
     return found
-
-
-@check("cost.anomaly_alert", "environment", C_COST, resource=lambda d: d.env.monitoring.cost_monitor)
-def cost_anomaly(ctx: Context) -> tuple[str, Any, Any, str]:
-    env = ctx.desired.env
-    name = env.monitoring.cost_monitor
-    expected = {"monitor": name, "threshold_percent": ctx.desired.cost_anomaly_percent,
-                "topic": ctx.desired.cost_anomaly_topic}
-    monitors = need(ctx.snap.get("get_anomaly_monitors", "us-east-1", "*"), expected, name)
-    monitor = next((m for m in monitors if m.get("MonitorName") == name), None)
-    if monitor is None:
-        raise Missing(name, expected)
-    subs = need(ctx.snap.get("get_anomaly_subscriptions", "us-east-1", "*"), expected, name)
-    judged: list[tuple[str, Any, Any, str]] = []
-    for sub in subs:
-        if monitor.get("MonitorArn") not in sub.get("MonitorArnList", []):
-            continue
-        topics = [_arn_name(s.get("Address", "")) for s in sub.get("Subscribers", []) if s.get("Type") == "SNS"]
-        thresholds = _impact_percentages(sub.get("ThresholdExpression") or {})
-        actual = {"monitor": name, "threshold_percent": thresholds, "topics": topics}
-        topic = ctx.desired.cost_anomaly_topic
-        problems = [] if topic in topics else [f"does not notify {topic}"]
-        if thresholds != [ctx.desired.cost_anomaly_percent]:
-            problems.append(f"alerts at an impact of {thresholds or 'no percentage'} (>=), "
-                            f"not {ctx.desired.cost_anomaly_percent:g}%")
-        judged.append(verdict(not problems, expected, actual, "anomalies above the threshold reach FinOps",
-                              "; ".join(problems)))
-    if not judged:
-        return FAIL, expected, {"monitor": name, "subscriptions": 0}, f"no subscription alerts on {name}"
-    # any one subscription that alerts FinOps at the threshold satisfies the criterion
-    return next((j for j in judged if j[0] == PASS), judged[0])
 
 
 # ------------------------------------------------------------------------------------ buckets (004 4)
@@ -1012,21 +1204,182 @@ def _whole_bucket(rule: dict[str, Any]) -> bool:
     return not any(v not in ("", None, {}) for v in f.values())
 
 
+def _rule_scope(rule: dict[str, Any]) -> str:
+    """Which objects a lifecycle rule applies to, in words."""
+    if _whole_bucket(rule):
+        return "every object"
+    f = rule.get("Filter") or {"Prefix": rule.get("Prefix")}
+    return "objects matching " + json.dumps(f, sort_keys=True, default=str)
+
+
 @check("bucket.lifecycle", "bucket", C_BUCKET)
 def bucket_lifecycle(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    """The lifecycle S3 applies over every enabled rule (ADR 0052): where rules overlap the shortest expiry wins,
+    so any rule, whatever its filter, that expires current versions, expires noncurrent ones sooner than the
+    contract or transitions objects breaks it; a whole-bucket rule keeps noncurrent versions the contract's
+    days. Aborting incomplete multipart uploads is harmless."""
     days = b.bucket.noncurrent_version_expiration_days
-    expected = {"noncurrent_version_expiration_days": days, "applies_to": "every object"}
+    expected = {"noncurrent_version_expiration_days": days, "applies_to": "every object",
+                "current_versions": "never expire", "transitions": []}
     rules = (_s3(ctx, b, "get_bucket_lifecycle_configuration", expected) or {}).get("Rules", [])
     active = [r for r in rules if r.get("Status") == "Enabled"]
-    actual = [{"id": r.get("ID"), "noncurrent_days": (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
-               "whole_bucket": _whole_bucket(r), "expires_current": "Expiration" in r} for r in active]
-    if any(a["expires_current"] for a in actual):
-        return FAIL, expected, actual, "a rule expires current versions: templates would disappear"
-    ok = any(a["noncurrent_days"] == days and a["whole_bucket"] for a in actual)
-    found = sorted({a["noncurrent_days"] for a in actual if a["noncurrent_days"] is not None})
-    return verdict(ok, expected, actual, f"noncurrent versions kept {days} days",
-                   "no enabled lifecycle rule" if not actual else
-                   f"noncurrent versions kept {found or 'forever'} days on the whole bucket, not {days}")
+    actual = [{"id": r.get("ID"), "applies_to": _rule_scope(r),
+               "noncurrent_days": (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+               "expires_current": {k: v for k, v in (r.get("Expiration") or {}).items()
+                                   if k in ("Days", "Date")} or None,
+               "transitions": [t.get("StorageClass") for t in (r.get("Transitions") or [])
+                               + (r.get("NoncurrentVersionTransitions") or [])]} for r in active]
+    problems = [f"rule {a['id']} expires current versions of {a['applies_to']}: templates would disappear"
+                for a in actual if a["expires_current"]]
+    problems += [f"rule {a['id']} expires noncurrent versions of {a['applies_to']} after {a['noncurrent_days']} "
+                 f"days, sooner than {days}" for a in actual
+                 if a["noncurrent_days"] is not None and a["noncurrent_days"] < days]
+    problems += [f"rule {a['id']} transitions {a['applies_to']} to {', '.join(map(str, a['transitions']))}, "
+                 "which the contract does not" for a in actual if a["transitions"]]
+    if not any(a["noncurrent_days"] == days and a["applies_to"] == "every object" for a in actual):
+        found = sorted({a["noncurrent_days"] for a in actual if a["noncurrent_days"] is not None
+                        and a["applies_to"] == "every object"})
+        problems.append("no enabled lifecycle rule" if not actual else
+                        f"noncurrent versions kept {found or 'forever'} days on the whole bucket, not {days}")
+    return verdict(not problems, expected, actual, f"noncurrent versions kept {days} days", "; ".join(problems))
+
+
+@check("bucket.region", "bucket", C_BUCKET)
+def bucket_region(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    """The bucket is in the environment's region (HeadBucket's BucketRegion): a same-named bucket elsewhere is not
+    the contract's (data residency, and the Lambdas read it in-region)."""
+    region = (_s3(ctx, b, "head_bucket", b.region) or {}).get("BucketRegion")
+    return verdict(region == b.region, b.region, region, f"in {region}", f"the bucket is in {region}, not {b.region}")
+
+
+@check("bucket.object_lock", "bucket", C_BUCKET)
+def bucket_object_lock(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    """Object lock as contracted: off, templates are replaced in place (a lock would refuse the update)."""
+    want = b.bucket.object_lock
+    config = (_s3(ctx, b, "get_object_lock_configuration", want) or {}).get("ObjectLockConfiguration") or {}
+    enabled = config.get("ObjectLockEnabled") == "Enabled"
+    actual: Any = {"enabled": enabled, **({"rule": config["Rule"]} if config.get("Rule") else {})}
+    state = "on" if enabled else "off"
+    return verdict(enabled == want, {"enabled": want}, actual, f"object lock {state} as contracted",
+                   f"object lock is {state}")
+
+
+# a condition on one of these keys, with a value without wildcards, limits who a "*" principal is (S3's own rule
+# for "public": https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html)
+RESTRICTING_CONDITION_KEYS = {
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip",
+    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn", "aws:userid",
+    "s3:dataaccesspointarn", "s3:dataaccesspointaccount"}
+RESTRICTING_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "IpAddress")
+
+
+def _restricted(condition: Any) -> bool:
+    if not isinstance(condition, dict):
+        return False
+    for operator, tests in condition.items():
+        if not str(operator).split(":")[-1].startswith(RESTRICTING_OPERATORS) or not isinstance(tests, dict):
+            continue
+        for key, values in tests.items():
+            values = values if isinstance(values, list) else [values]
+            if str(key).lower() in RESTRICTING_CONDITION_KEYS and values and not any(
+                    "*" in str(v) or str(v) in ("0.0.0.0/0", "::/0") for v in values):
+                return True
+    return False
+
+
+def _everyone(statement: dict[str, Any]) -> bool:
+    if "NotPrincipal" in statement:
+        return True
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        aws = principal.get("AWS")
+        return "*" in (aws if isinstance(aws, list) else [aws])
+    return False
+
+
+def public_statements(policy: str) -> list[str]:
+    """The Allow statements of a bucket policy that grant everyone ("*", NotPrincipal) without a restricting
+    condition, by Sid or position; a policy that is not JSON is reported as such."""
+    try:
+        document = json.loads(policy)
+    except json.JSONDecodeError:
+        return ["a policy that is not JSON"]
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    statements = statements if isinstance(statements, list) else [statements]
+    return [str(st.get("Sid") or f"statement {i + 1}") for i, st in enumerate(statements)
+            if isinstance(st, dict) and st.get("Effect") == "Allow" and _everyone(st)
+            and not _restricted(st.get("Condition"))]
+
+
+def _policy_problems(ctx: Context, b: BucketSpec, name: str, expected: Any) -> tuple[Any, list[str]]:
+    policy = (_s3(ctx, b, "get_bucket_policy", expected, bucket=name) or {}).get("Policy")
+    status = (_s3(ctx, b, "get_bucket_policy_status", expected, bucket=name) or {}).get("PolicyStatus") or {}
+    public = public_statements(policy) if policy else []
+    problems = [f"the policy of {name} grants everyone: {', '.join(public)}"] if public else []
+    if status.get("IsPublic"):
+        problems.append(f"S3 reports the policy of {name} as public")
+    return {"policy": bool(policy), "public_statements": public, "IsPublic": bool(status.get("IsPublic"))}, problems
+
+
+@check("bucket.policy", "bucket", C_BUCKET)
+def bucket_policy(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    """No public bucket policy on the bucket or its access-log bucket: no Allow to everyone without a restricting
+    condition, and S3's own PolicyStatus not public (the public access block is judged by bucket.public_access)."""
+    expected = "no statement that grants everyone; PolicyStatus not public"
+    actual: dict[str, Any] = {}
+    problems: list[str] = []
+    for name in [b.name] + ([b.logging_bucket] if b.logging_bucket else []):
+        actual[name], found = _policy_problems(ctx, b, name, expected)
+        problems += found
+    return verdict(not problems, expected, actual, "no public bucket policy", "; ".join(problems))
+
+
+@check("bucket.log_bucket", "bucket", C_BUCKET)
+def bucket_log_bucket(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    """The access-log bucket holds the audit trail: encrypted with S3-managed keys (the only default encryption
+    S3 server access logging delivers into) and blocking all public access."""
+    if b.logging_bucket is None:
+        return NOT_APPLICABLE, None, None, "the contract gives this bucket no access-log bucket"
+    name = b.logging_bucket
+    expected = {"encryption": "AES256", "public_access_block": dict.fromkeys(PUBLIC_ACCESS_FLAGS, True)}
+    _s3(ctx, b, "head_bucket", expected)  # the log bucket of a bucket that does not exist is nobody's: Missing
+    config = _s3(ctx, b, "get_bucket_encryption", expected, bucket=name)
+    rules = (config or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    algorithms = [(r.get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm") for r in rules]
+    block = (_s3(ctx, b, "get_public_access_block", expected, bucket=name) or {}).get(
+        "PublicAccessBlockConfiguration", {})
+    encryption = algorithms[0] if len(algorithms) == 1 else algorithms or None
+    blocked = {k: bool(block.get(k, False)) for k in PUBLIC_ACCESS_FLAGS}
+    actual = {"encryption": encryption, "public_access_block": blocked}
+    problems = [] if encryption == "AES256" else [f"{name} default encryption is {encryption}"]
+    off = [k for k, v in blocked.items() if not v]
+    problems += [f"{name} does not block: {', '.join(off)}"] if off else []
+    return verdict(not problems, expected, actual, f"{name} is encrypted and private", "; ".join(problems))
+
+
+def _base(naming: str) -> str:
+    """A bucket name pattern's part before the environment: bbws-templates-{env} -> bbws-templates."""
+    return naming.split("{env}")[0].rstrip("-_.") if "{env}" in naming else naming
+
+
+@check("bucket.inventory", "bucket", C_BUCKET)
+def bucket_inventory(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    """Every bucket in the account named like this bucket or its access-log bucket (the base name with any
+    suffix, or none) is one the contract creates: a leftover copy (bbws-templates-sit-old, an unsuffixed
+    bbws-templates) holds templates and logs nobody verifies. ListBuckets answers for every region."""
+    contracted = {b.name} | ({b.logging_bucket} if b.logging_bucket else set()) | (
+        {b.replication.bucket} if b.replication else set())
+    bases = {x for x in (_base(b.bucket.bucket_naming), _base(b.bucket.logging_naming or "")) if x}
+    listed = need(ctx.snap.get("list_buckets", ctx.desired.env.region, "*"), sorted(contracted), "S3 buckets")
+    names = sorted(str(x.get("Name")) for x in listed if any(str(x.get("Name")).startswith(p) for p in bases))
+    extra = [n for n in names if n not in contracted]
+    problems = [f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not in the contract"] if extra else []
+    if b.name not in names:
+        problems.append(f"{b.name} does not exist")
+    return verdict(not problems, sorted(contracted), names, "no bucket named like the contract's but not in it",
+                   "; ".join(problems))
 
 
 @check("bucket.logging", "bucket", C_BUCKET)
@@ -1079,13 +1432,16 @@ def bucket_replication(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]
 
 @check("bucket.tags", "bucket", C_BUCKET_TAGS)
 def bucket_tags(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]:
+    """The bucket's tags, and its access-log bucket's (created by the contract too)."""
     expected = dict(b.tags)
-    tagset = (_s3(ctx, b, "get_bucket_tagging", expected) or {}).get("TagSet", [])
-    tags = {t["Key"]: t["Value"] for t in tagset}
-    actual = {k: tags.get(k) for k in expected}
-    wrong = [f"{k}={tags.get(k)!r} (expected {v!r})" if k in tags else f"missing {k}"
-             for k, v in expected.items() if tags.get(k) != v]
-    return verdict(not wrong, expected, actual, "all required tags present with their values", "; ".join(wrong))
+    found = []
+    for name in [b.name] + ([b.logging_bucket] if b.logging_bucket else []):
+        tagset = (_s3(ctx, b, "get_bucket_tagging", expected, bucket=name) or {}).get("TagSet", [])
+        found.append(tags_verdict(expected, {t["Key"]: t["Value"] for t in tagset},
+                                  "" if name == b.name else f"{name}: "))
+    reasons = [r for status, _, _, r in found if status == FAIL]
+    return verdict(not reasons, expected, found[0][2], "all required tags present with their values",
+                   "; ".join(reasons))
 
 
 @check("template.object", "template", C_TEMPLATES)
@@ -1131,6 +1487,9 @@ def _subjects(definition: CheckDef, desired: Desired) -> Iterator[tuple[str, tup
     elif scope == "alarm":
         for a in desired.alarms:
             yield a.name, (a,)
+    elif scope == "topic":
+        for name in desired.topics:
+            yield name, (name,)
     elif scope == "widget":
         for w in desired.widgets:
             yield f"{desired.env.monitoring.dashboard}/{w.title}", (w,)

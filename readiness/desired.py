@@ -7,6 +7,7 @@ the Terraform renderer (later) writes exactly this. Nothing here talks to AWS.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from readiness.templates import md5_hex, template_files
 
 AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
 AWS_MANAGED_BACKUP_KEY = "alias/aws/backup"
+TREAT_MISSING_DATA = "notBreaching"
+"""What every alarm does without data points: the provisioner and Terraform (readiness/tfvars.py) set it."""
 
 Metric = tuple[str, str, tuple[tuple[str, str], ...], str, int]
 """(namespace, metric name, sorted dimensions, statistic, period)."""
@@ -45,12 +48,17 @@ class AlarmSpec:
     topic: str
 
     def canonical(self) -> dict[str, Any]:
+        """What drives the alarm and when it fires (ADR 0050): the metrics that feed the one query returning
+        data, the expression that query is (None for a plain metric), and the alarm's rule."""
         return {
             "metrics": sorted(self.metrics),
             "expression": self.expression,
             "comparison": self.definition.comparison,
             "threshold": self.definition.threshold,
             "evaluation_periods": self.definition.evaluation_periods,
+            "datapoints_to_alarm": self.definition.evaluation_periods,
+            "treat_missing_data": TREAT_MISSING_DATA,
+            "units": [],  # a unit filters the data points the alarm sees: a wrong one and it sees none
         }
 
 
@@ -126,6 +134,12 @@ class Desired:
     @property
     def key_alias(self) -> str:
         return self.env.key_alias or AWS_MANAGED_DYNAMODB_KEY
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The SNS topics the contract creates (DevOps, FinOps), in that order."""
+        m = self.env.monitoring
+        return tuple(dict.fromkeys((m.devops_topic, m.finops_topic)))
 
     @property
     def vault_key_alias(self) -> str:
@@ -240,27 +254,78 @@ def desired_state(contract: Contract, env_name: str) -> Desired:
                                                                            if e.backup.copy else []))})))
 
 
+def _query_ids(expression: str, queries: Mapping[str, dict[str, Any]]) -> set[str]:
+    """The query ids an expression reads: every query for METRICS() (a quoted argument filters the ids that
+    contain it), and each id it names."""
+    used: set[str] = set()
+    for arg in re.findall(r"METRICS\(\s*(?:[\"']([^\"']*)[\"'])?\s*\)", expression):
+        used |= {i for i in queries if arg in i}
+    used |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)) & set(queries)
+    return used
+
+
+def _metric_of(stat: dict[str, Any]) -> Metric:
+    m = stat.get("Metric", {})
+    dims = tuple(sorted((d["Name"], d["Value"]) for d in m.get("Dimensions", [])))
+    return (m.get("Namespace", ""), m.get("MetricName", ""), dims, stat.get("Stat", ""), int(stat.get("Period", 0)))
+
+
+def _driving(queries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None, list[str]]:
+    """The metric queries behind the one query that returns data (what the alarm evaluates), and its expression;
+    problems when not exactly one query returns data (AWS defaults ReturnData to true)."""
+    returning = [q for q in queries if q.get("ReturnData", True)]
+    if len(returning) != 1:
+        return [], None, [f"{len(returning)} metric queries return data, not exactly one"]
+    by_id = {str(q.get("Id")): q for q in queries}
+    top = returning[0]
+    if "MetricStat" in top:
+        return [top["MetricStat"]], None, []
+    stats: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    pending = [str(top.get("Expression", ""))]
+    while pending:  # an expression may read other expressions: follow them to the metrics they read
+        for qid in sorted(_query_ids(pending.pop(), by_id) - seen):
+            seen.add(qid)
+            q = by_id[qid]
+            if "MetricStat" in q:
+                stats.append(q["MetricStat"])
+            else:
+                pending.append(str(q.get("Expression", "")))
+    return stats, top.get("Expression"), []
+
+
 def observed_alarm_canonical(alarm: dict[str, Any]) -> dict[str, Any]:
-    """The same shape as AlarmSpec.canonical(), read from a DescribeAlarms MetricAlarm."""
+    """The same shape as AlarmSpec.canonical(), read from a DescribeAlarms MetricAlarm as CloudWatch evaluates it:
+    a plain metric, or the metrics behind the one query that returns data (a decoy query that returns no data,
+    even with the contract's metric, does not count). An anomaly-detection alarm compares with a band, not a
+    threshold: its threshold reads as the band's query id. A unit on the alarm or a metric it reads filters the
+    data points it evaluates (the contract sets none). ``problems`` lists what makes the alarm ill-formed."""
     metrics: list[Metric] = []
     expression: str | None = None
+    problems: list[str] = []
+    units = {alarm.get("Unit")}
     if alarm.get("MetricName"):
         dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm.get("Dimensions", [])))
         metrics.append((alarm.get("Namespace", ""), alarm["MetricName"], dims,
                         alarm.get("Statistic", alarm.get("ExtendedStatistic", "")), int(alarm.get("Period", 0))))
-    for q in alarm.get("Metrics", []) or []:
-        if "Expression" in q:
-            expression = q["Expression"]
-            continue
-        stat = q.get("MetricStat", {})
-        m = stat.get("Metric", {})
-        dims = tuple(sorted((d["Name"], d["Value"]) for d in m.get("Dimensions", [])))
-        metrics.append((m.get("Namespace", ""), m.get("MetricName", ""), dims, stat.get("Stat", ""),
-                        int(stat.get("Period", 0))))
+    elif alarm.get("Metrics"):
+        stats, expression, problems = _driving(list(alarm["Metrics"]))
+        metrics = [_metric_of(stat) for stat in stats]
+        units |= {stat.get("Unit") for stat in stats}
+    threshold: Any = alarm.get("Threshold")  # None when absent: never NaN, which strict JSON cannot carry
+    if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+        threshold = float(threshold)
+    if alarm.get("ThresholdMetricId"):
+        threshold = f"the anomaly band {alarm['ThresholdMetricId']}"
+    evaluation_periods = alarm.get("EvaluationPeriods")
     return {
         "metrics": sorted(metrics),
         "expression": expression,
         "comparison": alarm.get("ComparisonOperator"),
-        "threshold": float(alarm.get("Threshold", float("nan"))),
-        "evaluation_periods": alarm.get("EvaluationPeriods"),
+        "threshold": threshold,
+        "evaluation_periods": evaluation_periods,
+        "datapoints_to_alarm": alarm.get("DatapointsToAlarm", evaluation_periods),
+        "treat_missing_data": alarm.get("TreatMissingData", "missing"),
+        "units": sorted(str(u) for u in units if u),
+        **({"problems": problems} if problems else {}),
     }

@@ -27,11 +27,16 @@ NOT_FOUND_CODES = {
     # S3: no such bucket, and "this bucket has no such configuration" (a real answer: not configured)
     "NoSuchBucket", "NoSuchKey", "NoSuchLifecycleConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
     "NoSuchPublicAccessBlockConfiguration", "ReplicationConfigurationNotFoundError", "NoSuchTagSet",
+    "NoSuchBucketPolicy", "ObjectLockConfigurationNotFoundError",
 }
 S3_BUCKET_OPERATIONS = ("get_bucket_versioning", "get_bucket_encryption", "get_public_access_block",
                         "get_bucket_lifecycle_configuration", "get_bucket_logging", "get_bucket_replication",
-                        "get_bucket_tagging")
-"""What observe asks of every contracted bucket (plus list_objects_v2 for its objects)."""
+                        "get_bucket_tagging", "get_object_lock_configuration", "get_bucket_policy",
+                        "get_bucket_policy_status")
+"""What observe asks of every contracted bucket (plus list_objects_v2 for its objects, head_bucket for its region)."""
+S3_LOG_BUCKET_OPERATIONS = ("get_bucket_encryption", "get_public_access_block", "get_bucket_policy",
+                            "get_bucket_policy_status", "get_bucket_tagging")
+"""What observe asks of a bucket's access-log bucket (plus head_bucket): it holds the audit trail."""
 # How each target says "I do not do that": moto (NotImplementedError in-process, HTTP 500 over its
 # server), DynamoDB Local (UnknownOperationException), LocalStack community (Pro-only services).
 UNSUPPORTED_CODES = {"UnknownOperationException", "NotImplementedException", "NotImplemented",
@@ -56,6 +61,10 @@ def is_unsupported(exc: BaseException) -> bool:
     if code in UNSUPPORTED_CODES:
         return True
     return status in (400, 404, 500, 501) and any(m in f"{code} {message}".lower() for m in NOT_IMPLEMENTED_MARKERS)
+
+
+class CannotSay(Exception):
+    """The target answered, but its answer cannot settle the question (the message says why)."""
 
 
 class Unknown(str):
@@ -101,6 +110,8 @@ def describe_failure(exc: BaseException) -> str:
 def _describe_failure(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return f"not implemented by the target ({exc})"
+    if isinstance(exc, CannotSay):
+        return str(exc)
     if isinstance(exc, ClientError):
         status, code, message = error_parts(exc)
         if is_unsupported(exc):
@@ -251,6 +262,7 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
                           lambda: _paged(backup, "list_backup_selections", "BackupSelectionsList",
                                          BackupPlanId=plan_id)))
         wave2 += _tag_jobs(target, desired, snap)
+        wave2 += _monitoring_jobs(target, desired, snap)
         _run(pool, snap, wave2, target)
 
         wave3: list[Job] = []
@@ -289,23 +301,70 @@ def _head_bucket(client: Any, bucket: str) -> dict[str, Any]:
 
 
 def _bucket_jobs(target: Target, desired: Desired) -> list[Job]:
-    """Every S3 answer the bucket and template checks need: 8 calls per bucket (one page of objects per
-    1,000 keys), one for its access-log bucket, two for its DR bucket (prod)."""
+    """Every S3 answer the bucket and template checks need: 12 calls per bucket (one page of objects per
+    1,000 keys), six for its access-log bucket, two for its DR bucket (prod), and one ListBuckets for the
+    inventory of buckets named like the contract's."""
     jobs: list[Job] = []
     for b in desired.buckets:
         s3 = target.client("s3", b.region)
         for op in S3_BUCKET_OPERATIONS:
             jobs.append((op, b.region, b.name, partial(_bare, s3, op, Bucket=b.name)))
+        jobs.append(("head_bucket", b.region, b.name, partial(_head_bucket, s3, b.name)))
         jobs.append(("list_objects_v2", b.region, b.name,
                      partial(_paged, s3, "list_objects_v2", "Contents", Bucket=b.name)))
         if b.logging_bucket:
             jobs.append(("head_bucket", b.region, b.logging_bucket, partial(_head_bucket, s3, b.logging_bucket)))
+            for op in S3_LOG_BUCKET_OPERATIONS:
+                jobs.append((op, b.region, b.logging_bucket, partial(_bare, s3, op, Bucket=b.logging_bucket)))
         if b.replication:
             dr = target.client("s3", b.replication.region)
             jobs.append(("head_bucket", b.replication.region, b.replication.bucket,
                          partial(_head_bucket, dr, b.replication.bucket)))
             jobs.append(("get_bucket_versioning", b.replication.region, b.replication.bucket,
                          partial(_bare, dr, "get_bucket_versioning", Bucket=b.replication.bucket)))
+    if desired.buckets:
+        s3 = target.client("s3", desired.env.region)
+        jobs.append(("list_buckets", desired.env.region, "*", lambda: s3.list_buckets().get("Buckets", [])))
+    return jobs
+
+
+def _subscriptions(sns: Any, arn: str, live: bool, label: str) -> list[Any]:
+    """A topic's subscriptions. An emulator the suite deployed has none to show: the contract names no
+    subscriber (who receives alerts is configured outside the repository, ADR 0050), so its empty answer
+    cannot say whether the live topic reaches anyone, and is quoted as such instead of judged."""
+    subs = _paged(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn)
+    if not subs and not live:
+        raise CannotSay(f"{label} answered no subscription; the contract names no subscriber (they are configured "
+                        "outside the repository, ADR 0050), so an emulator account cannot show who receives alerts")
+    return subs
+
+
+TAGGED_TYPES = "cloudwatch:alarm,sns:topic"
+"""The resource types whose tags one Resource Groups Tagging API read answers (instead of a call per alarm)."""
+
+
+def _tagged(tagging: Any) -> list[Any]:
+    """Every tagged alarm and topic of the region with its tags (a page holds up to 500 tags, the most allowed)."""
+    return _paged(tagging, "get_resources", "ResourceTagMappingList", ResourceTypeFilters=TAGGED_TYPES.split(","),
+                  TagsPerPage=500)
+
+
+def _monitoring_jobs(target: Target, desired: Desired, snap: Snapshot) -> list[Job]:
+    """Wave 2 of monitoring: the subscriptions of every contract topic found (one call each, keyed by its ARN),
+    and the tags of every alarm and topic in the region in one Resource Groups Tagging API read (a page per 500
+    tags: 71 resources with the seven required tags): 2 calls per topic and 1 per environment, none per alarm."""
+    region = desired.env.region
+    jobs: list[Job] = []
+    topics = snap.get("list_topics", region, "*")
+    if topics.ok:
+        sns = target.client("sns", region)
+        arns = [t["TopicArn"] for t in topics.value if t["TopicArn"].rsplit(":", 1)[-1] in desired.topics]
+        for arn in arns:
+            jobs.append(("list_subscriptions_by_topic", region, arn,
+                         partial(_subscriptions, sns, arn, target.kind == "aws", target.label)))
+    if desired.alarms or topics.ok:
+        jobs.append(("get_resources", region, TAGGED_TYPES,
+                     partial(_tagged, target.client("resourcegroupstaggingapi", region))))
     return jobs
 
 

@@ -45,10 +45,15 @@ OBSERVATION = frozenset({
     # monitoring
     "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "sns:ListTopics",
     "ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions",
+    # every contract topic's subscriptions; the tags of every alarm and topic (one Tagging API read)
+    "sns:ListSubscriptionsByTopic", "resourcegroupstaggingapi:GetResources",
     # the templates bucket (and its access-log and DR buckets): configuration and the object list
     "s3:GetBucketVersioning", "s3:GetBucketEncryption", "s3:GetPublicAccessBlock",
     "s3:GetBucketLifecycleConfiguration", "s3:GetBucketLogging", "s3:GetBucketReplication",
     "s3:GetBucketTagging", "s3:ListObjectsV2", "s3:HeadBucket",
+    "s3:GetObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus",
+    # the inventory of buckets named like the contract's
+    "s3:ListBuckets",
 })
 READ_ONLY = GUARD | OBSERVATION
 
@@ -71,7 +76,7 @@ DRILL_OPERATIONS = frozenset({
 })
 
 # botocore service names whose IAM actions carry another prefix
-IAM_PREFIX = {"dynamodbstreams": "dynamodb"}
+IAM_PREFIX = {"dynamodbstreams": "dynamodb", "resourcegroupstaggingapi": "tag"}
 # API operations whose IAM action has another name (S3 mostly: https://docs.aws.amazon.com/AmazonS3/latest/
 # userguide/using-with-s3-policy-actions.html)
 IAM_ACTIONS = {
@@ -80,6 +85,8 @@ IAM_ACTIONS = {
     "s3:GetBucketReplication": "s3:GetReplicationConfiguration",
     "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
     "s3:HeadBucket": "s3:ListBucket",
+    "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
     "s3:ListObjectsV2": "s3:ListBucket",
 }
 

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from botocore.parsers import ResponseParserError
 
-from readiness.desired import BucketSpec, Desired, TableSpec
+from readiness.desired import TREAT_MISSING_DATA, BucketSpec, Desired, TableSpec
 from readiness.observe import describe_failure, error_parts, is_unsupported
 from readiness.targets import Target, TargetError
 from readiness.templates import content_type
@@ -178,7 +178,7 @@ class _Deployer:
             params: dict[str, Any] = {
                 "AlarmName": a.name, "AlarmDescription": a.definition.plan,
                 "ComparisonOperator": a.definition.comparison, "Threshold": a.definition.threshold,
-                "EvaluationPeriods": a.definition.evaluation_periods, "TreatMissingData": "notBreaching",
+                "EvaluationPeriods": a.definition.evaluation_periods, "TreatMissingData": TREAT_MISSING_DATA,
                 "ActionsEnabled": True, "AlarmActions": [topics[a.topic]] if a.topic in topics else [],
                 "Tags": self._tags(),
             }

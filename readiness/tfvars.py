@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from readiness.contract import Bucket, Contract, ContractError, Environment, Problem
-from readiness.desired import AlarmSpec, BucketSpec, Desired, TableSpec, desired_state
+from readiness.desired import TREAT_MISSING_DATA, AlarmSpec, BucketSpec, Desired, TableSpec, desired_state
 from readiness.templates import content_type
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "terraform" / "environments"
 FILE_NAME = "contract.tfvars.json"
 PARTITION = "aws"
-TREAT_MISSING_DATA = "notBreaching"
-"""What every alarm does without data points (the provisioner sets the same)."""
 COST_MONITOR_TYPE = "DIMENSIONAL"
 COST_MONITOR_DIMENSION = "SERVICE"
 COST_FREQUENCY = "IMMEDIATE"

@@ -8,6 +8,36 @@ from steps.common import expect
 ## Then
 
 
+@then("every template bucket is in the environment's region")
+def bucket_region(account: Run) -> None:
+    """bucket.region for every bucket."""
+    expect(account, "bucket.region")
+
+
+@then("every template bucket has object lock as contracted")
+def bucket_object_lock(account: Run) -> None:
+    """bucket.object_lock for every bucket."""
+    expect(account, "bucket.object_lock")
+
+
+@then("no template bucket or its access-log bucket has a public bucket policy")
+def bucket_policy(account: Run) -> None:
+    """bucket.policy for every bucket."""
+    expect(account, "bucket.policy")
+
+
+@then("every access-log bucket is encrypted and blocks all public access")
+def log_bucket(account: Run) -> None:
+    """bucket.log_bucket for every bucket."""
+    expect(account, "bucket.log_bucket")
+
+
+@then("the account holds no bucket named like a template bucket that the contract does not create")
+def bucket_inventory(account: Run) -> None:
+    """bucket.inventory for every bucket."""
+    expect(account, "bucket.inventory")
+
+
 @then("every template bucket keeps the versions of its objects")
 def bucket_versioned(account: Run) -> None:
     """bucket.versioning for every bucket."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -149,6 +150,18 @@ def table_arns(snap: Snapshot, desired: Desired) -> dict[str, str]:
 def topic_arn(snap: Snapshot, desired: Desired, name: str) -> str:
     topics = answer_value(snap, "list_topics", desired.env.region, "*")
     return next(t["TopicArn"] for t in topics if t["TopicArn"].rsplit(":", 1)[-1] == name)
+
+
+def with_subscribers(snap: Snapshot, desired: Desired, *, pending: tuple[str, ...] = ()) -> None:
+    """What SNS answers for a live account whose topics reach someone (the contract names no subscriber, so the
+    account the suite deploys has none, ADR 0050): a confirmed e-mail subscription on every contract topic,
+    except the ``pending`` ones, whose only subscription is still PendingConfirmation."""
+    for name in desired.topics:
+        arn = topic_arn(snap, desired, name)
+        confirmed = name not in pending
+        set_answer(snap, "list_subscriptions_by_topic", desired.env.region, arn, [{
+            "SubscriptionArn": f"{arn}:3f1c9a52-7d4e-4b8a-9c1d-2e5f6a7b8c9d" if confirmed else "PendingConfirmation",
+            "Owner": arn.split(":")[4], "Protocol": "email", "Endpoint": "oncall@example.com", "TopicArn": arn}])
 
 
 def with_selection(snap: Snapshot, desired: Desired, *, tables: list[str] | None = None,
@@ -575,6 +588,121 @@ def _plain_text_deleted(t: Target, d: Desired) -> None:
     s3(t, d).delete_object(Bucket=BUCKET_SIT, Key="invoices/invoice.txt")
 
 
+def _alarm_firing(t: Target, d: Desired) -> None:
+    t.client("cloudwatch", d.env.region, write=True).set_alarm_state(
+        AlarmName="orders-sit-system-errors", StateValue="ALARM",
+        StateReason="Threshold Crossed: 1 datapoint [4.0] was greater than the threshold (1.0).")
+
+
+def _alarm_untagged(t: Target, d: Desired) -> None:
+    cw = t.client("cloudwatch", d.env.region, write=True)
+    arn = cw.describe_alarms(AlarmNames=["users-sit-write-throttles"])["MetricAlarms"][0]["AlarmArn"]
+    cw.untag_resource(ResourceARN=arn, TagKeys=["Owner"])
+
+
+def as_decoy(target: Target, desired: Desired, name: str, expression: str) -> None:
+    """Re-write a single-metric alarm as metric math: its metric stays, as query m1 that returns no data,
+    and the alarm evaluates ``expression`` instead."""
+    cw = target.client("cloudwatch", desired.env.region, write=True)
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+            "InsufficientDataActions", "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData")
+    metric = {"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"],
+              "Dimensions": alarm.get("Dimensions", [])}
+    cw.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm}, Metrics=[
+        {"Id": "m1", "ReturnData": False, "MetricStat": {"Metric": metric, "Period": alarm["Period"],
+                                                         "Stat": alarm["Statistic"]}},
+        {"Id": "e1", "Expression": expression, "ReturnData": True, "Label": alarm["MetricName"]}])
+
+
+def _alarm_decoy_expression(t: Target, d: Desired) -> None:
+    as_decoy(t, d, "bbws-dynamodb-sit-user-errors", "m1 * 0")
+
+
+def _alarm_foreign_action(t: Target, d: Desired) -> None:
+    cw = t.client("cloudwatch", d.env.region, write=True)
+    alarm = cw.describe_alarms(AlarmNames=["products-sit-read-throttles"])["MetricAlarms"][0]
+    reput_alarm(t, d, "products-sit-read-throttles",
+                OKActions=["arn:aws:sns:eu-west-1:999999999999:someone-elses-topic"],
+                AlarmActions=alarm["AlarmActions"])
+
+
+def _topic_pending(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto confirms every subscription at once, so one still PendingConfirmation is fabricated
+    # (and the other topic answers what a live account does: a confirmed subscriber).
+    with_subscribers(s, d, pending=(d.env.monitoring.devops_topic,))
+
+
+def _topic_untagged(t: Target, d: Desired) -> None:
+    sns = t.client("sns", d.env.region, write=True)
+    arn = next(x["TopicArn"] for x in sns.list_topics()["Topics"] if x["TopicArn"].endswith(":bbws-finops-alerts-sit"))
+    sns.untag_resource(ResourceArn=arn, TagKeys=["CostCenter"])
+
+
+def _widget_other_region(t: Target, d: Desired) -> None:
+    cw = t.client("cloudwatch", d.env.region, write=True)
+    name = d.env.monitoring.dashboard
+    body = json.loads(cw.get_dashboard(DashboardName=name)["DashboardBody"])
+    for w in body["widgets"]:
+        if w["properties"]["title"] == "User errors":
+            w["properties"]["region"] = "us-east-1"
+    cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+
+
+def _bucket_elsewhere(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: bucket names are global, so the bucket in another region is a re-created bucket, which in
+    # moto loses every other configuration too; HeadBucket answering another region isolates the property.
+    set_answer(s, "head_bucket", d.env.region, BUCKET_SIT, {"BucketRegion": "eu-central-1"})
+
+
+def _object_lock_on(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto refuses PutObjectLockConfiguration on a bucket with objects (S3 allows it on a
+    # versioned bucket since 2023).
+    set_answer(s, "get_object_lock_configuration", d.env.region, BUCKET_SIT, {"ObjectLockConfiguration": {
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365}}}})
+
+
+def _public_read_policy(t: Target, d: Desired) -> None:
+    """What making the templates public takes: lift BlockPublicPolicy (S3 refuses the policy otherwise)."""
+    _public_policy_allowed(t, d)
+    s3(t, d).put_bucket_policy(Bucket=BUCKET_SIT, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET_SIT}/*"}]}))
+
+
+def _log_bucket_kms(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_encryption(Bucket="bbws-access-logs-sit", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+
+
+def _leftover_bucket(t: Target, d: Desired) -> None:
+    s3(t, d).create_bucket(Bucket="bbws-templates-sit-old",
+                           CreateBucketConfiguration={"LocationConstraint": d.env.region})
+
+
+def _log_bucket_untagged(t: Target, d: Desired) -> None:
+    tags = {k: v for k, v in d.buckets[0].tags.items() if k != "Owner"}
+    s3(t, d).put_bucket_tagging(Bucket="bbws-access-logs-sit",
+                                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+def _lifecycle_prefix_rule(t: Target, d: Desired) -> None:
+    s3(t, d).put_bucket_lifecycle_configuration(Bucket=BUCKET_SIT, LifecycleConfiguration={"Rules": [
+        {"ID": "noncurrent-versions", "Status": "Enabled", "Filter": {},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
+        {"ID": "tidy-receipts", "Status": "Enabled", "Filter": {"Prefix": "receipts/"},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+
+
+def _cost_unreachable(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto does not implement Cost Explorer anomaly monitors or subscriptions.
+    with_cost_alert(s, d)
+    sub = answer_value(s, "get_anomaly_subscriptions", "us-east-1", "*")
+    sub[0]["ThresholdExpression"] = {"And": [sub[0]["ThresholdExpression"], {"Dimensions": {
+        "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "Values": ["1000000000"], "MatchOptions": ["GREATER_THAN_OR_EQUAL"]}}]}
+    set_answer(s, "get_anomaly_subscriptions", "us-east-1", "*", sub)
+
+
 VAULT_SIT, PLAN_SIT = "bbws-dynamodb-backup-vault-sit", "bbws-dynamodb-backup-plan-sit"
 DASH_SIT = "dynamodb-schemas-sit-dashboard"
 
@@ -726,13 +854,40 @@ MUTATIONS: dict[str, list[Case]] = {
     "alarm.configuration": [
         Case("threshold changed", "sit", frozenset({("alarm.configuration", "tenants-sit-read-throttles")}),
              {"tenants-sit-read-throttles": "threshold"}, account=_threshold),
+        Case("the metric kept as a decoy; the alarm evaluates m1 * 0", "sit",
+             frozenset({("alarm.configuration", "bbws-dynamodb-sit-user-errors")}),
+             {"bbws-dynamodb-sit-user-errors": "differs in expression"}, account=_alarm_decoy_expression),
     ],
     "alarm.action": [
         Case("action removed", "sit", frozenset({("alarm.action", "bbws-dynamodb-sit-backup-failures")}),
              {"bbws-dynamodb-sit-backup-failures": "does not notify bbws-dynamodb-alerts-sit"},
              account=_action_removed),
+        Case("an OK action to another account's topic", "sit",
+             frozenset({("alarm.action", "products-sit-read-throttles")}),
+             {"products-sit-read-throttles": "someone-elses-topic, which is not a topic of the contract"},
+             account=_alarm_foreign_action),
+    ],
+    "alarm.state": [
+        Case("firing after the deploy", "sit", frozenset({("alarm.state", "orders-sit-system-errors")}),
+             {"orders-sit-system-errors": "the alarm is firing: Threshold Crossed"}, account=_alarm_firing),
+    ],
+    "alarm.tags": [
+        Case("Owner tag removed", "sit", frozenset({("alarm.tags", "users-sit-write-throttles")}),
+             {"users-sit-write-throttles": "missing Owner"}, account=_alarm_untagged),
+    ],
+    "topic.subscribed": [
+        Case("the only subscription is pending confirmation", "sit",
+             frozenset({("topic.subscribed", "bbws-dynamodb-alerts-sit")}),
+             {"bbws-dynamodb-alerts-sit": "reaches nobody: no confirmed subscription (1 pending confirmation)"},
+             snapshot=_topic_pending),
+    ],
+    "topic.tags": [
+        Case("CostCenter tag removed", "sit", frozenset({("topic.tags", "bbws-finops-alerts-sit")}),
+             {"bbws-finops-alerts-sit": "missing CostCenter"}, account=_topic_untagged),
     ],
     "dashboard.widget": [
+        Case("widget moved to another region", "sit", frozenset({("dashboard.widget", f"{DASH_SIT}/User errors")}),
+             {f"{DASH_SIT}/User errors": "AWS/DynamoDB UserErrors (us-east-1)"}, account=_widget_other_region),
         Case("widget removed", "sit", frozenset({("dashboard.widget", f"{DASH_SIT}/Throttled requests")}),
              {f"{DASH_SIT}/Throttled requests": "no widget titled 'Throttled requests'"}, account=_widget_removed),
     ],
@@ -753,6 +908,30 @@ MUTATIONS: dict[str, list[Case]] = {
              {BUCKET_SIT: "kept [30] days"}, account=_noncurrent_30_days),
         Case("current versions expire", "sit", frozenset({("bucket.lifecycle", BUCKET_SIT)}),
              {BUCKET_SIT: "expires current versions"}, account=_current_versions_expire),
+        Case("a prefix rule expires noncurrent versions after a day", "sit",
+             frozenset({("bucket.lifecycle", BUCKET_SIT)}),
+             {BUCKET_SIT: "rule tidy-receipts expires noncurrent versions"}, account=_lifecycle_prefix_rule),
+    ],
+    "bucket.region": [
+        Case("in another region", "sit", frozenset({("bucket.region", BUCKET_SIT)}),
+             {BUCKET_SIT: "is in eu-central-1, not eu-west-1"}, snapshot=_bucket_elsewhere),
+    ],
+    "bucket.object_lock": [
+        Case("object lock on", "sit", frozenset({("bucket.object_lock", BUCKET_SIT)}),
+             {BUCKET_SIT: "object lock is on"}, snapshot=_object_lock_on),
+    ],
+    "bucket.policy": [
+        Case("public read policy", "sit", frozenset({("bucket.policy", BUCKET_SIT),
+                                                     ("bucket.public_access", BUCKET_SIT)}),
+             {BUCKET_SIT: "grants everyone: PublicRead"}, account=_public_read_policy),
+    ],
+    "bucket.log_bucket": [
+        Case("log bucket encrypted with KMS", "sit", frozenset({("bucket.log_bucket", BUCKET_SIT)}),
+             {BUCKET_SIT: "bbws-access-logs-sit default encryption is aws:kms"}, account=_log_bucket_kms),
+    ],
+    "bucket.inventory": [
+        Case("a leftover bucket", "sit", frozenset({("bucket.inventory", BUCKET_SIT)}),
+             {BUCKET_SIT: "bbws-templates-sit-old is not in the contract"}, account=_leftover_bucket),
     ],
     "bucket.logging": [
         Case("access logging off", "sit", frozenset({("bucket.logging", BUCKET_SIT)}),
@@ -769,6 +948,8 @@ MUTATIONS: dict[str, list[Case]] = {
     "bucket.tags": [
         Case("Component dynamodb", "sit", frozenset({("bucket.tags", BUCKET_SIT)}),
              {BUCKET_SIT: "Component='dynamodb' (expected 's3')"}, account=_bucket_component_dynamodb),
+        Case("the log bucket lost its Owner tag", "sit", frozenset({("bucket.tags", BUCKET_SIT)}),
+             {BUCKET_SIT: "bbws-access-logs-sit: missing Owner"}, account=_log_bucket_untagged),
     ],
     "template.object": [
         Case("an old template in the bucket", "sit",
@@ -785,6 +966,9 @@ MUTATIONS: dict[str, list[Case]] = {
         Case("alerts DevOps, not FinOps", "sit",
              frozenset({("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")}),
              {"bbws-dynamodb-sit-cost-monitor": "does not notify bbws-finops-alerts-sit"}, snapshot=_cost_wrong_topic),
+        Case("an extra And term makes it unreachable", "sit",
+             frozenset({("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")}),
+             {"bbws-dynamodb-sit-cost-monitor": "not exactly the contract's"}, snapshot=_cost_unreachable),
     ],
 }
 
@@ -848,7 +1032,7 @@ def test_breaking_one_property_fails_its_check(check_id: str, case: Case, moto_a
     assert set(case.reasons) <= {r for _, r in expected}
     others = {r: v.status for r, v in mine.items() if r not in broken}
     if case.snapshot is not None and check_id in ("table.replicas", "backup.selection", "cost.anomaly_alert",
-                                                         "table.replica_settings"):
+                                                         "table.replica_settings", "topic.subscribed"):
         # the edit fabricated a correct answer for every other resource: those must now PASS
         assert all(s == PASS for s in others.values()), others
     else:
@@ -865,7 +1049,9 @@ def test_correct_sit_on_moto_passes_all_but_what_moto_cannot_show(correct_snapsh
     verdicts = evaluate(desired, snap, MOTO_GAPS)
     unverifiable = {(v.id, v.resource): v.reason for v in verdicts if v.status == UNVERIFIABLE}
     assert set(unverifiable) == {("backup.vault", VAULT_SIT), ("backup.selection", "bbws-dynamodb-tables-sit"),
-                                 ("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor"), ("backup.jobs", PLAN_SIT)}
+                                 ("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor"), ("backup.jobs", PLAN_SIT),
+                                 ("topic.subscribed", "bbws-dynamodb-alerts-sit"),
+                                 ("topic.subscribed", "bbws-finops-alerts-sit")}
     assert all(v.status == PASS for v in verdicts if (v.id, v.resource) not in unverifiable)
     selection = unverifiable[("backup.selection", "bbws-dynamodb-tables-sit")]
     assert "list_backup_selections" in selection and "not implemented" in selection
@@ -886,7 +1072,7 @@ def test_correct_prod_on_moto_cannot_show_replicas(correct_snapshot: Any) -> Non
     unverifiable = {v.id for v in verdicts if v.status == UNVERIFIABLE}
     # "PITR enabled in both regions" and "all GSIs ACTIVE in both regions" need the replica too
     assert unverifiable == {"table.replicas", "table.pitr", "gsi.status", "backup.selection", "cost.anomaly_alert",
-                            "table.replica_settings", "backup.jobs"}
+                            "table.replica_settings", "backup.jobs", "topic.subscribed"}
     for v in verdicts:
         if v.id in ("table.pitr", "gsi.status", "table.replica_settings"):
             assert v.status == UNVERIFIABLE and "@eu-west-1" in v.reason, v.line()
@@ -1031,7 +1217,7 @@ def test_cost_anomaly_alert_as_contracted_passes(correct_snapshot: Any) -> None:
     with_cost_alert(snap, desired)
     v = by(evaluate(desired, snap, MOTO_GAPS), "cost.anomaly_alert")["bbws-dynamodb-sit-cost-monitor"]
     assert v.status == PASS, v.line()
-    assert v.actual["topics"] == ["bbws-finops-alerts-sit"]
+    assert v.actual["subscribers"] == ["SNS bbws-finops-alerts-sit"]
 
 
 def test_cost_anomaly_monitor_missing_fails(correct_snapshot: Any) -> None:
@@ -1069,13 +1255,14 @@ def test_buckets_on_dynamodb_local_are_unverifiable_with_the_call_quoted(correct
     """DynamoDB Local does not serve S3: every bucket and template verdict quotes the call and its answer."""
     desired, snap = correct_snapshot("sit")
     for (operation, region, resource), answer in list(snap.answers.items()):
-        if operation.startswith(("get_bucket", "get_public_access", "list_objects")):
+        if operation.startswith(("get_bucket", "get_public_access", "get_object_lock", "list_objects", "head_bucket",
+                                 "list_buckets")):
             snap.answers[(operation, region, resource)] = Answer(
                 answer.call, error="DynamoDB Local (started by the suite) serves DynamoDB only; "
                                    "it answered HTTP 500 500: Internal Server Error")
     verdicts = [v for v in evaluate(desired, snap, SILENT_GAPS["dynamodb-local"])
                 if v.id.startswith(("bucket.", "template."))]
-    assert len(verdicts) == 7 + 12
+    assert len(verdicts) == 12 + 12
     for v in verdicts:
         assert v.status == UNVERIFIABLE, v.line()
         assert "@eu-west-1 answered: DynamoDB Local" in v.reason and "serves DynamoDB only" in v.reason
@@ -1090,3 +1277,154 @@ def test_a_missing_bucket_fails_every_bucket_and_template_check(moto_account: An
     verdicts = [v for v in verdicts_after(target, desired) if v.id.startswith(("bucket.", "template."))]
     assert {v.status for v in verdicts} == {FAIL}
     assert all("does not exist" in v.reason for v in verdicts), [v.line() for v in verdicts]
+
+
+# ------------------------------------------------ monitoring and buckets: as AWS applies them (ADRs 0050-0052)
+
+
+def _edit_alarm(snap: Snapshot, desired: Desired, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    alarms = answer_value(snap, "describe_alarms", desired.env.region, "*")
+    edit(next(a for a in alarms if a["AlarmName"] == name))
+    set_answer(snap, "describe_alarms", desired.env.region, "*", alarms)
+
+
+def _verdict_of(snap: Snapshot, desired: Desired, check_id: str, resource: str) -> Verdict:
+    return by(evaluate(desired, snap, MOTO_GAPS), check_id)[resource]
+
+
+def test_a_metric_math_alarm_with_two_queries_returning_data_fails(correct_snapshot: Any) -> None:
+    """PutMetricAlarm defaults ReturnData to true: two returning queries is not an alarm CloudWatch evaluates."""
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "orders-sit-system-errors",
+                lambda a: [q.pop("ReturnData", None) for q in a["Metrics"][:2]])
+    v = _verdict_of(snap, desired, "alarm.configuration", "orders-sit-system-errors")
+    assert v.status == FAIL and "2 metric queries return data, not exactly one" in v.reason
+
+
+def test_an_anomaly_detection_alarm_is_not_a_threshold(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "tenants-sit-read-throttles", lambda a: a.update(ThresholdMetricId="band"))
+    v = _verdict_of(snap, desired, "alarm.configuration", "tenants-sit-read-throttles")
+    assert v.status == FAIL and "threshold" in v.reason and v.actual["threshold"] == "the anomaly band band"
+
+
+@pytest.mark.parametrize("state", ["OK", "INSUFFICIENT_DATA"])
+def test_an_alarm_that_is_not_firing_is_healthy(correct_snapshot: Any, state: str) -> None:
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "users-sit-read-throttles", lambda a: a.update(StateValue=state))
+    assert _verdict_of(snap, desired, "alarm.state", "users-sit-read-throttles").status == PASS
+
+
+def test_a_live_topic_without_any_subscription_fails(correct_snapshot: Any) -> None:
+    """What AWS answers for a topic nobody subscribed to: an empty list, a real answer (not the emulator's)."""
+    desired, snap = correct_snapshot("sit")
+    with_subscribers(snap, desired)
+    arn = topic_arn(snap, desired, desired.env.monitoring.devops_topic)
+    set_answer(snap, "list_subscriptions_by_topic", desired.env.region, arn, [])
+    v = _verdict_of(snap, desired, "topic.subscribed", desired.env.monitoring.devops_topic)
+    assert v.status == FAIL and v.reason == "reaches nobody: no confirmed subscription"
+    assert _verdict_of(snap, desired, "topic.subscribed", desired.env.monitoring.finops_topic).status == PASS
+
+
+def _edit_dashboard_body(snap: Snapshot, desired: Desired, edit: Callable[[dict[str, Any]], None]) -> None:
+    env = desired.env
+    dash = answer_value(snap, "get_dashboard", env.region, env.monitoring.dashboard)
+    body = json.loads(dash["DashboardBody"])
+    edit(body)
+    set_answer(snap, "get_dashboard", env.region, env.monitoring.dashboard, {**dash, "DashboardBody": json.dumps(body)})
+
+
+def test_a_widget_written_with_shorthand_and_reordered_dimensions_passes(correct_snapshot: Any) -> None:
+    """CloudWatch's "..." and "." repeat the previous row; dimension pairs may come in any order."""
+    desired, snap = correct_snapshot("sit")
+
+    def shorthand(body: dict[str, Any]) -> None:
+        widgets = {w["properties"]["title"]: w["properties"] for w in body["widgets"]}
+        rows = widgets["System errors"]["metrics"]  # [ns, metric, TableName, t, Operation, op]
+        first = rows[0]
+        widgets["System errors"]["metrics"] = [[first[0], first[1], first[4], first[5], first[2], first[3]]] + [
+            [".", ".", *row[2:]] for row in rows[1:]]
+        rows = widgets["Consumed capacity units"]["metrics"]  # [ns, metric, TableName, t]
+        widgets["Consumed capacity units"]["metrics"] = [rows[0]] + [
+            ["...", row[3]] if row[:3] == previous[:3] else row for previous, row in pairwise(rows)]
+
+    _edit_dashboard_body(snap, desired, shorthand)
+    body = json.loads(answer_value(snap, "get_dashboard", desired.env.region, DASH_SIT)["DashboardBody"])
+    assert any(row[0] == "..." for w in body["widgets"] for row in w["properties"].get("metrics", []))
+    for title in ("System errors", "Consumed capacity units"):
+        v = _verdict_of(snap, desired, "dashboard.widget", f"{DASH_SIT}/{title}")
+        assert v.status == PASS, v.line()
+
+
+def test_a_widget_with_an_extra_row_fails(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+
+    def extra(body: dict[str, Any]) -> None:
+        props = next(w for w in body["widgets"] if w["properties"]["title"] == "User errors")["properties"]
+        props["metrics"].append(["AWS/DynamoDB", "UserErrors", "TableName", "payroll"])
+
+    _edit_dashboard_body(snap, desired, extra)
+    v = _verdict_of(snap, desired, "dashboard.widget", f"{DASH_SIT}/User errors")
+    assert v.status == FAIL and "also shows AWS/DynamoDB UserErrors TableName payroll" in v.reason
+
+
+def _with_policy(snap: Snapshot, desired: Desired, statement: dict[str, Any]) -> None:
+    set_answer(snap, "get_bucket_policy", desired.env.region, BUCKET_SIT, {"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [statement]})})
+
+
+READ_ALL = {"Sid": "Read", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{BUCKET_SIT}/*"}
+
+
+@pytest.mark.parametrize(("condition", "public"), [
+    ({"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}, False),
+    ({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}, False),
+    ({"StringLike": {"aws:SourceVpce": "vpce-*"}}, True),  # a wildcard limits nothing
+    ({"StringNotEquals": {"aws:SourceAccount": "815856636111"}}, True),  # everyone but one account
+    ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, True),
+    ({"Bool": {"aws:SecureTransport": "true"}}, True),  # how, not who
+])
+def test_a_statement_to_everyone_is_public_unless_a_condition_limits_who(
+        correct_snapshot: Any, condition: dict[str, Any], public: bool) -> None:
+    desired, snap = correct_snapshot("sit")
+    _with_policy(snap, desired, {**READ_ALL, "Condition": condition})
+    v = _verdict_of(snap, desired, "bucket.policy", BUCKET_SIT)
+    assert v.status == (FAIL if public else PASS), v.line()
+
+
+def test_harmless_lifecycle_rules_pass(correct_snapshot: Any) -> None:
+    """Aborting multipart uploads, removing expired delete markers, or keeping noncurrent versions longer for a
+    prefix change nothing the contract states: the shortest expiry is still the contract's."""
+    desired, snap = correct_snapshot("sit")
+    config = answer_value(snap, "get_bucket_lifecycle_configuration", desired.env.region, BUCKET_SIT)
+    config["Rules"] += [
+        {"ID": "markers", "Status": "Enabled", "Filter": {}, "Expiration": {"ExpiredObjectDeleteMarker": True}},
+        {"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+        {"ID": "keep-longer", "Status": "Enabled", "Filter": {"Prefix": "legal/"},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 365}},
+        {"ID": "disabled", "Status": "Disabled", "Filter": {}, "Expiration": {"Days": 1}}]
+    set_answer(snap, "get_bucket_lifecycle_configuration", desired.env.region, BUCKET_SIT, config)
+    v = _verdict_of(snap, desired, "bucket.lifecycle", BUCKET_SIT)
+    assert v.status == PASS, v.line()
+
+
+def test_a_dashboard_body_of_another_shape_fails_without_a_crash(correct_snapshot: Any) -> None:
+    """A body CloudWatch would refuse (properties a list, widgets an object) is judged, not a traceback."""
+    desired, snap = correct_snapshot("sit")
+    _edit_dashboard_body(snap, desired, lambda body: body.update(widgets=[{"type": "metric", "properties": []},
+                                                                          "not a widget"]))
+    verdicts = by(evaluate(desired, snap, MOTO_GAPS), "dashboard.widget")
+    assert {v.status for v in verdicts.values()} == {FAIL}
+    _edit_dashboard_body(snap, desired, lambda body: body.update(widgets={"title": "Table status"}))
+    assert {v.status for v in by(evaluate(desired, snap, MOTO_GAPS), "dashboard.widget").values()} == {FAIL}
+
+
+def test_an_alarm_without_a_threshold_reads_as_strict_json(correct_snapshot: Any) -> None:
+    """An anomaly-detection alarm has no Threshold: the verdict says None, never NaN (readiness.json is strict)."""
+    desired, snap = correct_snapshot("sit")
+    _edit_alarm(snap, desired, "tenants-sit-read-throttles", lambda a: a.pop("Threshold"))
+    v = _verdict_of(snap, desired, "alarm.configuration", "tenants-sit-read-throttles")
+    assert v.status == FAIL and v.actual["threshold"] is None
+    json.dumps([x.to_dict() for x in evaluate(desired, snap, MOTO_GAPS)], allow_nan=False, default=str)

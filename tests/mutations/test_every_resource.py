@@ -4,8 +4,9 @@ Where the per-check and named corpora break one resource per check, this breaks 
 every GSI, every required tag of every table, the vault, the plan, every table's place in the backup
 selection, the key, every alarm and every dashboard widget, in DEV, SIT and PROD. It works on the
 observed snapshot of a correctly deployed moto account, completed with what AWS answers where moto
-cannot (a global table's replicas, the vault's key, the backup selection, the cost anomaly alert), so the
-account is correct on the live target's terms: every verdict PASSes with no silent gaps.
+cannot (a global table's replicas, the vault's key, the backup selection, the cost anomaly alert, the
+topics' subscribers), so the account is correct on the live target's terms: every verdict PASSes with no
+silent gaps.
 
 For each (check, resource) verdict, ``MUTATORS[check]`` breaks that resource's property in a copy of the
 snapshot; the mutant is killed when that verdict is now FAIL (naming the resource) and every other
@@ -28,16 +29,18 @@ from test_checks import (
     edit_table,
     replicated,
     set_answer,
+    topic_arn,
     with_backup_jobs,
     with_cost_alert,
     with_selection,
+    with_subscribers,
 )
 
 from readiness.checks import CHECKS, FAIL, PASS, Verdict, evaluate
 from readiness.checks import _subjects as subjects
 from readiness.contract import load_contract
 from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, desired_state
-from readiness.observe import Snapshot
+from readiness.observe import TAGGED_TYPES, Snapshot
 
 Mutant = tuple[str, Callable[[Snapshot, Desired], None]]  # (what it breaks, the edit)
 Mutator = Callable[[Desired, tuple[Any, ...]], Iterator[Mutant]]
@@ -63,6 +66,7 @@ def complete(desired: Desired, snap: Snapshot) -> Snapshot:
     with_selection(snap, desired)
     with_cost_alert(snap, desired)
     with_backup_jobs(snap, desired)  # moto does not implement ListBackupJobs; none failed
+    with_subscribers(snap, desired)  # the contract names no subscriber: the live topics' own (ADR 0050)
     return snap
 
 
@@ -438,6 +442,82 @@ MUTATORS: dict[str, Mutator] = {
     "bucket.lifecycle": lifecycle, "bucket.logging": logging_, "bucket.replication": bucket_replication,
     "bucket.tags": bucket_tags, "template.object": template_object,
 }
+
+
+# ------------------------------------------------- monitoring and buckets as AWS applies them (ADRs 0050-0052)
+
+
+def _tags_edit(arn_of: Callable[[Snapshot, Desired], str], key: str) -> Callable[[Snapshot, Desired], None]:
+    """Drop one tag of one alarm or topic from the region's Tagging API answer."""
+    def apply(s: Snapshot, d: Desired) -> None:
+        arn = arn_of(s, d)
+        mappings = answer_value(s, "get_resources", d.env.region, TAGGED_TYPES)
+        for m in mappings:
+            if m["ResourceARN"] == arn:
+                m["Tags"] = [t for t in m["Tags"] if t["Key"] != key]
+        set_answer(s, "get_resources", d.env.region, TAGGED_TYPES, mappings)
+    return apply
+
+
+def _alarm_arn(a: AlarmSpec) -> Callable[[Snapshot, Desired], str]:
+    return lambda s, d: str(next(x["AlarmArn"] for x in answer_value(s, "describe_alarms", a.region, "*")
+                                 if x["AlarmName"] == a.name))
+
+
+def alarm_state(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield "in ALARM", _alarm_edit(args[0], lambda x: x.update(StateValue="ALARM", StateReason="Threshold Crossed"))
+
+
+def alarm_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield "Owner removed", _tags_edit(_alarm_arn(args[0]), "Owner")
+
+
+def topic_subscribed(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield "only a pending subscription", lambda s, dd: with_subscribers(s, dd, pending=(args[0],))
+
+
+def topic_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield "Environment removed", _tags_edit(lambda s, dd: topic_arn(s, dd, args[0]), "Environment")
+
+
+def bucket_region(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield "in another region", _bucket_edit(args[0], "head_bucket", lambda v: v.update(BucketRegion="ca-central-1"))
+
+
+def object_lock(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    yield "locked", lambda s, dd: set_answer(s, "get_object_lock_configuration", b.region, b.name, {
+        "ObjectLockConfiguration": {"ObjectLockEnabled": "Disabled" if b.bucket.object_lock else "Enabled"}})
+
+
+def bucket_policy(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    for name in [b.name] + ([b.logging_bucket] if b.logging_bucket else []):
+        yield f"{name} public", lambda s, dd, name=name: set_answer(s, "get_bucket_policy", b.region, name, {
+            "Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*"}]})})
+
+
+def log_bucket(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    if b.logging_bucket:
+        yield "log bucket BlockPublicPolicy off", _answer_edit(
+            "get_public_access_block", lambda dd: b.region, b.logging_bucket,
+            lambda v: v["PublicAccessBlockConfiguration"].update(BlockPublicPolicy=False))
+
+
+def bucket_inventory(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    b = args[0]
+    yield "a leftover copy", _answer_edit("list_buckets", _primary, "*", lambda v: v.append(
+        {"Name": f"{b.name}-old", "CreationDate": "2026-01-01T00:00:00Z"}))
+
+
+MUTATORS.update({
+    "alarm.state": alarm_state, "alarm.tags": alarm_tags, "topic.subscribed": topic_subscribed,
+    "topic.tags": topic_tags, "bucket.region": bucket_region, "bucket.object_lock": object_lock,
+    "bucket.policy": bucket_policy, "bucket.log_bucket": log_bucket, "bucket.inventory": bucket_inventory,
+})
 
 
 # --------------------------------------------------------------------------------------------- tests
