@@ -54,8 +54,13 @@ OBSERVATION = frozenset({
     "s3:GetObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus",
     # the inventory of buckets named like the contract's
     "s3:ListBuckets",
+    # the item check: a bounded sample of every contract table (reads only; ADR 0060)
+    "dynamodb:Scan",
 })
-READ_ONLY = GUARD | OBSERVATION
+# The backup RPO drill reads only, so a read-only run makes it too (ADR 0053): each vault's recovery points and
+# the failed backup jobs; its calls are recorded with the drills' (DRILL_OPERATIONS, tests/test_drills.py).
+READ_ONLY_DRILLS = frozenset({"backup:ListRecoveryPointsByBackupVault", "backup:ListBackupJobs"})
+READ_ONLY = GUARD | OBSERVATION | READ_ONLY_DRILLS
 
 DRILL_OPERATIONS = frozenset({
     # test items in the contract's tables (and the restored copies the drills read back)

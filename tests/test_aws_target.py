@@ -37,6 +37,7 @@ import readiness.run as run_module
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
 from readiness.contract import Contract
 from readiness.desired import Desired, desired_state
+from readiness.items import Sampling
 from readiness.observe import Snapshot, ask, observe
 from readiness.provision import deploy
 from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
@@ -172,7 +173,7 @@ class Call:
     """One API call of one client: what was asked and what was answered."""
 
     method: str  # the client's method name, as Stubber wants it (describe_table)
-    params: dict[str, Any]
+    params: dict[str, Any] | None  # None: any parameters (answers that are alike whatever was asked)
     response: dict[str, Any] | None = None  # parsed, without ResponseMetadata
     error: tuple[str, str, int] | None = None  # (code, message, HTTP status)
 
@@ -456,6 +457,19 @@ def correct_on_aws(rec: Recording) -> Script:
     return script
 
 
+def with_item_reads(script: Script, desired: Desired) -> Script:
+    """Every run also reads a bounded sample of each table's items (readiness/items.py, ADR 0060): a correct
+    account whose tables are empty answers each parallel segment's Scan with no items. The answers are alike,
+    so the order in which the segments ask does not matter (no expected parameters)."""
+    out = {k: list(v) for k, v in script.items()}
+    calls = out.setdefault(("dynamodb", desired.env.region), [])
+    segments = Sampling().segments
+    for t in desired.tables:
+        calls += [Call("scan", None, {"Items": [], "Count": 0, "ScannedCount": 0,
+                                    "ConsumedCapacity": {"TableName": t.name, "CapacityUnits": 0.5}})] * segments
+    return out
+
+
 @dataclass
 class Replay:
     target: Target
@@ -581,14 +595,11 @@ def test_a_full_aws_run_guards_the_account_then_verifies_sit_ready(
     rec = recorded("sit")
     target = aws_target()
     sts = stub_sts(target, rec.desired.env.region, rec.desired.env.account)
-    script = correct_on_aws(rec)
+    script = with_item_reads(correct_on_aws(rec), rec.desired)
     stubs = stub_clients(target, script)
     open_as(monkeypatch, target)
     # Stubber queues are ordered per client: observe with one worker, as recorded.
     monkeypatch.setattr(run_module, "observe", partial(observe, workers=1))
-    # The item check scans each table in parallel segments, which ordered Stubber queues cannot replay; its reads
-    # are proved on moto and DynamoDB Local (tests/test_items.py). Here it reads nothing.
-    monkeypatch.setattr(run_module, "judge_in_run", lambda run, sampling: [])
 
     with readiness_run("sit", "aws") as run:
         report = run.report()
@@ -602,12 +613,14 @@ def test_a_full_aws_run_guards_the_account_then_verifies_sit_ready(
         assert report.provenance["caller"] == {
             "account": "815856636111", "arn": "arn:aws:sts::815856636111:assumed-role/ReadinessReadOnly/ci"}
         assert report.target == "AWS" and report.account == "815856636111"
-        assert run.deployment is None and run.notes == []
+        assert run.deployment is None and [n for n in run.notes if not n.startswith("items: ")] == []
         assert_replayed_exactly(run.snapshot, stubs)
     sts.assert_no_pending_responses()
     calls = target.calls.snapshot()
     assert calls.pop("sts:GetCallerIdentity") == 1
-    assert sum(calls.values()) == report.api_calls == sum(len(c) for c in script.values())
+    scans = calls.pop("dynamodb:Scan")  # the item check's reads: counted in its own cost line (ADR 0061)
+    assert scans == 4 * len(rec.desired.tables) and any(f"in {scans} Scan calls" in n for n in report.notes)
+    assert sum(calls.values()) == report.api_calls == sum(len(c) for c in script.values()) - scans
 
 
 def test_prod_on_aws_is_ready_and_asks_dynamodb_in_both_regions(

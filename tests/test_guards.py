@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_aws_target import aws_target, correct_on_aws, open_as, stub_clients, stub_sts
+from test_aws_target import aws_target, correct_on_aws, open_as, stub_clients, stub_sts, with_item_reads
 from test_faults import LiveLikeTarget, faulty_endpoint
 from test_permissions import record
 
@@ -89,12 +89,12 @@ def test_the_user_s_configured_region_never_redirects_a_run(
     desired = rec.desired
     target = aws_target()
     stub_sts(target, desired.env.region, desired.env.account)
-    stub_clients(target, correct_on_aws(rec))
+    stub_clients(target, with_item_reads(correct_on_aws(rec), desired))
     open_as(monkeypatch, target)
     monkeypatch.setattr(run_module, "observe", partial(observe, workers=1))
 
     with readiness_run(env, "aws") as run:
-        assert run_verdict(run.verdicts) == "READY"  # the checks; the drills were not run (read-only)
+        assert run_verdict(run.verdicts) == "READY"  # the checks and items; the drills were not run (read-only)
     used = {(service, region) for service, region, _ in target._clients}
     # the inventory's ListTables reads every region the contract uses (ADR 0048); nothing else leaves the
     # environment's own regions but Cost Explorer

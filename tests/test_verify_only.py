@@ -53,8 +53,9 @@ def test_no_deploy_against_a_prepopulated_server_never_writes(server: str, tmp_p
     assert report["verdict"] == "INCOMPLETE"
     assert report["summary"]["fail"] == 0
     assert report["summary"]["pass"] > 100
-    # 9: the templates bucket (ADR 0042); 2 ListTables (one per region) and 6 more per environment (ADR 0048)
-    assert 0 < report["api_calls"] <= 6 * 5 + 2 + 16 + 9
+    # the observation's budget for SIT as benchmarks/verify_sit.py states it: 4 per table, a ListTables per region,
+    # 19 for the environment, 18 for the templates bucket and one ListBuckets
+    assert 0 < report["api_calls"] <= 4 * 5 + 2 + 19 + 18 + 1
     assert f"moto at {url}" == report["target"]
     assert "readiness SIT on moto at" in result.stdout
 
