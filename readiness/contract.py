@@ -451,18 +451,18 @@ def value_problems(rel: str, document: Any) -> list[Problem]:
     return found
 
 
-def _read_text(root: Path, path: Path, problems: list[Problem]) -> str | None:
-    """The file's text, or None (and a Problem) when it is missing, too large or not UTF-8."""
+def read_text(root: Path, path: Path, problems: list[Problem], *, limit: int = MAX_FILE_BYTES) -> str | None:
+    """The file's text, or None (and a Problem) when it is unreadable, larger than limit or not UTF-8."""
     rel = _rel(root, path)
     try:
         with path.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)  # never more than the limit in memory, whatever the file's size
+            data = f.read(limit + 1)  # never more than the limit in memory, whatever the file's size
     except OSError as exc:
         problems.append(Problem(rel, "/", "unreadable", exc.strerror or str(exc)))
         return None
-    if len(data) > MAX_FILE_BYTES:
-        problems.append(Problem(rel, "/", "file-size", f"larger than {MAX_FILE_BYTES // 1024} KiB: "
-                                "no contract file needs that much"))
+    if len(data) > limit:
+        problems.append(Problem(rel, "/", "file-size", f"larger than {limit // 1024} KiB: "
+                                "no such file needs that much"))
         return None
     try:
         return data.decode("utf-8")
@@ -475,7 +475,7 @@ def read_yaml(root: Path, path: Path, problems: list[Problem]) -> Any:
     """Parse one YAML file safely and within bounds; every problem becomes a Problem with a location, and
     the result UNREADABLE (so nobody schema-checks it again)."""
     rel = _rel(root, path)
-    text = _read_text(root, path, problems)
+    text = read_text(root, path, problems)
     if text is None:
         return UNREADABLE
     loader = _YAML_LOADER(text)
@@ -517,7 +517,7 @@ def _refuse_constant(name: str) -> Any:
 
 def read_json(root: Path, path: Path, problems: list[Problem]) -> Any:
     rel = _rel(root, path)
-    text = _read_text(root, path, problems)
+    text = read_text(root, path, problems)
     if text is None:
         return None
     try:
