@@ -260,19 +260,21 @@ def _where(pos: tuple[int, int]) -> str:
     return f"line {pos[0]} column {pos[1] + 1}"
 
 
-def _html_structure(rel: str, text: str) -> tuple[_Structure, list[Problem]]:
+def _html_structure(rel: str, text: str) -> tuple[_Structure | None, list[Problem]]:
+    """The parsed structure and its html-syntax problems; None instead of the structure when the file could
+    not be parsed to its end (then its syntax problems are all there is to say about it)."""
     parser = _Structure()
     problems: list[Problem] = []
     bad = _markup_problem(text)
     if bad is not None:
         line = text.count("\n", 0, bad[0]) + 1
         column = bad[0] - (text.rfind("\n", 0, bad[0]) + 1) + 1
-        return parser, [Problem(rel, f"line {line} column {column}", "html-syntax", bad[1])]
+        return None, [Problem(rel, f"line {line} column {column}", "html-syntax", bad[1])]
     try:
         parser.feed(text)
         parser.close()
     except _Stop:
-        parser.stack.clear()  # what is still open is not news after the error that stopped the parse
+        return None, [Problem(rel, _where(pos), "html-syntax", message) for pos, message in parser.errors]
     for pos, message in parser.errors:
         problems.append(Problem(rel, _where(pos), "html-syntax", message))
     for tag, pos in parser.stack:
@@ -397,10 +399,11 @@ def validate_template(root: Path, t: TemplateDef, cat: TemplateCatalogue) -> lis
         parser, found = _html_structure(html_rel, html)
         problems += found
         try:
-            uses = mustache_uses(html)
+            uses = mustache_uses(html) if parser is not None else []
         except MustacheError as exc:
             problems.append(Problem(html_rel, exc.where, "mustache-syntax", str(exc)))
-        else:
+            parser = None  # tags that do not parse: the other rules would only guess
+        if parser is not None:
             found, used = _variable_problems(html_rel, uses, scopes, t.variables_file, html=True)
             problems += found
             for scope, names in scopes.items():
@@ -408,7 +411,7 @@ def validate_template(root: Path, t: TemplateDef, cat: TemplateCatalogue) -> lis
                     label = name if not scope else f"{scope}[].{name}"
                     problems.append(Problem(html_rel, "/", "unused-variable",
                                             f"{label} is declared in {t.variables_file} but never used"))
-        problems += _branding_and_footer(html_rel, t, cat, parser, html)
+            problems += _branding_and_footer(html_rel, t, cat, parser, html)
     text = _read(root, t.text_key, text_rel, problems)
     if text is not None:
         try:
@@ -417,7 +420,7 @@ def validate_template(root: Path, t: TemplateDef, cat: TemplateCatalogue) -> lis
             problems.append(Problem(text_rel, exc.where, "mustache-syntax", str(exc)))
         else:
             problems += _variable_problems(text_rel, uses, scopes, t.variables_file, html=False)[0]
-        problems += _text_rules(text_rel, t, cat, text)
+            problems += _text_rules(text_rel, t, cat, text)
     return problems
 
 
