@@ -68,6 +68,7 @@ RULES: dict[str, str] = {
     "template-keys": "the catalogue holds the LLD's twelve keys, once each (004 4.2.3)",
     "template-variables": "a variables contract is an object schema: additionalProperties false, every property "
                           "required, the legal footer's variables required",
+    "dashboard-widgets": "widget titles are unique: the dashboard check finds each widget by its title",
     "aws-name": "every name the contract gives AWS fits that service's length and character rules",
     "region": "every region is one where AWS offers the service (botocore's endpoint data)",
 }
@@ -276,6 +277,12 @@ def _environment_rules(c: Contract, e: Environment) -> Iterator[Problem]:
 
 
 def _contract_rules(c: Contract) -> Iterator[Problem]:
+    titles: dict[str, int] = {}
+    for i, w in enumerate(c.monitoring.widgets):
+        if w.title in titles:
+            yield Problem(c.monitoring.file, f"/dashboard/widgets/{i}/title", "dashboard-widgets",
+                          f"{w.title!r} is also the title of widget {titles[w.title]}")
+        titles.setdefault(w.title, i)
     accounts: dict[str, str] = {}
     for e in sorted(c.environments.values(), key=lambda e: e.name):
         if e.account in accounts:

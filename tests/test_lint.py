@@ -629,6 +629,14 @@ def unsubscribe_not_declared(root: Path) -> None:
 # -- names and regions AWS would refuse
 
 
+@case("dashboard-widgets", "monitoring.yaml", "/dashboard/widgets/1/title")
+def two_widgets_with_one_title(root: Path) -> None:
+    """The dashboard check finds a widget by its title: a second widget of the same title hides one of them
+    (found by the deploy/verify fuzz test)."""
+    with yaml_doc(root, "monitoring.yaml") as m:
+        m["dashboard"]["widgets"][1]["title"] = m["dashboard"]["widgets"][0]["title"]
+
+
 @case("aws-name", "environments/sit.yaml", "/monitoring/devops_topic")
 def topic_name_with_a_space(root: Path) -> None:
     """SNS topic names are letters, digits, hyphens and underscores: CreateTopic would refuse this."""
