@@ -13,8 +13,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -296,11 +297,20 @@ def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | No
         with _env(FAKE_CREDENTIALS), mock_aws():
             yield Target("moto", read_only=no_deploy, **limit)
         return
-    from readiness.services import ServiceFailed, ServiceUnavailable, dynamodb_local, localstack
+    from readiness.services import (
+        START_TIMEOUT_SECONDS,
+        ServiceFailed,
+        ServiceUnavailable,
+        dynamodb_local,
+        localstack,
+    )
 
-    start = dynamodb_local if kind == "dynamodb-local" else localstack
+    wait = START_TIMEOUT_SECONDS if deadline_seconds is None else max(
+        0.1, min(START_TIMEOUT_SECONDS, limit["_deadline_at"] - time.monotonic()))  # start-up counts too
+    starting: Callable[[], AbstractContextManager[str]] = (
+        partial(dynamodb_local, wait) if kind == "dynamodb-local" else localstack)
     try:
-        with start() as url, _env(creds):
+        with starting() as url, _env(creds):
             yield Target(kind, endpoint_url=url, read_only=no_deploy, started=True, **limit)
     except ServiceUnavailable as exc:
         # Only LocalStack may skip (CI has no Docker); DynamoDB Local is installed by tox, so its absence
