@@ -4,7 +4,7 @@ line naming the file and where in it, a non-zero exit, no traceback, within 5 s 
 Each case writes one hostile file into a private copy of the contract, the templates or a report directory
 and runs the real command (``python -m readiness validate`` / ``docs``) in a subprocess, so the bounds
 include everything the command does: the time is the wall clock of the whole process, the memory its peak
-resident set as the kernel reports it (``os.wait4``). Inputs go up to 10 MB.
+resident set (the child's own VmHWM, reported as it exits). Inputs go up to 10 MB.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,23 +39,39 @@ class Outcome:
     peak_mb: float
 
 
+PEAK = """
+import atexit, os, runpy, sys
+
+def peak():  # the high-water mark of this process's own address space, made fresh by exec
+    with open("/proc/self/status") as status:
+        kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["HOSTILE_PEAK_FILE"], "w") as out:
+        out.write(kib)
+
+atexit.register(peak)
+sys.argv[0] = "python -m readiness"
+runpy.run_module("readiness", run_name="__main__", alter_sys=True)
+"""
+
+
 def run(args: list[str], cwd: Path) -> Outcome:
-    """Run ``python -m readiness ARGS``; the exit code, output, wall time and the child's own peak RSS."""
-    out_path, err_path = cwd / ".stdout", cwd / ".stderr"
+    """Run ``python -m readiness ARGS``; the exit code, output, wall time and the child's own peak RSS.
+
+    The peak is the child's VmHWM at exit (ru_maxrss would report the forking pytest process's size)."""
+    out_path, err_path, peak_path = cwd / ".stdout", cwd / ".stderr", cwd / ".peak"
+    env = {**os.environ, "HOSTILE_PEAK_FILE": str(peak_path)}
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.monotonic()
-        process = subprocess.Popen([sys.executable, "-m", "readiness", *args], cwd=REPO, stdout=out, stderr=err)
-        killer = threading.Timer(60, process.kill)  # a hang fails the time bound below instead of the suite
-        killer.start()
+        process = subprocess.Popen([sys.executable, "-c", PEAK, *args], cwd=REPO, stdout=out, stderr=err, env=env)
         try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
+            code = process.wait(timeout=60)  # a hang fails the time bound below instead of stalling the suite
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
         seconds = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     output = out_path.read_text(errors="replace") + err_path.read_text(errors="replace")
-    return Outcome(process.returncode, [line for line in output.splitlines() if line.strip()], output, seconds,
-                   usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    peak_kib = int(peak_path.read_text()) if peak_path.exists() else 10**9  # no report: count it as unbounded
+    return Outcome(code, [line for line in output.splitlines() if line.strip()], output, seconds, peak_kib / 1024)
 
 
 # ------------------------------------------------------------------------------------------------ the corpus

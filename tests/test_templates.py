@@ -86,11 +86,11 @@ def partial_used(root: Path) -> None:
     path.write_text("{{>header}}" + path.read_text(encoding="utf-8"), encoding="utf-8")
 
 
-@case("mustache-syntax", f"{T}/notifications/order_confirmation_customer.html", "line 36 column 44")
-def delimiters_changed_to_hide_an_unescaped_variable(root: Path) -> None:
-    """{{=<% %>=}} then <%{customer_name}%>: the tags after a delimiter change would escape every rule."""
-    edit_text(root.parent / T / "notifications/order_confirmation_customer.html",
-              "{{customer_name}}", "{{=<% %>=}}<%{customer_name}%>")
+@case("mustache-syntax", f"{T}/receipts/receipt_internal.txt", "line 3 column 9")
+def delimiters_changed_to_hide_a_tag(root: Path) -> None:
+    """{{=<% %>=}} then <%&receipt_number%>: the tags after a delimiter change would escape every rule."""
+    edit_text(root.parent / T / "receipts/receipt_internal.txt",
+              "{{&receipt_number}}", "{{=<% %>=}}<%&receipt_number%>")
 
 
 @case("mustache-syntax", f"{T}/receipts/receipt_internal.txt", "line 1 column 1")
