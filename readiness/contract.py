@@ -331,8 +331,14 @@ def _rel(root: Path, path: Path) -> str:
         return str(path)
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _pointer(path: Any) -> str:
-    return "/" + "/".join(str(p) for p in path) if path else "/"
+    """A JSON pointer to print: a key holding a newline or another control character is shown escaped, so the
+    Problem stays one line."""
+    text = "/" + "/".join(str(p) for p in path) if path else "/"
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 UNREADABLE = object()
@@ -437,7 +443,7 @@ def value_problems(rel: str, document: Any) -> list[Problem]:
                     found.append(Problem(rel, where, "key-type", f"key {_short(repr(k), 60)} is not a string: "
                                          f"keys are names (quote it: '{_short(str(k), 60)}')"))
                 else:
-                    if CONTROL.search(k):
+                    if _UNPRINTABLE.search(k):  # a key is a name: no newline or tab either
                         found.append(Problem(rel, _pointer((*path, k)), "control-character",
                                              f"the key {_short(ascii(k), 60)} holds a control character"))
                     stack.append((v, (*path, k)))

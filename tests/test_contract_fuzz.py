@@ -274,3 +274,15 @@ def test_every_contract_validate_accepts_deploys_verifies_and_renders(docs: dict
         event(f"verdicts: {len(run.verdicts)} on {env}")
         failed = [f"{v.id} {v.resource}: {v.reason}" for v in run.verdicts if v.status == FAIL]
         assert run.verdicts and not failed, "deployed by the suite itself, yet:\n" + "\n".join(failed)
+
+
+def test_a_key_with_control_characters_is_one_escaped_line(tmp_path: Path) -> None:
+    """Found by the fuzz above: a key of '\\x1f\\r' put a carriage return into the Problem's location."""
+    root = tmp_path / "contracts"
+    shutil.copytree(REAL_CONTRACTS, root)
+    (root / "environments/dev.yaml").write_text('"\\x1f\\r": null\n"a\\nb": 1\n', encoding="utf-8")
+    _, problems = parse_contract(root)
+    assert [(p.location, p.rule) for p in problems] == [("/\\x1f\\r", "control-character"),
+                                                         ("/a\\nb", "control-character")]
+    for problem in problems:
+        _assert_renders(problem)
