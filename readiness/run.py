@@ -65,36 +65,25 @@ def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: b
     deployment = deploy(target, desired) if deploy_first else None
     notes = [f"not deployed on this target: {u}" for u in (deployment.unsupported if deployment else [])]
     if target.kind == "plan":
-        snapshot, plan_notes = _plan_snapshot(target, desired)
+        snapshot, verdicts, plan_notes = _plan_snapshot(target, desired)
         notes += plan_notes
     else:
         snapshot = observe(target, desired)
-    verdicts = evaluate(desired, snapshot, target.silent_gaps)
+        verdicts = evaluate(desired, snapshot, target.silent_gaps)
     if verdicts and all(v.status == UNVERIFIABLE for v in verdicts):
         raise TargetError(f"{target.label} could not answer a single check; first answer: {verdicts[0].reason}")
     return Run(contract, desired, target, deployment, snapshot, verdicts, notes)
 
 
-def _plan_snapshot(target: Target, desired: Desired) -> tuple[Snapshot, list[str]]:
-    """The plan's answers, after making sure it is a plan of this environment's account and region."""
-    from readiness.plan import PlanError, load_plan, plan_snapshot
+def _plan_snapshot(target: Target, desired: Desired) -> tuple[Snapshot, list[Verdict], list[str]]:
+    """The plan's answers and verdicts (plan.no_destroy included), after making sure it is a plan of
+    this environment's account and region; any problem with the file is one line (TargetError)."""
+    from readiness.plan import PlanError, judge
 
-    env = desired.env
     try:
-        plan = load_plan(str(target.plan_json), env.region)
+        return judge(str(target.plan_json), desired, target.silent_gaps)
     except PlanError as exc:
         raise TargetError(str(exc)) from None
-    for name, want in (("environment", env.name), ("account", env.account), ("region", env.region)):
-        got = plan.variables.get(name)
-        if got is not None and got != want:
-            raise TargetError(f"{plan.path}: variables.{name}: the plan is for {name} {got}, but {env.name}'s "
-                              f"contract says {want}; plan terraform/environments/{env.name} instead")
-    notes = [f"the plan destroys {a}" + (" (a table: its data would be lost)" if ".aws_dynamodb_table." in a
-                                         or a.startswith("aws_dynamodb_table.") else "") for a in plan.replaced]
-    if plan.assumed_region:
-        notes.append(f"the plan does not show the provider region of {len(plan.assumed_region)} resources "
-                     f"(e.g. {plan.assumed_region[0]}); taken as {env.region}")
-    return plan_snapshot(plan, desired), notes
 
 
 @contextmanager

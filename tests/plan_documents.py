@@ -1,11 +1,19 @@
 """Terraform JSON plans (``terraform show -json``) of the environment roots, built for the tests.
 
 No provider can be downloaded on these machines, so no real plan can be made here. These documents
-follow the documented JSON output format (format_version 1.2: planned_values with child_modules and
-for_each/count instance keys, resource_changes with after_unknown, configuration with provider_config
-and module_calls, variables) and what terraform/modules/* would plan from the environment's
-contract.auto.tfvars.json. ``create=True`` is the first plan of an empty account (ARNs and ids
-unknown until apply); ``create=False`` re-plans a deployed account (everything known, no-op).
+follow the documented JSON output format as Terraform 1.x writes it (format_version 1.2, checked
+against hashicorp/terraform's internal/command/jsonplan and jsonconfig and the plans kept under
+tests/fixtures/plans/terraform-json): planned_values with child_modules and for_each/count instance
+keys; nested blocks as lists of objects in values, after, after_unknown, sensitive_values and
+configuration expressions; after_unknown/after_sensitive with the value's nesting (objects omit false,
+lists hold one mark per element); prior_state of a deployed account; configuration with the root's
+provider_config (region and allowed_account_ids from variables), module_calls with their
+count/for_each expressions and resources whose provider_config_key is the root key Terraform
+resolves a passed provider to ("aws.dr"); every root variable. The values are what
+terraform/modules/* would plan from the environment's contract.auto.tfvars.json. ``create=True`` is
+the first plan of an empty account (ARNs and ids unknown until apply); ``create=False`` re-plans a
+deployed account (everything known, no-op). :func:`set_actions` turns a resource's change into an
+update, a replace or a delete.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ class PlanBuilder:
     """Collects resources per module instance and renders the three sections of a plan."""
 
     def __init__(self, variables: dict[str, Any], *, create: bool) -> None:
-        self.variables = variables
+        self.variables = variables  # every root variable, as terraform show -json lists them
         self.create = create
         self.modules: dict[str, list[Resource]] = {}
         self.unknown: dict[str, dict[str, Any]] = {}
@@ -50,41 +58,60 @@ class PlanBuilder:
                 values[attr] = value
         resource = {"address": address, "mode": "managed", "type": rtype, "name": name,
                     "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
-                    "values": values, "sensitive_values": {}}
+                    "values": values}
         if key is not None:
             resource["index"] = key
         self.modules.setdefault(module, []).append(resource)
         self.unknown[address] = unknown
         config = f"{_strip(module) + '.' if module else ''}{rtype}.{name}"
         self.providers[config] = provider
-        self.expressions[config] = {k: {"references": v} for k, v in (references or {}).items()}
+        self.expressions[config] = _expressions(values, references or {})
         return address
 
     def document(self) -> dict[str, Any]:
-        return {
+        planned = self._planned("")
+        changes = []
+        for m, rs in self.modules.items():
+            for r in rs:
+                r["sensitive_values"] = _marks(r["values"])
+                changes.append({
+                    "address": r["address"], **({"module_address": m} if m else {}), "mode": "managed",
+                    "type": r["type"], "name": r["name"], **({"index": r["index"]} if "index" in r else {}),
+                    "provider_name": r["provider_name"],
+                    "change": {"actions": ["create"] if self.create else ["no-op"],
+                               "before": None if self.create else copy.deepcopy(r["values"]), "after": r["values"],
+                               "after_unknown": _merge(_marks(r["values"]), self.unknown[r["address"]]),
+                               "before_sensitive": False if self.create else _marks(r["values"]),
+                               "after_sensitive": _marks(r["values"])}})
+        doc: dict[str, Any] = {
             "format_version": "1.2",
             "terraform_version": "1.11.4",
             "variables": {k: {"value": v} for k, v in self.variables.items()},
-            "planned_values": {"root_module": self._planned("")},
-            "resource_changes": [
-                {"address": r["address"], "module_address": m or None, "mode": "managed", "type": r["type"],
-                 "name": r["name"], **({"index": r["index"]} if "index" in r else {}),
-                 "provider_name": r["provider_name"],
-                 "change": {"actions": ["create"] if self.create else ["no-op"],
-                            "before": None if self.create else r["values"], "after": r["values"],
-                            "after_unknown": self.unknown[r["address"]], "before_sensitive": False,
-                            "after_sensitive": {}}}
-                for m, rs in self.modules.items() for r in rs],
+            "planned_values": {"root_module": planned},
+            "resource_changes": changes,
             "configuration": {
                 "provider_config": {
                     "aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
-                            "expressions": {"region": {"references": ["var.region"]}}},
+                            "version_constraint": "~> 5.80",
+                            "expressions": {"region": {"references": ["var.region"]},
+                                            "allowed_account_ids": {"references": ["var.account"]}}},
                     "aws.dr": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws", "alias": "dr",
-                               "expressions": {"region": {"references": ["var.dr_region", "var.region"]}}},
+                               "version_constraint": "~> 5.80",
+                               "expressions": {"region": {"references": ["var.dr_region", "var.region"]},
+                                               "allowed_account_ids": {"references": ["var.account"]}}},
                 },
                 "root_module": self._configured(""),
             },
+            "relevant_attributes": [],
+            "timestamp": "2026-11-30T09:00:00Z",
+            "applyable": True,
+            "complete": True,
+            "errored": False,
         }
+        if not self.create:
+            doc["prior_state"] = {"format_version": "1.0", "terraform_version": "1.11.4",
+                                  "values": {"root_module": copy.deepcopy(planned)}}
+        return doc
 
     def _planned(self, module: str) -> dict[str, Any]:
         out: dict[str, Any] = {"resources": self.modules.get(module, [])}
@@ -106,9 +133,77 @@ class PlanBuilder:
             rest = a[len(prefix):]
             if a.startswith(prefix) and rest.startswith("module."):
                 name = rest.split(".")[1]
-                calls[name] = {"source": f"../../modules/{name}",
+                calls[name] = {"source": f"../../modules/{_MODULE_SOURCES.get(name, name)}",
+                               **_MODULE_REPEAT.get(name, {}),
                                "module": self._configured(f"{prefix}module.{name}.")}
         return {"resources": resources, **({"module_calls": calls} if calls else {})}
+
+
+# How the env roots call their modules (terraform/environments/*/main.tf)
+_MODULE_SOURCES = {"kms_dr": "kms", "access_logs": "s3_bucket", "buckets_dr": "s3_bucket", "buckets": "s3_bucket",
+                   "tables": "dynamodb_table"}
+_MODULE_REPEAT = {
+    "kms": {"count_expression": {"references": ["local.customer_managed_key"]}},
+    "kms_dr": {"count_expression": {"references": ["local.dr_key_regions"]}},
+    "tables": {"for_each_expression": {"references": ["var.tables"]}},
+    "access_logs": {"for_each_expression": {"references": ["var.buckets"]}},
+    "buckets_dr": {"for_each_expression": {"references": ["var.buckets"]}},
+    "buckets": {"for_each_expression": {"references": ["var.buckets"]}},
+}
+
+
+def _marks(value: Any) -> Any:
+    """after_unknown/sensitive_values of a value with nothing marked, as Terraform writes them: an
+    object keeps only its non-false marks, a list holds one mark per element, a leaf is false."""
+    if isinstance(value, dict):
+        return {k: m for k, v in value.items() if (m := _marks(v)) is not False}
+    if isinstance(value, list):
+        return [_marks(v) for v in value]
+    return False
+
+
+def _merge(marks: Any, unknown: Any) -> Any:
+    """The value's marks with the unknown ones (true, or nested objects/lists of them) laid over."""
+    if isinstance(unknown, dict):
+        base = dict(marks) if isinstance(marks, dict) else {}
+        return {**base, **{k: _merge(base.get(k), u) for k, u in unknown.items()}}
+    if isinstance(unknown, list):
+        base = list(marks) if isinstance(marks, list) else []
+        return [_merge(base[i] if i < len(base) else False, u) for i, u in enumerate(unknown)] + base[len(unknown):]
+    return unknown if unknown is True else marks
+
+
+def _expressions(values: dict[str, Any], references: dict[str, list[str]]) -> dict[str, Any]:
+    """Configuration expressions: references where given, nested blocks as lists of objects, constants."""
+    out: dict[str, Any] = {k: {"references": r} for k, r in references.items()}
+    for k, v in values.items():
+        if k in references:
+            out[k] = {"references": references[k]}
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            out[k] = [_expressions(x, {}) for x in v]
+        elif v is not None:
+            out[k] = {"constant_value": v}
+    return out
+
+
+def set_actions(doc: dict[str, Any], address: str, actions: list[str], *, reason: str | None = None) -> None:
+    """Make one resource's change an update (["update"]), a replace (["delete","create"] or
+    ["create","delete"]) or a delete (["delete"]), as Terraform writes each: a replaced resource is
+    a new one (its arn unknown until apply), a deleted one leaves planned_values."""
+    [change] = [c for c in doc["resource_changes"] if c["address"] == address]
+    c = change["change"]
+    c["actions"] = actions
+    if c["before"] is None:
+        c["before"] = copy.deepcopy(c["after"])
+        c["before_sensitive"] = _marks(c["before"])
+    if reason:
+        change["action_reason"] = reason
+    if actions == ["delete"]:
+        c["after"], c["after_unknown"], c["after_sensitive"] = None, False, False
+        drop(doc, address, destroy=True)
+    elif "delete" in actions:
+        c["after_unknown"] = _merge(c["after_unknown"], {"arn": True, "id": True})
+        c["replace_paths"] = [["name"]] if "name" in c["after"] else []
 
 
 def _strip(module: str) -> str:
@@ -134,7 +229,7 @@ def plan_document(env: str, *, create: bool = False, edit: Callable[[dict[str, A
     v = copy.deepcopy(tfvars(env))
     if edit:
         edit(v)
-    b = PlanBuilder({k: v[k] for k in ("environment", "account", "region", "dr_region")}, create=create)
+    b = PlanBuilder(dict(v), create=create)
     account, region, dr = v["account"], v["region"], v["dr_region"]
     cmk = v["encryption"]["kind"] == "customer-managed"
     key_arn = dr_key_arn = None
@@ -362,16 +457,25 @@ def planned(doc: dict[str, Any], address: str) -> dict[str, Any]:
 
 
 def drop(doc: dict[str, Any], address: str, *, destroy: bool = False) -> None:
-    """Take one resource instance out of the planned values (destroy: the plan deletes it)."""
+    """Take one resource instance out of the planned values: destroy, the plan deletes it (it stays in
+    prior_state); otherwise it was never configured nor deployed (out of prior_state and the changes)."""
     def walk(module: dict[str, Any]) -> None:
         module["resources"] = [r for r in module.get("resources", []) if r["address"] != address]
         for child in module.get("child_modules", []):
             walk(child)
 
     walk(doc["planned_values"]["root_module"])
+    if not destroy and "prior_state" in doc:
+        walk(doc["prior_state"]["values"]["root_module"])
     for change in doc["resource_changes"]:
         if change["address"] == address:
-            change["change"]["actions"] = ["delete"] if destroy else ["no-op"]
+            c = change["change"]
+            if destroy:
+                c["actions"] = ["delete"]
+                c["before"] = c["before"] if c["before"] is not None else copy.deepcopy(c["after"])
+                c["after"], c["after_unknown"], c["after_sensitive"] = None, False, False
+    if not destroy:
+        doc["resource_changes"] = [c for c in doc["resource_changes"] if c["address"] != address]
 
 
 def write(tmp: Path, doc: dict[str, Any], name: str = "plan.json") -> str:
