@@ -251,3 +251,12 @@ def test_a_clean_copy_is_valid_in_the_same_harness(tmp_path: Path) -> None:
     outcome = run(["validate", str(contract_copy(tmp_path))], tmp_path)
     assert outcome.code == 0, outcome.output
     assert outcome.seconds < SECONDS and outcome.peak_mb < MEGABYTES
+
+
+def test_a_good_report_builds_a_site_in_the_same_harness(tmp_path: Path) -> None:
+    """The docs side of the harness can pass too: a well-formed report directory gives exit 0 and a site."""
+    report = write_report(tmp_path / "reports" / "moto", elements=[element("a scenario", "passed")])
+    outcome = run(["docs", "--reports", str(report), "--out", str(tmp_path / "site")], tmp_path)
+    assert outcome.code == 0, outcome.output
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert outcome.seconds < SECONDS and outcome.peak_mb < MEGABYTES
