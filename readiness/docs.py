@@ -30,7 +30,7 @@ import jsonschema
 from gherkin.errors import CompositeParserException, ParserError
 from gherkin.parser import Parser
 
-from readiness.checks import FAIL, PASS, UNVERIFIABLE
+from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE
 from readiness.report import _atomic
 
 FEATURES_DIR = Path(__file__).resolve().parent.parent / "features"
@@ -50,7 +50,7 @@ _CHECK = {
     "required": ["id", "criterion", "resource", "status", "reason"],
     "properties": {
         "id": {"type": "string"}, "criterion": {"type": "string"}, "resource": {"type": "string"},
-        "status": {"enum": [PASS, FAIL, UNVERIFIABLE]}, "reason": {"type": "string"},
+        "status": {"enum": [PASS, FAIL, UNVERIFIABLE, NOT_APPLICABLE]}, "reason": {"type": "string"},
     },
 }
 _FIGURE = {
@@ -66,7 +66,7 @@ _MEASUREMENT = {
     "required": ["id", "status", "figures"],
     "properties": {
         "id": {"type": "string"}, "criterion": {"type": "string"}, "resource": {"type": "string"},
-        "status": {"enum": [PASS, FAIL, UNVERIFIABLE]}, "reason": {"type": "string"},
+        "status": {"enum": [PASS, FAIL, UNVERIFIABLE, NOT_APPLICABLE]}, "reason": {"type": "string"},
         "figures": {"type": "array", "items": _FIGURE},
     },
 }
@@ -75,7 +75,7 @@ READINESS_SCHEMA: dict[str, Any] = {
     "required": ["environment", "target", "verdict", "summary", "checks"],
     "properties": {
         "environment": {"type": "string"}, "target": {"type": "string"},
-        "verdict": {"enum": ["READY", "BLOCKED", "INCOMPLETE"]},
+        "verdict": {"enum": ["READY", "BLOCKED", "INCOMPLETE", "ERROR"]},
         "summary": {"type": "object", "required": [PASS, FAIL, UNVERIFIABLE],
                     "properties": {k: {"type": "integer"} for k in (PASS, FAIL, UNVERIFIABLE)}},
         "api_calls": {"type": "integer"},

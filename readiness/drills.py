@@ -15,6 +15,7 @@ its answer, never a pass.
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 import threading
@@ -30,7 +31,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
+from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE, Verdict
 from readiness.contract import Table
 from readiness.desired import Desired, TableSpec
 from readiness.observe import describe_failure, error_parts, is_unsupported
@@ -60,6 +61,9 @@ ITEMS_PER_TABLE = 4  # 3 active + 1 inactive: enough for every pattern and the s
 GSI_WAIT_SECONDS = 15.0
 STREAM_WAIT_SECONDS = 15.0
 CANARIES = 10
+RESTORE_SAMPLE = 3  # seeded items a restore must bring back whole (count and content hash)
+FROZEN_PROBE_SECONDS = 1.0  # how long an emulator's restorable window gets to show that it moves
+POINT_MARGIN_SECONDS = 1.0  # between the sample and the restore point, and the point and the later item
 SWEEP_PAGES = 10
 THROTTLE_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 
@@ -89,10 +93,22 @@ def _plain(value: Any) -> Any:
 
 def figure(name: str, value: float | int | None, unit: str, target: float | None = None,
            limit: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name, "value": None if value is None else round(float(value), 3), "unit": unit}
+    """One measured figure; a value that is not a finite number (NaN from a broken clock) is not measured."""
+    known = value is not None and math.isfinite(float(value))
+    out: dict[str, Any] = {"name": name, "value": round(float(value), 3) if value is not None and known else None,
+                           "unit": unit}
     if target is not None:
         out.update(target=target, limit=limit or "max")
     return out
+
+
+def content_hash(items: list[dict[str, Any]]) -> str:
+    """sha256 over items in canonical JSON, sorted: the same items in any order give the same hash."""
+    import hashlib
+    import json
+
+    lines = sorted(json.dumps(i, sort_keys=True, default=str) for i in items)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -164,19 +180,22 @@ class Drills:
     """One run's drills on one target: the scope of its test items, its guarded clients, its cleanup."""
 
     def __init__(self, target: Target, desired: Desired, *, allow: frozenset[str] = frozenset(),
-                 scope: RunScope | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 scope: RunScope | None = None, clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.target = target
         self.desired = desired
         self.scope = scope or RunScope.new()
         # an emulator the suite deploys into is throwaway; a live or verify-only run does what --allow says
         self.allow = allow if target.read_only else frozenset({"writes", "restore", "load"})
         self.clock = clock
+        self.now = now  # the wall clock: restore points and recovery point ages
         self.measurements: list[Measurement] = []
         self.written: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # (region, table) -> PK -> key
         self.restore_tables: set[tuple[str, str]] = set()  # (region, table)
         self.backups: set[str] = set()
         self._lock = threading.Lock()
         self._tables = {t.name: t for t in desired.tables}
+        self._vaults: dict[tuple[str, str], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
 
     # ------------------------------------------------------------------------------- scope and clients
 
@@ -568,7 +587,7 @@ class Drills:
         """INSERT carries the new image, MODIFY both, REMOVE the old one."""
         def body(m: Measurement) -> None:
             if table.table.stream is None:
-                m.status, m.reason = PASS, "the contract gives this table no stream"
+                m.status, m.reason = NOT_APPLICABLE, "not applicable: the contract gives this table no stream"
                 return
             client = self.client()
             streams = self.client(service="dynamodbstreams")
@@ -620,27 +639,38 @@ class Drills:
     # -------------------------------------------------------------------------------------- restores
 
     def restore(self, table: TableSpec, kind: str = "pitr", *, wait: float | None = None) -> Measurement:
-        """Restore into <table>-restore-<kind>-<run>: RTO to ACTIVE with the marker readable, RPO, the
-        data against the source, what the restored table lacks (the re-hydration checklist); then delete."""
+        """Restore into <table>-restore-<kind>-<run> as of a named point: a seeded sample written before the
+        point must come back whole (count and content hash), an item written after it must not; RTO to
+        ACTIVE with the sample readable, the PITR RPO, what the restored table lacks (the re-hydration
+        checklist). Then the restore table is deleted, and that it is gone is its own verdict
+        (``drill.restore.deleted``).
+
+        The point is the moment right after the sample (PITR) or the backup (on demand). Where the target's
+        restorable window does not move (moto freezes it when PITR is enabled and restores current data
+        whatever the point), a point-in-time restore cannot be shown: UNVERIFIABLE with what it answered,
+        never a PASS, and never a FAIL for a window that only looks old because the emulator is long-lived.
+        """
         env = self.desired.env
         budget = wait if wait is not None else env.rto_minutes * 60 * 1.5
+        rpo_limit = env.rpo_minutes.get("pitr", 5) * 60
 
         def body(m: Measurement) -> None:
+            if "restore" not in self.allow:  # before the sample is written: a refused drill writes nothing
+                raise ReadOnlyViolation("restoring a table refused: this run is not allowed restore "
+                                        "(--allow restore)")
             client = self.client()
             target = self.scope.restore_table(table.name, kind)
-            marker = generate_item(table.table, self.scope, 400 if kind == "pitr" else 401)
-            self.put(table, marker)
-            written_at = datetime.now(UTC)
+            base = 400 if kind == "pitr" else 420
+            sample = [generate_item(table.table, self.scope, base + n) for n in range(RESTORE_SAMPLE)]
+            for item in sample:
+                self.put(table, item)
             figures: list[dict[str, Any]] = []
+            m.details = {"restored_table": target, "sample": len(sample)}
             if kind == "pitr":
-                cb = _attempt(f"DescribeContinuousBackups({table.name})", lambda: client.describe_continuous_backups(
-                    TableName=table.name)["ContinuousBackupsDescription"])
-                pitr = cb.get("PointInTimeRecoveryDescription", {})
-                if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
-                    raise DrillFailed("PITR is not enabled: there is nothing to restore from")
-                latest = pitr.get("LatestRestorableDateTime")
-                rpo = (datetime.now(UTC) - latest).total_seconds() if isinstance(latest, datetime) else None
-                figures.append(figure("rpo_pitr", rpo, "s", env.rpo_minutes.get("pitr", 5) * 60))
+                point, lag = self._restorable_point(client, table, rpo_limit)
+                figures.append(figure("rpo_pitr", lag, "s", rpo_limit))
+                m.details["restore_point"] = point.isoformat()
+                time.sleep(POINT_MARGIN_SECONDS)  # and the later item strictly after it
             else:
                 name = f"readiness-{table.name}-{self.scope.token}"
                 backup = _attempt(f"CreateBackup({table.name})", lambda: client.create_backup(
@@ -649,68 +679,181 @@ class Drills:
                 self.backups.add(backup_arn)
                 self._until(lambda: client.describe_backup(BackupArn=backup_arn)["BackupDescription"]
                             ["BackupDetails"]["BackupStatus"] == "AVAILABLE", budget, "the backup to be AVAILABLE")
+            later = generate_item(table.table, self.scope, base + RESTORE_SAMPLE)  # after the point: not restored
+            self.put(table, later)
             started = self.clock()
             with self._lock:
                 self.restore_tables.add((env.region, target))
+            m.details["restore_requested"] = True
             if kind == "pitr":
                 _attempt(f"RestoreTableToPointInTime({table.name})", lambda: client.restore_table_to_point_in_time(
-                    SourceTableName=table.name, TargetTableName=target, UseLatestRestorableTime=True))
+                    SourceTableName=table.name, TargetTableName=target, RestoreDateTime=point))
             else:
                 _attempt(f"RestoreTableFromBackup({table.name})", lambda: client.restore_table_from_backup(
                     TargetTableName=target, BackupArn=backup_arn))
             self._until(lambda: client.describe_table(TableName=target)["Table"]["TableStatus"] == "ACTIVE",
                         budget, f"{target} to be ACTIVE")
-            key = to_ddb(self._key(table.table, marker))
-            restore_point_after_marker = kind == "backup" or _restore_point(client, target) >= written_at
-            if restore_point_after_marker:
-                got = self._until(lambda: client.get_item(TableName=target, Key=key, ConsistentRead=True).get("Item"),
-                                  60.0, "the marker item in the restored table")
-                if from_ddb(got) != from_ddb(to_ddb(marker)):
-                    raise DrillFailed(f"the marker item in {target} differs from the one written")
+            keys = [to_ddb(self._key(table.table, item)) for item in sample]
+            self._until(lambda: any(client.get_item(TableName=target, Key=k, ConsistentRead=True).get("Item")
+                                    for k in keys), 60.0, "the sample in the restored table")
             rto = self.clock() - started
             figures.insert(0, figure("rto", rto, "s", env.rto_minutes * 60))
-            gaps = self._rehydration(target, table)
-            m.details = {"restored_table": target, "rehydration_checklist": gaps,
-                         "marker_checked": restore_point_after_marker}
             m.figures = figures
+            got = [client.get_item(TableName=target, Key=k, ConsistentRead=True).get("Item") for k in keys]
+            restored = [from_ddb(i) for i in got if i is not None]
+            want_hash, got_hash = content_hash([from_ddb(to_ddb(i)) for i in sample]), content_hash(restored)
+            figures.append(figure("sample_restored", len(restored), "count", len(sample), "min"))
+            m.details.update(sample_sha256=want_hash, restored_sha256=got_hash)
+            leaked = client.get_item(TableName=target, Key=to_ddb(self._key(table.table, later)),
+                                     ConsistentRead=True).get("Item")
+            if leaked is not None:
+                evidence = (f"{target} holds {later[table.table.partition.attribute]}, written after the restore "
+                            f"point {m.details.get('restore_point', 'of the backup')}: the restore copied current "
+                            "data, not the table as of the point")
+                if self.target.kind != "aws":
+                    raise DrillUnverifiable(evidence)
+                raise DrillFailed(evidence)
+            if len(restored) != len(sample) or want_hash != got_hash:
+                raise DrillFailed(f"{target} holds {len(restored)} of the {len(sample)} sample items written "
+                                  f"before the restore point" + ("" if len(restored) != len(sample) else
+                                                                  f", with other content (sha256 {got_hash[:12]} "
+                                                                  f"!= {want_hash[:12]})"))
+            gaps = self._rehydration(target, table)
+            m.details["rehydration_checklist"] = gaps
             over = [f"{f['name']} {f['value']:g} s > {f['target']:g} s" for f in figures
-                    if f.get("value") is not None and "target" in f and f["value"] > f["target"]]
-            unknown = [f["name"] for f in figures if f.get("value") is None]
+                    if f.get("value") is not None and f.get("unit") == "s" and "target" in f
+                    and f["value"] > f["target"]]
             if over:
                 raise DrillFailed("; ".join(over))
-            m.reason = (f"restored into {target} in {rto:.1f} s (RTO target {env.rto_minutes:g} min)"
-                        + ("" if restore_point_after_marker else "; the marker is younger than the restore point")
-                        + f"; re-hydrate: {', '.join(gaps) if gaps else 'nothing'}")
-            if unknown:
-                m.status = UNVERIFIABLE
-                m.reason += f"; not measurable here: {', '.join(unknown)}"
-        return self._measure(f"drill.restore.{kind}", C_RESTORE, table.name, body)
+            m.reason = (f"restored into {target} in {rto:.1f} s (RTO target {env.rto_minutes:g} min); the "
+                        f"{len(sample)} sample items came back whole, the later item did not; "
+                        f"re-hydrate: {', '.join(gaps) if gaps else 'nothing'}")
 
-    def backup_rpo(self) -> Measurement:
-        """RPO of the hourly backups: the age of the newest recovery point in the environment's vault."""
-        env = self.desired.env
-        limit = env.rpo_minutes.get("backup", 60) * 60
+        measured = self._measure(f"drill.restore.{kind}", C_RESTORE, table.name, body)
+        if measured.details.get("restore_requested"):
+            self._deleted(kind, table)
+        return measured
+
+    def _restorable_point(self, client: Any, table: TableSpec, rpo_limit: float) -> tuple[datetime, float | None]:
+        """The restore point (now, just after the sample) once the table's restorable window has reached it,
+        and the window's lag behind the clock (the PITR RPO) when it was first read."""
+        def latest() -> tuple[dict[str, Any], datetime | None]:
+            cb = _attempt(f"DescribeContinuousBackups({table.name})", lambda: client.describe_continuous_backups(
+                TableName=table.name)["ContinuousBackupsDescription"])
+            pitr = cb.get("PointInTimeRecoveryDescription", {})
+            when = pitr.get("LatestRestorableDateTime")
+            return pitr, when if isinstance(when, datetime) else None
+
+        pitr, first = latest()
+        if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+            raise DrillFailed("PITR is not enabled: there is nothing to restore from")
+        time.sleep(POINT_MARGIN_SECONDS)  # the sample is strictly before the point, whatever the rounding
+        point = self.now()
+        if first is None:
+            raise DrillUnverifiable(f"DescribeContinuousBackups({table.name}) answered no LatestRestorableDateTime")
+        lag = (point - first).total_seconds()
+        if first >= point:
+            return point, max(lag, 0.0)
+        if self.target.kind != "aws":  # an emulator: does its window move at all?
+            time.sleep(FROZEN_PROBE_SECONDS)
+            _, again = latest()
+            if again is None or again <= first:
+                raise DrillUnverifiable(
+                    f"DescribeContinuousBackups({table.name}) answered LatestRestorableDateTime {first.isoformat()} "
+                    f"({lag:.0f} s before the restore point) and the same again {FROZEN_PROBE_SECONDS:g} s later: "
+                    "the restorable window does not move here, so a restore as of a point in time cannot be "
+                    "shown (moto restores current data whatever the point)")
+        self._until(lambda: (latest()[1] or point) > point, max(rpo_limit * 1.5, 1.0),
+                    f"the restorable window of {table.name} to reach {point.isoformat()}")
+        return point, lag
+
+    def _deleted(self, kind: str, table: TableSpec) -> Measurement:
+        """"Deleted afterwards" as its own verdict: the run's restore table is gone (or going), and so is any
+        other drill restore table of this table; a leftover FAILs, named."""
+        own = self.scope.restore_table(table.name, kind)
 
         def body(m: Measurement) -> None:
-            m.figures = [figure("rpo_backup", None, "s", limit)]
-            backup = self.target.client("backup", env.region)
+            client = self.client()
+            names = _attempt("ListTables", lambda: [n for p in client.get_paginator("list_tables").paginate()
+                                                    for n in p.get("TableNames", [])])
+            left = []
+            for name in names:
+                if name != own and not (self._is_restore_table(name, own=False)
+                                        and name.startswith(f"{table.name}-restore-")):
+                    continue
+                status = _attempt(f"DescribeTable({name})", lambda n=name: client.describe_table(  # type: ignore[misc]
+                    TableName=n)["Table"].get("TableStatus"))
+                if status != "DELETING":
+                    left.append(f"{name} ({status})")
+            m.figures = [figure("restore_tables_left", len(left), "count", 0, "max")]
+            if left:
+                raise DrillFailed(f"restore tables left behind: {', '.join(left)}")
+            m.reason = f"{own} is deleted (no restore table of {table.name} is left)"
+        return self._measure("drill.restore.deleted", C_RESTORE, f"{table.name} ({kind})", body)
+
+    def backup_rpo(self, table: TableSpec) -> Measurement:
+        """RPO of the hourly backups of one table: the age of its newest completed recovery point in every
+        vault the contract requires (PROD's DR copy vault too), with the failed backup jobs of the last day
+        named. Only reads, so it runs by default everywhere."""
+        env = self.desired.env
+        limit = env.rpo_minutes.get("backup", 60) * 60
+        vaults = [(env.region, env.backup.vault)]
+        if env.backup.copy is not None:
+            vaults.append((env.backup.copy.region, env.backup.copy.vault))
+
+        def body(m: Measurement) -> None:
+            m.figures = [figure(f"rpo_backup {vault}", None, "s", limit) for _, vault in vaults]
             if not self.target.serves("backup"):
                 raise DrillUnverifiable("it serves DynamoDB only: there is no AWS Backup vault to read")
-            points = _attempt(f"ListRecoveryPointsByBackupVault({env.backup.vault})",
-                              lambda: [p for page in backup.get_paginator("list_recovery_points_by_backup_vault")
-                                       .paginate(BackupVaultName=env.backup.vault)
-                                       for p in page.get("RecoveryPoints", [])])
-            ours = [p for p in points if any(str(p.get("ResourceArn", "")).endswith(f":table/{t.name}")
-                                             for t in self.desired.tables)]
-            newest = max((p["CreationDate"] for p in ours if p.get("Status") in (None, "COMPLETED")), default=None)
-            if newest is None:
-                raise DrillFailed(f"{env.backup.vault} holds no completed recovery point of the tables")
-            age = (datetime.now(UTC) - newest).total_seconds()
-            m.figures = [figure("rpo_backup", age, "s", limit), figure("recovery_points", len(ours), "count")]
-            if age > limit:
-                raise DrillFailed(f"the newest recovery point is {age / 60:.0f} min old > {limit / 60:g} min")
-            m.reason = f"the newest recovery point is {age / 60:.1f} min old (RPO {limit / 60:g} min)"
-        return self._measure("drill.rpo.backup", C_RESTORE, env.backup.vault, body)
+            figures: list[dict[str, Any]] = []
+            problems: list[str] = []
+            for region, vault in vaults:
+                points, jobs = self._vault(region, vault)
+                mine = [p for p in points if str(p.get("ResourceArn", "")).endswith(f":table/{table.name}")]
+                failed = sorted({f"{j.get('BackupJobId', '?')} ({j.get('State')}: "
+                                 f"{str(j.get('StatusMessage') or 'no message')[:120]})"
+                                 for j in jobs if str(j.get("ResourceArn", "")).endswith(f":table/{table.name}")})
+                if failed:
+                    m.details.setdefault("failed_jobs", {})[vault] = failed
+                newest = max((p["CreationDate"] for p in mine if p.get("Status") in (None, "COMPLETED")
+                              and isinstance(p.get("CreationDate"), datetime)), default=None)
+                age = None if newest is None else (self.now() - newest).total_seconds()
+                figures.append(figure(f"rpo_backup {vault}", age, "s", limit))
+                figures.append(figure(f"recovery_points {vault}", len(mine), "count"))
+                jobs_said = f"; failed jobs: {', '.join(failed[:3])}" if failed else ""
+                if age is None:
+                    problems.append(f"{vault}@{region} holds no completed recovery point of {table.name}{jobs_said}")
+                elif age > limit:
+                    problems.append(f"the newest recovery point of {table.name} in {vault}@{region} is "
+                                    f"{age / 60:.0f} min old > {limit / 60:g} min{jobs_said}")
+            m.figures = figures
+            if problems:
+                raise DrillFailed("; ".join(problems))
+            ages = [f["value"] for f in figures if f["name"].startswith("rpo_backup")]
+            m.reason = (f"the newest recovery point in each of {len(vaults)} vault(s) is at most "
+                        f"{max(ages) / 60:.1f} min old (RPO {limit / 60:g} min)")
+        return self._measure("drill.rpo.backup", C_RESTORE, table.name, body)
+
+    def _vault(self, region: str, vault: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A vault's recovery points and its failed, aborted or expired jobs of the last day, read once per
+        run (every table's RPO drill reads the same vault)."""
+        with self._lock:
+            cached = self._vaults.get((region, vault))
+        if cached is not None:
+            return cached
+        backup = self.target.client("backup", region)
+        points = _attempt(f"ListRecoveryPointsByBackupVault({vault})@{region}",
+                          lambda: [p for page in backup.get_paginator("list_recovery_points_by_backup_vault")
+                                   .paginate(BackupVaultName=vault) for p in page.get("RecoveryPoints", [])])
+        try:
+            jobs = [j for page in backup.get_paginator("list_backup_jobs").paginate(
+                        ByBackupVaultName=vault, ByCreatedAfter=datetime.now(UTC) - timedelta(days=1))
+                    for j in page.get("BackupJobs", []) if j.get("State") in ("FAILED", "ABORTED", "EXPIRED")]
+        except Exception:  # the jobs only explain a stale recovery point; the points decide the verdict
+            jobs = []
+        with self._lock:
+            self._vaults[(region, vault)] = (points, jobs)
+        return points, jobs
 
     def _rehydration(self, restored: str, table: TableSpec) -> list[str]:
         """What AWS does not restore and the contract wants: tags, stream, PITR, deletion protection, alarms."""
@@ -802,7 +945,8 @@ class Drills:
 
         def body(m: Measurement) -> None:
             if not env.replication:
-                m.reason = "the contract gives this environment no replica"
+                m.status = NOT_APPLICABLE
+                m.reason = f"not applicable: the contract gives {env.name} no replica region"
                 return
             for region in env.replication.regions:
                 remote = self.client(region)
@@ -850,8 +994,104 @@ class Drills:
         return max(p["Maximum"] for p in points) / 1000.0 if points else None
 
 
-def _restore_point(client: Any, table: str) -> datetime:
-    """When the restored table's data was taken (RestoreSummary.RestoreDateTime), or now if not said."""
-    summary = client.describe_table(TableName=table)["Table"].get("RestoreSummary") or {}
-    when = summary.get("RestoreDateTime")
-    return when if isinstance(when, datetime) else datetime.now(UTC)
+
+# ---------------------------------------------------------------------------------- the catalogue
+
+
+@dataclass(frozen=True)
+class DrillSpec:
+    """A drill of the contract and the scenario that runs it: every one gets a verdict in every run."""
+
+    id: str
+    criterion: str
+    scenario: str  # the feature scenario whose When step runs the drill
+    markers: frozenset[str]  # that scenario's tags (tests/test_drills.py holds the features to them)
+    tables: tuple[str, ...] = ()  # logical tables of a one-off drill; empty: one verdict per table
+    replicated_only: bool = False  # NOT APPLICABLE where the contract gives the environment no replica
+
+
+CATALOGUE: tuple[DrillSpec, ...] = (
+    DrillSpec("drill.access", C_ACCESS, "Every access pattern finds the items written",
+              frozenset({"writes", "access_patterns"})),
+    DrillSpec("drill.locking", C_LOCKING, "A stale version is rejected and concurrent writers lose nothing",
+              frozenset({"writes", "optimistic_locking"}), tables=("orders",)),
+    DrillSpec("drill.transaction", C_TRANSACTION, "An order and its campaign commit or roll back together",
+              frozenset({"writes", "transactions"}), tables=("orders", "campaigns")),
+    DrillSpec("drill.streams", C_STREAMS, "The streams deliver new and old images for every change",
+              frozenset({"writes", "stream_images"})),
+    DrillSpec("drill.restore.pitr", C_RESTORE, "A point-in-time restore meets the RTO and the PITR RPO",
+              frozenset({"restore", "writes", "restore_drill"})),
+    DrillSpec("drill.restore.backup", C_RESTORE, "A restore from an on-demand backup meets the RTO",
+              frozenset({"restore", "writes", "restore_drill"})),
+    DrillSpec("drill.rpo.backup", C_RESTORE, "The newest hourly recovery point is within the backup RPO",
+              frozenset({"backup_rpo"})),
+    DrillSpec("drill.replication_lag", C_LAG, "Changes reach the DR region within the lag limit",
+              frozenset({"replication", "writes", "replication_lag"}), replicated_only=True),
+    DrillSpec("drill.load", C_LOAD, "The contract's rates are sustained without throttling",
+              frozenset({"load", "sustained_load"}), tables=("orders",)),
+)
+DRILL_MARKERS = frozenset(m for spec in CATALOGUE for m in spec.markers) - {"writes", "restore", "load",
+                                                                          "replication"}
+
+
+def not_run(desired: Desired, measured: list[Measurement], *, allow: frozenset[str], target_kind: str,
+            no_deploy: bool, runner: str) -> list[Measurement]:
+    """A verdict for every drill of the catalogue this run did not measure: NOT APPLICABLE where the
+    contract says so, else UNVERIFIABLE "not run" with why and what would run it (``details.needs``).
+
+    ``runner`` is "pytest" (the scenarios were offered: a drill that did not run was refused, deselected
+    or stopped by an earlier step) or "cli" (``python -m readiness verify`` runs only the read-only drills).
+    The reason comes from :func:`readiness.safety.refusal`, the same function that skips the scenario.
+    """
+    from readiness.safety import refusal
+
+    env = desired.env
+    by_logical = {t.logical: t.name for t in desired.tables}
+    done: dict[str, set[str]] = {}
+    for m in measured:
+        done.setdefault(m.id, set()).add(m.resource)
+    out: list[Measurement] = []
+    for spec in CATALOGUE:
+        resources = ([" + ".join(by_logical.get(t, t) for t in spec.tables)] if spec.tables
+                     else [t.name for t in desired.tables])
+        if spec.tables and spec.id in done:
+            continue  # a one-off drill that ran: its measurement is its verdict
+        for resource in resources:
+            if resource in done.get(spec.id, set()):
+                continue
+            if spec.replicated_only and env.replication is None:
+                out.append(Measurement(spec.id, spec.criterion, resource, NOT_APPLICABLE,
+                                       f"not applicable: the contract gives {env.name} no replica region "
+                                       "(cross-region replication is PROD's)"))
+                continue
+            refused = refusal(spec.markers, allow, env.name, target_kind, no_deploy)
+            needs = _needs(spec, allow, env.name, target_kind, no_deploy)
+            if refused:
+                reason = f"not run: {refused}"
+            elif spec.id in done:
+                reason = f"not run on this table: the run drilled only {', '.join(sorted(done[spec.id]))}"
+                needs = "--restore-table all" if spec.id.startswith("drill.restore.") else needs
+            elif runner == "cli":
+                reason = ("not run: python -m readiness verify runs only the read-only drills; the scenario "
+                          f"'{spec.scenario}' runs under pytest -m acceptance")
+                needs = f"pytest -m acceptance --env {env.name} --target {target_kind}" + (
+                    f" {needs}" if needs.startswith("--allow") else "")
+            else:
+                reason = (f"not run: the scenario '{spec.scenario}' was deselected, or a step before its drill "
+                          "stopped it")
+                needs = f"run the scenario '{spec.scenario}'" + (f" with {needs}" if needs.startswith("--") else "")
+            out.append(Measurement(spec.id, spec.criterion, resource, UNVERIFIABLE, reason,
+                                   details={"needs": needs}))
+    return out
+
+
+def _needs(spec: DrillSpec, allow: frozenset[str], env: str, target_kind: str, no_deploy: bool) -> str:
+    """The option (or target) that would let the drill run here."""
+    if target_kind == "plan":
+        return "a target that is an account: --target aws (or an emulator) instead of a plan"
+    if target_kind != "aws" and not no_deploy:
+        return "nothing more: an emulator the suite deploys into allows every drill"
+    words = sorted((spec.markers & {"writes", "restore", "load"}) - allow)
+    if "load" in spec.markers and env == "prod" and "load-prod" not in allow:
+        words.append("load-prod")
+    return f"--allow {','.join(words)}" if words else "nothing more: it is allowed here"

@@ -62,8 +62,8 @@ DRILL_OPERATIONS = frozenset({
     "dynamodb:ListTables",
     # the stream drill reads the change records of its own test items
     "dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords",
-    # the backup RPO drill: the age of the newest recovery point in the environment's vault
-    "backup:ListRecoveryPointsByBackupVault",
+    # the backup RPO drill: the newest recovery point of each table in every vault, and the failed jobs
+    "backup:ListRecoveryPointsByBackupVault", "backup:ListBackupJobs",
     # replication latency of the global table (prod)
     "cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData",
 })

@@ -2,29 +2,73 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict
+from readiness.checks import CHECKS, FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE, Verdict
 from readiness.redact import redact
 
-READY, BLOCKED, INCOMPLETE = "READY", "BLOCKED", "INCOMPLETE"
+READY, BLOCKED, INCOMPLETE, ERROR = "READY", "BLOCKED", "INCOMPLETE", "ERROR"
+VERDICTS = (READY, INCOMPLETE, BLOCKED, ERROR)
 
 
 def run_verdict(verdicts: Sequence[Verdict]) -> str:
+    """BLOCKED on any FAIL; INCOMPLETE on any UNVERIFIABLE or when nothing applicable was judged; READY
+    otherwise. NOT APPLICABLE neither blocks nor passes: a run of only those judged nothing."""
     statuses = {v.status for v in verdicts}
     if FAIL in statuses:
         return BLOCKED
-    if UNVERIFIABLE in statuses or not verdicts:
+    if UNVERIFIABLE in statuses or not statuses - {NOT_APPLICABLE}:
         return INCOMPLETE
     return READY
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def strict(value: Any) -> Any:
+    """``value`` made of JSON's own types only, whatever an account answered: a non-finite number becomes
+    its name ("NaN", "Infinity"), a Decimal a number, bytes base64, a time ISO 8601, anything else its str.
+
+    The report quotes answers as evidence; ``json.dumps(default=str)`` would still write NaN and Infinity,
+    which strict parsers (jq, JavaScript's JSON.parse, Go) refuse, so one odd value would lose the report.
+    """
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else ("NaN" if math.isnan(value) else
+                                                    "Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return "NaN" if value.is_nan() else "Infinity" if value > 0 else "-Infinity"
+        return int(value) if value == value.to_integral_value() else strict(float(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(strict(k)) if not isinstance(k, str) else k: strict(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((strict(v) for v in value), key=lambda x: json.dumps(x, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return str(value)
+
+
+def strict_json(value: Any) -> str:
+    """Strict JSON text (RFC 8259: no NaN, no Infinity) of ``value``."""
+    return json.dumps(strict(value), indent=2, allow_nan=False, ensure_ascii=False)
 
 
 @dataclass
@@ -39,16 +83,23 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # what the drills measured (readiness/drills.py Measurement.to_dict); their verdicts are in `verdicts`
     measurements: list[dict[str, Any]] = field(default_factory=list)
-    generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    generated: str = field(default_factory=utc_now)
+    # the drills this run did not exercise ({"id", "resource", "status", "reason", "needs"}); their
+    # UNVERIFIABLE / NOT APPLICABLE verdicts are in `verdicts`, so they count in the run verdict
+    not_run: list[dict[str, Any]] = field(default_factory=list)
+    # when, with what, by whom and against what (readiness/provenance.py)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # the run could not reach or use its target: verdict ERROR, this is why
 
     @property
     def verdict(self) -> str:
-        return run_verdict(self.verdicts)
+        return ERROR if self.error is not None else run_verdict(self.verdicts)
 
     @property
     def summary(self) -> dict[str, int]:
         counts = Counter(v.status for v in self.verdicts)
-        return {"pass": counts[PASS], "fail": counts[FAIL], "unverifiable": counts[UNVERIFIABLE]}
+        return {"pass": counts[PASS], "fail": counts[FAIL], "unverifiable": counts[UNVERIFIABLE],
+                "not_applicable": counts[NOT_APPLICABLE]}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +111,9 @@ class Report:
             "checks": [v.to_dict() for v in self.verdicts],
             "criteria": self.criteria(),
             "measurements": self.measurements,
+            "not_run": self.not_run,
+            "provenance": self.provenance,
+            **({"error": self.error} if self.error is not None else {}),
         }
 
     def criteria(self) -> list[dict[str, Any]]:
@@ -71,15 +125,16 @@ class Report:
         for criterion, verdicts in grouped.items():
             c = Counter(v.status for v in verdicts)
             status = FAIL if c[FAIL] else (UNVERIFIABLE if not c[PASS] else "partly verified") if c[UNVERIFIABLE] \
-                else PASS
+                else PASS if c[PASS] else NOT_APPLICABLE
             out.append({"criterion": criterion, "checks": sorted({v.id for v in verdicts}), "status": status,
                         "verified": c[PASS] + c[FAIL], "unverifiable": c[UNVERIFIABLE],
                         "verified_on": self.target if c[PASS] + c[FAIL] else None})
         return out
 
     def console_lines(self) -> list[str]:
-        """Every failure, then the unverifiable checks one line per check (not per resource)."""
-        lines = [v.line() for v in self.verdicts if v.status == FAIL]
+        """The error, every failure, then the unverifiable checks one line per check (not per resource)."""
+        lines = [f"ERROR {self.error}"] if self.error is not None else []
+        lines += [v.line() for v in self.verdicts if v.status == FAIL]
         unknown: dict[str, list[Verdict]] = {}
         for v in self.verdicts:
             if v.status == UNVERIFIABLE:
@@ -94,12 +149,16 @@ class Report:
 
     def verdict_line(self) -> str:
         s = self.summary
+        na = f", {s['not_applicable']} not applicable" if s["not_applicable"] else ""
+        unrun = sum(n["status"] == UNVERIFIABLE for n in self.not_run)
+        not_run = f"; {unrun} drills not run" if unrun else ""
         return (f"readiness {self.environment.upper()} on {self.target}: {self.verdict} "
-                f"({s['pass']} pass, {s['fail']} fail, {s['unverifiable']} unverifiable; {self.api_calls} API calls)")
+                f"({s['pass']} pass, {s['fail']} fail, {s['unverifiable']} unverifiable{na}{not_run}; "
+                f"{self.api_calls} API calls)")
 
     def to_markdown(self) -> str:
         s = self.summary
-        icon = {READY: "✅", BLOCKED: "❌", INCOMPLETE: "⚠️"}[self.verdict]
+        icon = {READY: "✅", BLOCKED: "❌", INCOMPLETE: "⚠️", ERROR: "🛑"}[self.verdict]
         failed = [v for v in self.verdicts if v.status == FAIL]
         unknown = [v for v in self.verdicts if v.status == UNVERIFIABLE]
         lines = [
@@ -109,6 +168,7 @@ class Report:
             f"**Environment**: {self.environment.upper()} ({self.account}, {self.region})  ",
             f"**Target**: {self.target}  ",
             f"**Status**: {icon} **{self.verdict}**",
+            *([f"**Error**: {_cell(self.error, 2000)}  "] if self.error is not None else []),
             "",
             "---",
             "",
@@ -117,12 +177,14 @@ class Report:
             "| Category | Status | Details |",
             "|----------|--------|---------|",
             f"| **Overall Readiness** | {icon} {self.verdict} | {s['pass']} pass, {s['fail']} fail, "
-            f"{s['unverifiable']} unverifiable |",
+            f"{s['unverifiable']} unverifiable, {s['not_applicable']} not applicable |",
         ]
         for area, verdicts in _by_area(self.verdicts).items():
             c = Counter(v.status for v in verdicts)
             mark = "❌" if c[FAIL] else "⚠️" if c[UNVERIFIABLE] else "✅"
-            lines.append(f"| {area} | {mark} | {c[PASS]} pass, {c[FAIL]} fail, {c[UNVERIFIABLE]} unverifiable |")
+            mark = mark if c[PASS] + c[FAIL] + c[UNVERIFIABLE] else "➖"
+            lines.append(f"| {area} | {mark} | {c[PASS]} pass, {c[FAIL]} fail, {c[UNVERIFIABLE]} unverifiable"
+                         + (f", {c[NOT_APPLICABLE]} not applicable |" if c[NOT_APPLICABLE] else " |"))
         lines += ["", f"API calls: {self.api_calls}; verification took {self.seconds:.2f} s.", "", "---", "",
                   f"## CRITICAL BLOCKERS ({len(failed)})", "",
                   f"{len(failed)} failed checks on {len(_by_resource(failed))} resources." if failed else ""]
@@ -139,6 +201,14 @@ class Report:
         else:
             lines += ["| Check | Resource | Why |", "|-------|----------|-----|"]
             lines += [f"| {v.id} | {v.resource} | {_cell(v.reason)} |" for v in unknown]
+        lines += ["", "---", "", f"## NOT EXERCISED BY THIS RUN ({len(self.not_run)})", ""]
+        if not self.not_run:
+            lines.append("None: every drill of the contract ran.")
+        else:
+            lines += ["| Drill | Resource | Status | Why | What would run it |",
+                      "|-------|----------|--------|-----|-------------------|"]
+            lines += [f"| {n['id']} | {n['resource']} | {n['status'].upper()} | {_cell(n['reason'])} | "
+                      f"{_cell(n.get('needs') or '—')} |" for n in self.not_run]
         lines += ["", "---", "", "## WHERE EACH CRITERION WAS VERIFIED", "",
                   "| Criterion | Checks | Status | Verified on | Not verifiable here |",
                   "|-----------|--------|--------|-------------|---------------------|"]
@@ -170,8 +240,13 @@ class Report:
             lines.append("| — | — | — | none |")
         if self.notes:
             lines += ["", "## NOTES", "", *[f"- {n}" for n in self.notes]]
+        lines += ["", "---", "", "## PROVENANCE", "", "| Field | Value |", "|-------|-------|"]
+        lines += [f"| {key} | {_cell(_md(value), 2000)} |" for key, value in self.provenance.items()]
+        if not self.provenance:
+            lines.append("| — | not recorded |")
         approval = {BLOCKED: "❌ DENIED - BLOCKERS PRESENT", READY: "✅ no blockers",
-                    INCOMPLETE: "⚠️ PENDING - verify the unverified checks on a target that can show them"}
+                    INCOMPLETE: "⚠️ PENDING - verify the unverified checks on a target that can show them",
+                    ERROR: "🛑 NO VERDICT - the run could not use its target (see Error)"}
         lines += ["", "---", "", f"**Deployment Approval**: {approval[self.verdict]}", ""]
         return "\n".join(lines)
 
@@ -180,7 +255,7 @@ class Report:
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         paths = out / "readiness.json", out / "readiness.md"
-        _atomic(paths[0], redact(json.dumps(self.to_json(), indent=2, default=str) + "\n"))
+        _atomic(paths[0], redact(strict_json(self.to_json()) + "\n"))
         _atomic(paths[1], redact(self.to_markdown()))
         return paths
 
@@ -227,7 +302,7 @@ def _figures(figures: Sequence[dict[str, Any]]) -> str:
 def _md(value: Any) -> str:
     if value is None:
         return "—"
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return value if isinstance(value, str) else json.dumps(strict(value), sort_keys=True, allow_nan=False)
 
 
 def _cell(text: str, limit: int = 240) -> str:

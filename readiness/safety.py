@@ -32,11 +32,14 @@ def parse_allow(text: str | None) -> frozenset[str]:
 
 def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str, no_deploy: bool) -> str | None:
     """Why a scenario with these markers may not run here, or None when it may."""
-    needs = [m for m in GUARDED_MARKERS if m in set(markers)]
+    from readiness.drills import DRILL_MARKERS
+
+    markers = set(markers)
+    needs = [m for m in GUARDED_MARKERS if m in markers]
+    if target == "plan" and (needs or markers & DRILL_MARKERS):
+        return "a Terraform plan is a document, not an account: this scenario needs a target it can act on"
     if not needs:
         return None
-    if target == "plan":
-        return "a Terraform plan is a document, not an account: this scenario needs a target it can act on"
     throwaway = target != "aws" and not no_deploy
     missing = [] if throwaway else [m for m in needs if m not in allow]
     if missing:
@@ -53,8 +56,14 @@ _what = {"writes": "writes test items", "restore": "restores tables", "load": "d
 
 def guard_account(target: Target, env: Environment) -> str:
     """Stop before any other call unless the credentials belong to the environment's account."""
+    return caller_identity(target, env)["account"]
+
+
+def caller_identity(target: Target, env: Environment) -> dict[str, str]:
+    """The account guard's one GetCallerIdentity, kept for the report's provenance: account and ARN."""
     try:
-        account = str(target.client("sts", env.region).get_caller_identity()["Account"])
+        identity = target.client("sts", env.region).get_caller_identity()
+        account = str(identity["Account"])
     except (NoCredentialsError, ProfileNotFound) as exc:
         raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
                           "and pass --profile NAME or set AWS_PROFILE") from None
@@ -64,4 +73,4 @@ def guard_account(target: Target, env: Environment) -> str:
     if account != env.account:
         raise TargetError(f"refusing to verify {env.name}: the credentials belong to account {account}, but the "
                           f"contract's {env.name} account is {env.account}; switch profile and run again")
-    return account
+    return {"account": account, "arn": str(identity.get("Arn", "not answered"))}

@@ -15,7 +15,7 @@ from steps.common import expect
 @when(parsers.parse("a sample of up to {count:d} items is read from every table, in {segments:d} parallel segments"))
 def items_read(account: Run, count: int, segments: int, request: pytest.FixtureRequest) -> None:
     """A bounded parallel Scan of every table (every item with --items full), judged once for the whole run."""
-    full = request.config.getoption("--items", default="sample") == "full"
+    full = request.config.getoption("--items") == "full"
     judge_in_run(account, Sampling(items_per_table=count, segments=segments, full=full))
 
 

@@ -545,7 +545,16 @@ def test_a_full_aws_run_guards_the_account_then_verifies_sit_ready(
 
     with readiness_run("sit", "aws") as run:
         report = run.report()
-        assert report.verdict == READY and report.target == "AWS" and report.account == "815856636111"
+        # a read-only run on a perfect account: every check passes, the drills it could not run keep it INCOMPLETE
+        assert run_verdict(run.verdicts) == READY and report.verdict == INCOMPLETE
+        assert report.not_run and all(n["reason"].startswith("not run: a live AWS account is read-only")
+                                      for n in report.not_run if n["id"] != "drill.rpo.backup"
+                                      and n["status"] == "unverifiable")
+        assert all("deselected" in n["reason"] for n in report.not_run if n["id"] == "drill.rpo.backup")
+        assert {n["id"] for n in report.not_run} >= {"drill.restore.pitr", "drill.access", "drill.load"}
+        assert report.provenance["caller"] == {
+            "account": "815856636111", "arn": "arn:aws:sts::815856636111:assumed-role/ReadinessReadOnly/ci"}
+        assert report.target == "AWS" and report.account == "815856636111"
         assert run.deployment is None and run.notes == []
         assert_replayed_exactly(run.snapshot, stubs)
     sts.assert_no_pending_responses()

@@ -306,7 +306,7 @@ def _fixed_key(wf: Workflow) -> None:
 
 
 def _no_summary(wf: Workflow) -> None:
-    step = next(s for s in _steps_of(wf) if "readiness.diff" in run_of(s))
+    step = next(s for s in _steps_of(wf) if "readiness diff" in run_of(s) or "readiness.diff" in run_of(s))
     step["run"] = run_of(step).replace('cat drift.md >> "$GITHUB_STEP_SUMMARY"', "cat drift.md")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from readiness.checks import FAIL, PASS, UNVERIFIABLE
+from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE
 from readiness.desired import Desired, TableSpec
 from readiness.drills import Drills, Measurement, from_ddb, to_ddb
 from readiness.services import find_dynamodb_local
@@ -54,22 +55,37 @@ def sit(moto_account: Account) -> Iterator[tuple[Target, Desired, Drills]]:
 def test_every_drill_passes_on_a_correct_account(sit: tuple[Target, Desired, Drills]) -> None:
     _, desired, drills = sit
     results = [drills.access(t) for t in desired.tables] + [drills.streams(t) for t in desired.tables]
-    results += [drills.transaction(), drills.restore(table(desired, "orders"), "pitr"),
-                drills.restore(table(desired, "orders"), "backup")]
-    assert [m.line() for m in results if m.status != PASS] == []
+    results += [drills.transaction(), drills.restore(table(desired, "orders"), "backup")]
+    streamless = [m for m in results if m.id == "drill.streams" and m.status == NOT_APPLICABLE]
+    assert [m.line() for m in results if m.status != PASS and m not in streamless] == []
     locking = drills.locking()  # moto's conditional writes race: PASS or UNVERIFIABLE, never FAIL
     assert locking.status in (PASS, UNVERIFIABLE) and "stale version was rejected" in locking.reason
-    restored = results[-2]
-    assert {f["name"] for f in restored.figures} == {"rto", "rpo_pitr"}
-    assert all(f["value"] is not None and f["value"] < f["target"] for f in restored.figures)
+    restored = results[-1]
+    assert {f["name"] for f in restored.figures} == {"rto", "sample_restored"}
+    assert all(f["value"] is not None and f["value"] <= f["target"] for f in restored.figures if f["unit"] == "s")
     assert "tags" in " ".join(restored.details["rehydration_checklist"])
-    assert restored.details["restored_table"].startswith("orders-sit-restore-pitr-7e57")
+    assert restored.details["restored_table"].startswith("orders-sit-restore-backup-7e57")
+    assert restored.details["sample_sha256"] == restored.details["restored_sha256"]
+    deleted = drills.measurements[-2]  # restore, its "deleted afterwards", then locking
+    assert deleted.id == "drill.restore.deleted" and deleted.status == PASS, deleted.line()
+
+
+def test_moto_cannot_restore_as_of_a_point_so_the_pitr_drill_is_unverifiable_with_its_answer(
+        sit: tuple[Target, Desired, Drills]) -> None:
+    """moto freezes LatestRestorableDateTime when PITR is enabled and restores current data: never a PASS."""
+    _, desired, drills = sit
+    m = drills.restore(table(desired, "orders"), "pitr")
+    assert m.status == UNVERIFIABLE, m.line()
+    assert "DescribeContinuousBackups(orders-sit) answered LatestRestorableDateTime" in m.reason
+    assert "does not move" in m.reason
 
 
 def test_what_moto_cannot_show_is_unverifiable_with_its_answer(sit: tuple[Target, Desired, Drills]) -> None:
-    _, _, drills = sit
-    rpo = drills.backup_rpo()
-    assert rpo.status == UNVERIFIABLE and "ListRecoveryPointsByBackupVault" in rpo.reason
+    _, desired, drills = sit
+    rpo = [drills.backup_rpo(t) for t in desired.tables]
+    assert {m.status for m in rpo} == {UNVERIFIABLE}
+    assert all("ListRecoveryPointsByBackupVault(bbws-dynamodb-backup-vault-sit)@eu-west-1" in m.reason for m in rpo)
+    assert [m.resource for m in rpo] == [t.name for t in desired.tables]  # one verdict per table
 
 
 def test_replication_on_moto_is_unverifiable_naming_the_silent_gap(moto_account: Account) -> None:
@@ -174,7 +190,7 @@ def test_restore_fails_when_it_takes_longer_than_the_rto(sit: tuple[Target, Desi
     """A clock on which every reading is an hour later: the restore takes longer than RTO 60 min."""
     target, desired, _ = sit
     ticks = itertools.count(step=3600.0)
-    drills = Drills(target, desired, clock=lambda: next(ticks))
+    drills = Drills(PointInTime(target) if kind == "pitr" else target, desired, clock=lambda: next(ticks))
     m = drills.restore(table(desired, "orders"), kind, wait=10**6)
     assert m.status == FAIL and "rto" in m.reason and "> 3600 s" in m.reason, m.line()
 
@@ -242,26 +258,45 @@ def test_replication_lag_over_the_limit_fails(loaded_contract: Any) -> None:
     assert m.status == FAIL and "lag p99" in m.reason and "> 1 s" in m.reason
 
 
-def backup_rpo_with(loaded_contract: Any, points: list[dict[str, Any]]) -> Measurement:
+def backup_rpo_with(loaded_contract: Any, points: list[dict[str, Any]], *, env: str = "sit",
+                    dr_points: list[dict[str, Any]] | None = None, jobs: list[dict[str, Any]] | None = None,
+                    logical: str = "orders") -> Measurement:
+    """The backup RPO drill of one table on stubbed vaults (the DR copy vault too when the contract has one)."""
     from readiness.desired import desired_state
 
-    desired = desired_state(loaded_contract, "sit")
-    backup, stub = stubbed("backup", "eu-west-1")
-    stub.add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": points},
-                      {"BackupVaultName": desired.env.backup.vault})
-    with stub:
-        return Drills(StubTarget({("backup", "eu-west-1"): backup}), desired).backup_rpo()
+    desired = desired_state(loaded_contract, env)
+    e = desired.env
+    clients, stubs = {}, []
+    vaults = [(e.region, e.backup.vault, points)] + (
+        [(e.backup.copy.region, e.backup.copy.vault, dr_points or [])] if e.backup.copy else [])
+    for region, vault, answer in vaults:
+        client, stub = stubbed("backup", region)
+        stub.add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": answer},
+                          {"BackupVaultName": vault})
+        stub.add_response("list_backup_jobs", {"BackupJobs": (jobs or []) if region == e.region else []},
+                          {"ByBackupVaultName": vault, "ByCreatedAfter": ANY})
+        clients[("backup", region)] = client
+        stubs.append(stub)
+    for stub in stubs:
+        stub.activate()
+    try:
+        return Drills(StubTarget(clients), desired).backup_rpo(table(desired, logical))
+    finally:
+        for stub in stubs:
+            stub.deactivate()
 
 
-def point(table_name: str, age_minutes: float, status: str = "COMPLETED") -> dict[str, Any]:
-    return {"RecoveryPointArn": f"arn:aws:backup:eu-west-1:815856636111:recovery-point:{table_name}-{age_minutes}",
-            "ResourceArn": f"arn:aws:dynamodb:eu-west-1:815856636111:table/{table_name}", "Status": status,
+def point(table_name: str, age_minutes: float, status: str = "COMPLETED", region: str = "eu-west-1",
+          account: str = "815856636111") -> dict[str, Any]:
+    return {"RecoveryPointArn": f"arn:aws:backup:{region}:{account}:recovery-point:{table_name}-{age_minutes}",
+            "ResourceArn": f"arn:aws:dynamodb:{region}:{account}:table/{table_name}", "Status": status,
             "CreationDate": datetime.now(UTC) - timedelta(minutes=age_minutes)}
 
 
 def test_backup_rpo_passes_with_a_recent_recovery_point(loaded_contract: Any) -> None:
     m = backup_rpo_with(loaded_contract, [point("orders-sit", 130), point("orders-sit", 25)])
     assert m.status == PASS and 24 * 60 < m.figures[0]["value"] < 26 * 60
+    assert m.resource == "orders-sit" and m.figures[0]["name"] == "rpo_backup bbws-dynamodb-backup-vault-sit"
 
 
 def test_backup_rpo_fails_when_the_newest_point_is_too_old(loaded_contract: Any) -> None:
@@ -272,6 +307,168 @@ def test_backup_rpo_fails_when_the_newest_point_is_too_old(loaded_contract: Any)
 
 def test_backup_rpo_fails_without_any_recovery_point(loaded_contract: Any) -> None:
     assert backup_rpo_with(loaded_contract, []).status == FAIL
+
+
+def test_backup_rpo_is_judged_per_table_a_fresh_point_of_another_table_does_not_count(loaded_contract: Any) -> None:
+    """The old drill took the newest point of any table in the vault: one busy table hid four unprotected."""
+    m = backup_rpo_with(loaded_contract, [point("orders-sit", 5), point("tenants-sit", 300)], logical="tenants")
+    assert m.status == FAIL and "tenants-sit" in m.reason and "300 min old" in m.reason
+
+
+def test_backup_rpo_names_the_failed_jobs(loaded_contract: Any) -> None:
+    job = {"BackupJobId": "job-1234", "State": "FAILED", "StatusMessage": "Access denied to the KMS key",
+           "ResourceArn": "arn:aws:dynamodb:eu-west-1:815856636111:table/orders-sit"}
+    m = backup_rpo_with(loaded_contract, [point("orders-sit", 200)], jobs=[job])
+    assert m.status == FAIL and "job-1234 (FAILED: Access denied to the KMS key)" in m.reason
+    assert m.details["failed_jobs"] == {"bbws-dynamodb-backup-vault-sit": ["job-1234 (FAILED: Access denied to "
+                                                                          "the KMS key)"]}
+
+
+def test_prod_backup_rpo_reads_the_dr_copy_vault_too(loaded_contract: Any) -> None:
+    fresh = [point("orders-prod", 20, region="af-south-1", account="093646564004")]
+    stale_copy = [point("orders-prod", 400, region="af-south-1", account="093646564004")]
+    m = backup_rpo_with(loaded_contract, fresh, env="prod", dr_points=stale_copy)
+    assert m.status == FAIL and "bbws-dynamodb-backup-vault-prod-dr@eu-west-1" in m.reason and "400 min" in m.reason
+    ok = backup_rpo_with(loaded_contract, fresh, env="prod", dr_points=fresh)
+    assert ok.status == PASS and "2 vault(s)" in ok.reason
+    missing = backup_rpo_with(loaded_contract, fresh, env="prod", dr_points=[])
+    assert missing.status == FAIL
+    assert "bbws-dynamodb-backup-vault-prod-dr@eu-west-1 holds no completed" in missing.reason
+
+
+# --------------------------------------------------------------------- restores as of a point in time
+
+
+class _AsOfClient:
+    """A moto DynamoDB client that restores as AWS does: the restorable window follows the clock, and a
+    restore as of a point leaves out what was written after it (``honest=False``: copies current data)."""
+
+    def __init__(self, real: Any, target: PointInTime, raw: Any) -> None:
+        self._real, self._target, self._raw = real, target, raw  # raw: unguarded, for what AWS itself does
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self._target.written.append((datetime.now(UTC), kwargs["TableName"], kwargs["Item"]))
+        return self._real.put_item(**kwargs)
+
+    def describe_continuous_backups(self, **kwargs: Any) -> Any:
+        answer = self._real.describe_continuous_backups(**kwargs)
+        pitr = answer["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+        if pitr.get("PointInTimeRecoveryStatus") == "ENABLED":
+            pitr["LatestRestorableDateTime"] = datetime.now(UTC) - timedelta(seconds=self._target.lag)
+        return answer
+
+    def restore_table_to_point_in_time(self, *, SourceTableName: str, TargetTableName: str,
+                                       RestoreDateTime: datetime) -> Any:
+        answer = self._real.restore_table_to_point_in_time(SourceTableName=SourceTableName,
+                                                           TargetTableName=TargetTableName,
+                                                           UseLatestRestorableTime=True)
+        schema = self._real.describe_table(TableName=SourceTableName)["Table"]["KeySchema"]
+        names = [k["AttributeName"] for k in schema]
+        for when, name, item in self._target.written:
+            if name == SourceTableName and ((when > RestoreDateTime and self._target.honest)
+                                            or item is self._target.lose):
+                self._raw.delete_item(TableName=TargetTableName, Key={n: item[n] for n in names})
+        return answer
+
+
+class PointInTime(Target):
+    """moto behind clients that restore as of a point in time, as AWS does (DESIGN section 5: moto itself
+    freezes the window and copies current data); kind "aws", so nothing is excused as an emulator's gap."""
+
+    def __init__(self, inner: Target, *, honest: bool = True, lag: float = 0.0) -> None:
+        super().__init__("aws", read_only=False)
+        self.inner, self.honest, self.lag = inner, honest, lag
+        self.written: list[tuple[datetime, str, dict[str, Any]]] = []
+        self.lose: dict[str, Any] | None = None  # an item the restore leaves out although written before
+
+    def client(self, service: str, region: str, *, write: bool = False, guard: Any = None) -> Any:
+        real = self.inner.client(service, region, write=True, guard=guard)
+        return _AsOfClient(real, self, self.inner.client(service, region, write=True)) if service == "dynamodb" \
+            else real
+
+
+def test_a_restore_as_of_a_point_brings_back_the_sample_and_nothing_later(sit: tuple[Target, Desired, Drills]) -> None:
+    target, desired, _ = sit
+    drills = Drills(PointInTime(target), desired)
+    m = drills.restore(table(desired, "orders"), "pitr")
+    assert m.status == PASS, m.line()
+    assert {f["name"] for f in m.figures} == {"rto", "rpo_pitr", "sample_restored"}
+    assert m.details["sample"] == 3 and m.details["sample_sha256"] == m.details["restored_sha256"]
+    assert "the later item did not" in m.reason
+    deleted = drills.measurements[-1]
+    assert (deleted.id, deleted.status, deleted.resource) == ("drill.restore.deleted", PASS, "orders-sit (pitr)")
+
+
+def test_a_live_restore_that_copies_current_data_fails(sit: tuple[Target, Desired, Drills]) -> None:
+    target, desired, _ = sit
+    m = Drills(PointInTime(target, honest=False), desired).restore(table(desired, "orders"), "pitr")
+    assert m.status == FAIL and "copied current data" in m.reason, m.line()
+
+
+def test_a_restore_that_loses_a_sample_item_fails(sit: tuple[Target, Desired, Drills]) -> None:
+    target, desired, _ = sit
+    pit = PointInTime(target)
+    drills = Drills(pit, desired)
+    real_put = drills.put
+
+    def put(t: TableSpec, item: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        answer = real_put(t, item, *args, **kwargs)
+        if pit.lose is None:
+            pit.lose = pit.written[-1][2]  # the first sample item never comes back
+        return answer
+
+    drills.put = put  # type: ignore[method-assign]
+    m = drills.restore(table(desired, "orders"), "pitr")
+    assert m.status == FAIL and "holds 2 of the 3 sample items" in m.reason, m.line()
+
+
+def test_a_live_restorable_window_behind_the_rpo_fails(sit: tuple[Target, Desired, Drills]) -> None:
+    target, desired, _ = sit
+    pit = PointInTime(target, lag=900.0)  # 15 min behind the clock; SIT's PITR RPO is 5 min
+    ticks = itertools.count(step=60.0)
+    m = Drills(pit, desired, clock=lambda: next(ticks)).restore(table(desired, "orders"), "pitr")
+    assert m.status == FAIL and "gave up waiting for the restorable window" in m.reason, m.line()
+
+
+def test_a_leftover_restore_table_fails_named(sit: tuple[Target, Desired, Drills]) -> None:
+    target, desired, drills = sit
+    ddb = target.client("dynamodb", desired.env.region, write=True)
+    orders = table(desired, "orders")
+    leftover = f"{orders.name}-restore-pitr-7e57beef"  # a killed run's restore table, still there
+    backup = ddb.create_backup(TableName=orders.name, BackupName="leftover")["BackupDetails"]["BackupArn"]
+    ddb.restore_table_from_backup(TargetTableName=leftover, BackupArn=backup)
+    try:
+        drills.restore(orders, "backup")
+        deleted = drills.measurements[-1]
+        assert deleted.id == "drill.restore.deleted" and deleted.status == FAIL
+        assert leftover in deleted.reason and "left behind" in deleted.reason
+    finally:
+        ddb.delete_table(TableName=leftover)
+        ddb.delete_backup(BackupArn=backup)
+
+
+def test_a_long_lived_emulator_makes_no_false_fail(loaded_contract: Any) -> None:
+    """A moto server deployed 10 minutes before the run (the wall clock moved on, moto's window did not):
+    the PITR drill and the backup RPO are UNVERIFIABLE with moto's answer, never FAIL."""
+    from readiness.desired import desired_state
+    from readiness.provision import deploy
+    from readiness.server import moto_server
+    from readiness.targets import open_target
+
+    desired = desired_state(loaded_contract, "sit")
+    with moto_server() as url, open_target("moto", endpoint_url=url) as target:
+        deploy(target, desired)
+        later = Drills(target, desired, now=lambda: datetime.now(UTC) + timedelta(minutes=10))
+        orders = table(desired, "orders")
+        restored = later.restore(orders, "pitr")
+        rpo = later.backup_rpo(orders)
+        lag = re.search(r"\((\d+) s before the restore point\)", restored.reason)
+        assert restored.status == UNVERIFIABLE and lag and int(lag.group(1)) >= 600, restored.line()
+        assert rpo.status == UNVERIFIABLE, rpo.line()
+        assert leftovers(target, desired) == {}
 
 
 # --------------------------------------------------------------------------------------------- cleanup
@@ -287,7 +484,7 @@ def test_an_interrupted_drill_leaves_nothing_behind(sit: tuple[Target, Desired, 
 
     monkeypatch.setattr(drills, "_rehydration", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        drills.restore(table(desired, "orders"), "pitr")
+        drills.restore(table(desired, "orders"), "backup")
     monkeypatch.setattr(drills, "_find", interrupted)
     with pytest.raises(KeyboardInterrupt):
         drills.access(table(desired, "tenants"))

@@ -9,6 +9,7 @@ target's write clients refusing before a byte is sent.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -24,6 +25,7 @@ from readiness import cli
 from readiness.contract import Contract
 from readiness.observe import observe
 from readiness.provision import deploy
+from readiness.report import run_verdict
 from readiness.run import readiness_run
 from readiness.safety import refusal
 from readiness.server import moto_server
@@ -62,11 +64,12 @@ def test_the_wrong_account_stops_verify_before_any_other_call(
     code = cli.main(["verify", "--env", env, "--target", "aws", f"--report-dir={reports}"])
 
     out, err = capsys.readouterr()
-    assert code == 3 and out == "", (out, err)
+    assert code == 3 and out.startswith("report: "), (out, err)
     assert err.startswith("error: refusing to verify ") and len(err.strip().splitlines()) == 1, err
     assert account in err and ACCOUNTS[env] in err
     assert target.calls.snapshot() == {"sts:GetCallerIdentity": 1}
-    assert list(reports.iterdir()) == []
+    report = json.loads((reports / "readiness.json").read_text(encoding="utf-8"))  # the refusal is on record
+    assert report["verdict"] == "ERROR" and account in report["error"] and report["checks"] == []
     stub.assert_no_pending_responses()
 
 
@@ -91,7 +94,7 @@ def test_the_user_s_configured_region_never_redirects_a_run(
     monkeypatch.setattr(run_module, "observe", partial(observe, workers=1))
 
     with readiness_run(env, "aws") as run:
-        assert run.report().verdict == "READY"
+        assert run_verdict(run.verdicts) == "READY"  # the checks; the drills were not run (read-only)
     used = {(service, region) for service, region, _ in target._clients}
     allowed = set(desired.env.regions) | {"us-east-1"}
     assert {r for _, r in used} <= allowed

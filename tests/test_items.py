@@ -543,22 +543,31 @@ def test_the_cost_record_adds_up() -> None:
 # ============================================================================ in a run
 
 
-def test_a_run_reads_its_items_once_and_its_report_has_them_with_the_cost() -> None:
+def test_every_run_reads_its_items_once_and_its_report_has_them_with_the_cost() -> None:
+    """The run itself judges the items (they only read), so a run that selects no item scenario still has
+    their verdicts; a scenario's step later gets the same verdicts without another Scan."""
     from readiness.items import judge_in_run
     from readiness.run import readiness_run
+    from readiness.server import moto_server
 
-    with readiness_run("sit", "moto") as run:
-        bad = item(run.desired, "orders", 1)
-        bad["status"] = "SHIPPED"
-        put(run.target, run.desired, "orders", bad)
-        first = judge_in_run(run, Sampling(items_per_table=10))
-        scans = run.target.calls.snapshot()["dynamodb:Scan"]
-        assert judge_in_run(run, Sampling(items_per_table=10)) == first  # the second scenario reads nothing
-        assert run.target.calls.snapshot()["dynamodb:Scan"] == scans
-        report = run.report()
+    with moto_server() as url:
+        with open_target("moto", endpoint_url=url) as target:
+            desired = desired_state(load_contract(), "sit")
+            deploy(target, desired)
+            bad = item(desired, "orders", 1)
+            bad["status"] = "SHIPPED"
+            put(target, desired, "orders", bad)
+        with readiness_run("sit", "moto", endpoint_url=url, no_deploy=True) as run:
+            first = [v for v in run.verdicts if v.id in (SCHEMA, INDEX_KEYS, SPARSE_INDEX)]
+            scans = run.target.calls.snapshot()["dynamodb:Scan"]
+            assert scans > 0, "the run read the items itself"
+            assert judge_in_run(run, Sampling(items_per_table=10)) == first  # the scenario reads nothing
+            assert run.target.calls.snapshot()["dynamodb:Scan"] == scans
+            report = run.report()
     assert report.verdict == BLOCKED
+    assert any(v.id == SCHEMA and v.status == FAIL and v.resource == "orders-sit" for v in first), first
     assert [v for v in report.verdicts if v.id in (SCHEMA, INDEX_KEYS, SPARSE_INDEX)] == first
-    assert any(n.startswith("items: a sample of at most 10 items per table; 1 items read") for n in report.notes)
+    assert any(n.startswith("items: a sample of at most 1,000 items per table; 1 items read") for n in report.notes)
     assert "Scan calls" in report.to_markdown()
 
 

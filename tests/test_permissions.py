@@ -247,6 +247,8 @@ def test_uncovered_names_what_a_policy_misses() -> None:
 @pytest.fixture(scope="module")
 def drill_calls(loaded_contract: Contract) -> dict[str, dict[str, int]]:
     """Every drill once (and the orphan sweep) on moto, SIT and PROD: the CallLog's operations while they ran."""
+    from test_drills import PointInTime
+
     from readiness.drills import Drills
 
     calls = {}
@@ -262,9 +264,10 @@ def drill_calls(loaded_contract: Contract) -> dict[str, dict[str, int]]:
                 drills.streams(table)
                 drills.locking()
                 drills.transaction()
-                drills.restore(table, "pitr")
+                # moto cannot restore as of a point (ADR 0054): the PITR drill's calls through a wrapper that can
+                Drills(PointInTime(target), desired, scope=drills.scope).restore(table, "pitr")
                 drills.restore(table, "backup")
-                drills.backup_rpo()
+                drills.backup_rpo(table)
                 drills.replication(table)
             drills.sweep()
             after = target.calls.snapshot()
@@ -287,7 +290,8 @@ def test_every_drill_operation_is_called_or_named_as_aws_only(drill_calls: dict[
     """What the drills policy grants beyond what the drills called on moto is named here with its reason:
     nothing else may sit in DRILL_OPERATIONS unused."""
     used = {iam_action(op) for op in _union(drill_calls)}
-    aws_only = {"cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData"}  # needs a real global table
+    aws_only = {"cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData",  # needs a real global table
+                "backup:ListBackupJobs"}  # read after the recovery points, which moto does not implement
     listed_by_the_issue = {"dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}  # batch / condition checks
     unused = DRILL_OPERATIONS - used
     assert unused <= aws_only | listed_by_the_issue, f"DRILL_OPERATIONS names unused {sorted(unused)}"

@@ -357,7 +357,13 @@ def test_cli_verify_of_a_plan(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "r" / "readiness.json").read_text())
-    assert report["verdict"] == READY and report["api_calls"] == 0 and report["target"].startswith("Terraform plan")
+    # every check passes on the plan; the drills and the item check cannot run on a document, so the run is
+    # INCOMPLETE (ADRs 0053, 0060)
+    assert {c["status"] for c in report["checks"] if not c["id"].startswith(("drill.", "items."))} == {"pass"}
+    assert {c["status"] for c in report["checks"] if c["id"].startswith("items.")} == {"unverifiable"}
+    assert report["verdict"] == INCOMPLETE and all(n["reason"].startswith("not run: a Terraform plan is a document")
+                                                   for n in report["not_run"] if n["status"] == "unverifiable")
+    assert report["api_calls"] == 0 and report["target"].startswith("Terraform plan")
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     result = subprocess.run([sys.executable, "-m", "readiness", "verify", "--env", "prod", "--target", "plan",

@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from readiness import report as report_module
-from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
-from readiness.report import BLOCKED, INCOMPLETE, READY, Report, run_verdict
+from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE, Verdict
+from readiness.report import BLOCKED, ERROR, INCOMPLETE, READY, Report, run_verdict
 
-STATUSES = (PASS, FAIL, UNVERIFIABLE)
+STATUSES = (PASS, FAIL, UNVERIFIABLE, NOT_APPLICABLE)
 
 
 def v(status: str, check_id: str = "table.pitr", resource: str = "tenants-sit", reason: str = "why",
@@ -65,11 +65,13 @@ def test_all_pass_is_ready() -> None:
 
 @given(st.lists(st.sampled_from(STATUSES), max_size=30))
 def test_run_verdict_for_any_mix(statuses: list[str]) -> None:
-    expected = BLOCKED if FAIL in statuses else INCOMPLETE if UNVERIFIABLE in statuses or not statuses else READY
+    expected = BLOCKED if FAIL in statuses else INCOMPLETE if UNVERIFIABLE in statuses or PASS not in statuses \
+        else READY
     assert run_verdict([v(s, resource=f"t{i}") for i, s in enumerate(statuses)]) == expected
     r = report(*(v(s, resource=f"t{i}") for i, s in enumerate(statuses)))
     assert r.summary == {"pass": statuses.count(PASS), "fail": statuses.count(FAIL),
-                         "unverifiable": statuses.count(UNVERIFIABLE)}
+                         "unverifiable": statuses.count(UNVERIFIABLE),
+                         "not_applicable": statuses.count(NOT_APPLICABLE)}
     assert r.verdict == expected
 
 
@@ -80,10 +82,10 @@ def test_json_shape_and_summary() -> None:
     data = report(*MIXED).to_json()
     # DESIGN.md section 4, in that order; "criteria" is the per-criterion extension (issue 3)
     assert list(data) == ["environment", "target", "verdict", "summary", "api_calls", "checks", "criteria",
-                          "measurements"]
+                          "measurements", "not_run", "provenance"]
     assert data["environment"] == "sit" and data["target"] == "embedded moto"
     assert data["verdict"] == BLOCKED and data["api_calls"] == 42
-    assert data["summary"] == {"pass": 2, "fail": 2, "unverifiable": 1}
+    assert data["summary"] == {"pass": 2, "fail": 2, "unverifiable": 1, "not_applicable": 0}
     assert [c["resource"] for c in data["checks"]] == [x.resource for x in MIXED]
     for c, verdict in zip(data["checks"], MIXED, strict=True):
         assert set(c) == {"id", "criterion", "resource", "status", "expected", "actual", "reason"}
@@ -98,8 +100,8 @@ def test_written_json_round_trips_values_json_cannot_hold(tmp_path: Path) -> Non
     json_path, _ = report(v(FAIL, actual={"LatestRestorableDateTime": when})).write(tmp_path)
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["verdict"] == BLOCKED
-    assert data["checks"][0]["actual"] == {"LatestRestorableDateTime": str(when)}
-    assert data["summary"] == {"pass": 0, "fail": 1, "unverifiable": 0}
+    assert data["checks"][0]["actual"] == {"LatestRestorableDateTime": when.isoformat()}
+    assert data["summary"] == {"pass": 0, "fail": 1, "unverifiable": 0, "not_applicable": 0}
 
 
 # -------------------------------------------------------------------------------------- readiness.md
@@ -110,7 +112,7 @@ def test_markdown_sections_blockers_and_unverified() -> None:
     assert md.startswith("# SIT Readiness: DynamoDB Schemas")
     assert "**Status**: ❌ **BLOCKED**" in md
     assert "## QUICK STATUS" in md
-    assert "| **Overall Readiness** | ❌ BLOCKED | 2 pass, 2 fail, 1 unverifiable |" in md
+    assert "| **Overall Readiness** | ❌ BLOCKED | 2 pass, 2 fail, 1 unverifiable, 0 not applicable |" in md
     assert "| Tables | ❌ | 1 pass, 1 fail, 0 unverifiable |" in md
     assert "| Indexes | ✅ | 1 pass, 0 fail, 0 unverifiable |" in md
     assert "| Backups | ❌ | 0 pass, 1 fail, 1 unverifiable |" in md
@@ -228,3 +230,84 @@ def test_console_lines_show_every_failure_and_one_line_per_unverifiable_check() 
     assert ("UNVERIFIABLE table.tags on 4 resources (t0, t1, t2 ...) — "
             "list_tags_of_resource answered: UnknownOperationException") in lines
     assert sum(line.startswith("UNVERIFIABLE") for line in lines) == 2
+
+
+# ------------------------------------------------------------------ not applicable, ERROR, not run
+
+
+def test_not_applicable_neither_blocks_nor_passes() -> None:
+    replicas = v(NOT_APPLICABLE, "drill.replication_lag", "orders-sit", "not applicable: no replica region")
+    assert run_verdict([v(PASS), replicas]) == READY
+    assert run_verdict([replicas]) == INCOMPLETE  # nothing applicable was judged: never READY
+    r = report(v(PASS), replicas)
+    assert r.summary["not_applicable"] == 1
+    assert "1 not applicable" in r.verdict_line()
+    assert r.criteria()[1]["status"] == NOT_APPLICABLE
+    assert "| Drills | ➖ | 0 pass, 0 fail, 0 unverifiable, 1 not applicable |" in r.to_markdown()
+
+
+def test_an_error_run_says_why_and_is_never_ready(tmp_path: Path) -> None:
+    r = report(v(PASS))
+    r.error = "moto at http://127.0.0.1:1 does not answer like DynamoDB: ListTables answered connection refused"
+    assert r.verdict == ERROR
+    json_path, md_path = r.write(tmp_path)
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["verdict"] == ERROR and data["error"] == r.error
+    md = md_path.read_text(encoding="utf-8")
+    assert "**Status**: 🛑 **ERROR**" in md and "connection refused" in md and "NO VERDICT" in md
+    assert r.console_lines()[0] == f"ERROR {r.error}"
+
+
+def test_not_run_drills_are_listed_with_what_would_run_them() -> None:
+    r = report(v(PASS), v(UNVERIFIABLE, "drill.restore.pitr", "orders-sit", "not run: a live AWS account is read-only"))
+    r.not_run = [{"id": "drill.restore.pitr", "resource": "orders-sit", "status": UNVERIFIABLE,
+                  "reason": "not run: a live AWS account is read-only", "needs": "--allow restore,writes"}]
+    assert r.verdict == INCOMPLETE
+    md = r.to_markdown()
+    section = md.split("## NOT EXERCISED BY THIS RUN (1)", 1)[1].split("## WHERE EACH", 1)[0]
+    assert "| drill.restore.pitr | orders-sit | UNVERIFIABLE | not run: a live AWS account is read-only | " \
+           "--allow restore,writes |" in section
+    assert "1 drills not run" in r.verdict_line()
+
+
+# ------------------------------------------------------------------------------------- strict JSON
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"not strict JSON: {name}")
+
+
+def strict_load(text: str) -> object:
+    """A strict parser: Python's json refuses NaN/Infinity only when told to."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+HOSTILE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=True, allow_infinity=True) | st.binary(max_size=20) | st.text(max_size=20)
+    | st.datetimes(timezones=st.just(UTC)) | st.dates(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    | st.frozensets(st.integers(), max_size=3) | st.tuples(children, children),
+    max_leaves=20)
+
+
+@given(expected=HOSTILE, actual=HOSTILE, figure=st.floats(allow_nan=True, allow_infinity=True))
+def test_readiness_json_is_strict_whatever_the_account_holds(tmp_path_factory: pytest.TempPathFactory,
+                                                             expected: object, actual: object, figure: float) -> None:
+    r = report(v(FAIL, expected=expected, actual=actual), v(PASS, actual={"n": actual}))
+    r.measurements = [{"id": "drill.load", "resource": "orders-sit", "status": PASS, "reason": "ok",
+                       "figures": [{"name": "p99", "value": figure, "unit": "ms"}]}]
+    r.provenance = {"options": {"deadline": float("inf"), "raw": actual}}
+    json_path, _ = r.write(tmp_path_factory.mktemp("strict"))
+    data = strict_load(json_path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and data["verdict"] == BLOCKED
+    json.dumps(data, allow_nan=False)  # raises on a non-finite number anywhere in what was parsed
+    assert data["checks"][0]["expected"] == report_module.strict(expected)  # the evidence is kept, not dropped
+
+
+def test_strict_names_what_it_cannot_write() -> None:
+    from decimal import Decimal
+
+    assert report_module.strict([float("nan"), float("inf"), -float("inf"), Decimal("NaN"), Decimal("1.50"),
+                                 Decimal("3"), b"\x00\xff", {1: "a"}]) == [
+        "NaN", "Infinity", "-Infinity", "NaN", 1.5, 3, "AP8=", {"1": "a"}]

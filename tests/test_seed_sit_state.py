@@ -127,15 +127,15 @@ def test_seed_report_json_has_the_stable_shape(seed_run: Run, tmp_path: Path) ->
     data = json.loads(json_path.read_text(encoding="utf-8"))
     # DESIGN.md section 4, plus the per-criterion "criteria" (where each criterion was verified)
     assert set(data) == {"environment", "target", "verdict", "summary", "api_calls", "checks", "criteria",
-                         "measurements"}
+                         "measurements", "not_run", "provenance"}
     assert data["environment"] == "sit" and data["target"] == "embedded moto" and data["verdict"] == "BLOCKED"
     assert isinstance(data["api_calls"], int) and data["api_calls"] > 0
-    assert set(data["summary"]) == {"pass", "fail", "unverifiable"}
+    assert set(data["summary"]) == {"pass", "fail", "unverifiable", "not_applicable"}
     checks = data["checks"]
-    assert len(checks) == len(seed_run.verdicts)
+    assert len(checks) == len(seed_run.verdicts) + len(data["not_run"])  # the drills not run have verdicts too
     for c in checks:
         assert set(c) == {"id", "criterion", "resource", "status", "expected", "actual", "reason"}
-        assert c["status"] in {"pass", "fail", "unverifiable"}
+        assert c["status"] in {"pass", "fail", "unverifiable", "not_applicable"}
         assert c["criterion"] and c["resource"] and c["reason"]
     for key, s in (("pass", PASS), ("fail", FAIL), ("unverifiable", UNVERIFIABLE)):
         assert data["summary"][key] == sum(c["status"] == s for c in checks)

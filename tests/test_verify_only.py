@@ -103,7 +103,9 @@ def test_unreachable_endpoint_is_one_clear_error(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: moto at http://127.0.0.1:9 does not answer like DynamoDB: "
                                     "ListTables answered EndpointConnectionError")
     assert "Traceback" not in result.stderr + result.stdout
-    assert not (tmp_path / "readiness.json").exists()
+    report = json.loads((tmp_path / "readiness.json").read_text())  # a missing run is visible: verdict ERROR
+    assert report["verdict"] == "ERROR" and "ListTables answered EndpointConnectionError" in report["error"]
+    assert report["checks"] == [] and report["provenance"]["endpoint"] == "http://127.0.0.1:9"
 
 
 class _JunkHandler(BaseHTTPRequestHandler):
@@ -139,7 +141,8 @@ def test_an_endpoint_answering_junk_is_an_error_not_a_list_of_fails(body: bytes,
     finally:
         httpd.shutdown()
         httpd.server_close()
-    assert not (tmp_path / "readiness.json").exists()
+    report = json.loads((tmp_path / "readiness.json").read_text())
+    assert report["verdict"] == "ERROR" and "does not answer like DynamoDB" in report["error"]
 
 
 def test_verify_only_on_embedded_moto_is_refused_it_would_verify_an_empty_account(tmp_path: Path) -> None:
@@ -164,5 +167,5 @@ def test_a_report_dir_that_cannot_be_written_stops_before_the_run(tmp_path: Path
     cli = _run("-m", "readiness", "verify", "--env", "sit", "--report-dir", str(blocker))
     assert cli.returncode == 2 and "cannot create it" in cli.stderr
     suite = _acceptance("http://127.0.0.1:9", blocker)
-    assert suite.returncode == 4 and "--report-dir" in suite.stdout + suite.stderr
+    assert suite.returncode == 2 and "--report-dir" in suite.stdout + suite.stderr  # the same code as the CLI
     assert "INTERNALERROR" not in suite.stdout + suite.stderr

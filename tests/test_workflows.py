@@ -296,10 +296,58 @@ def check_table_deletion_guard(wf: Workflow) -> list[str]:
     return problems
 
 
+def _live_args(wf: Workflow, env: str) -> list[list[str]]:
+    """The words after ``--`` of every ``tox -e <env>-live`` step (what the verification is told)."""
+    found = []
+    for job in jobs(wf).values():
+        for step in steps(job):
+            for line in run_of(step).splitlines():
+                if live_pattern(env).search(line):
+                    words = shlex.split(line)
+                    found.append(words[words.index("--") + 1:] if "--" in words else [])
+    return found
+
+
+def _option(words: list[str], name: str) -> str | None:
+    for i, word in enumerate(words):
+        if word == name and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith(name + "="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def check_gate(wf: Workflow, env: str) -> list[str]:
+    """SIT is the promotion gate: the drills run (--allow writes,restore at least) and --require ready;
+    PROD is read-only with --require no-fail and lists what it did not exercise in the job summary."""
+    problems = []
+    for words in _live_args(wf, env):
+        require = _option(words, "--require") or "no-fail"
+        allow = set((_option(words, "--allow") or "").split(",")) - {""}
+        if env == "sit":
+            if require != "ready":
+                problems.append(f"tox -e sit-live: --require {require}, expected --require ready (the SIT gate)")
+            if not {"writes", "restore"} <= allow:
+                problems.append(f"tox -e sit-live: --allow {','.join(sorted(allow)) or '(nothing)'} does not run "
+                                "the drills (writes,restore)")
+        if env == "prod":
+            if require != "no-fail" or _option(words, "--require") is None:
+                problems.append(f"tox -e prod-live: expected an explicit --require no-fail (got {require})")
+            if allow:
+                problems.append(f"tox -e prod-live: --allow {','.join(sorted(allow))}: PROD's job is read-only")
+    if env == "prod":
+        listing = [s for j in jobs(wf).values() for s in steps(j)
+                   if "not_run" in run_of(s) and "GITHUB_STEP_SUMMARY" in run_of(s) and is_always(s)]
+        if not listing:
+            problems.append("no step (also when the verification failed) lists the report's not_run drills in "
+                            "the job summary")
+    return problems
+
+
 def check_apply_workflow(wf: Workflow, env: str) -> list[str]:
     return (check_apply_environment(wf, env) + check_confirmation(wf, f"'{CONFIRMATION[env]}'")
             + check_apply_followed_by_live(wf) + check_live_report_uploaded(wf) + check_table_deletion_guard(wf)
-            + check_oidc(wf, lambda job: contract_region(env))
+            + check_oidc(wf, lambda job: contract_region(env)) + check_gate(wf, env)
             + check_permissions(wf, {"id-token": "write", "contents": "read"}))
 
 
@@ -706,6 +754,18 @@ MUTATIONS: list[tuple[str, str, Callable[[Workflow], None], Callable[[Workflow],
      "continue-on-error"),
     ("sit-report-only-on-success", "apply-sit.yml", _upload_only_on_success, _apply_check("sit"),
      "skipped when the run is BLOCKED"),
+    ("sit-require-no-fail", "apply-sit.yml", _edit_run("--require ready", "--require no-fail"), _apply_check("sit"),
+     "expected --require ready"),
+    ("sit-no-require", "apply-sit.yml", _edit_run(" --require ready", ""), _apply_check("sit"),
+     "expected --require ready"),
+    ("sit-no-restore", "apply-sit.yml", _edit_run("writes,restore,load", "writes"), _apply_check("sit"),
+     "does not run the drills"),
+    ("prod-require-ready", "apply-prod.yml", _edit_run("--require no-fail", "--require ready"),
+     _apply_check("prod"), "explicit --require no-fail"),
+    ("prod-allow-writes", "apply-prod.yml", _edit_run("--require no-fail", "--require no-fail --allow writes"),
+     _apply_check("prod"), "read-only"),
+    ("prod-no-not-run-list", "apply-prod.yml", _drop_step_running("GITHUB_STEP_SUMMARY"), _apply_check("prod"),
+     "not_run drills"),
     ("prod-no-table-guard", "apply-prod.yml", _drop_table_guard, _apply_check("prod"), "refuses a plan deleting"),
     ("prod-wrong-region", "apply-prod.yml", _region("eu-west-1"), _apply_check("prod"), "expected 'af-south-1'"),
     ("dev-access-keys", "apply-dev.yml", _access_keys, _apply_check("dev"), "long-lived access keys"),
@@ -824,6 +884,7 @@ RUNBOOK_SECTIONS = {  # LLD 004 §9.2.1-9.2.4: what each runbook must cover (hea
     "troubleshooting.md": ("terraform state lock", "dynamodb table creation failures", "s3 access denied",
                            "template upload failures", "pipeline failures and debugging", "contact support",
                            "exit codes"),
+    "exit-codes.md": ("exit codes", "options", "not run", "provenance"),
     "rollback.md": ("when to roll back", "prerequisites", "automated rollback", "manual rollback",
                     "post-rollback validation", "rollback troubleshooting"),
 }
@@ -884,7 +945,7 @@ def check_links(name: str, text: str) -> list[str]:
     return problems
 
 
-def test_the_four_runbooks_exist() -> None:
+def test_the_runbooks_exist() -> None:
     assert sorted(p.name for p in RUNBOOKS.glob("*.md")) == sorted(RUNBOOK_SECTIONS)
 
 
@@ -906,7 +967,7 @@ def test_runbook_commands_are_this_repositorys(name: str) -> None:
 
 def test_runbook_checks_catch_a_wrong_command() -> None:
     assert check_readiness_command_lines("python -m readiness verify --env qa") != []
-    assert check_readiness_command_lines("python -m readiness verify --env sit --allow writes") != []
+    assert check_readiness_command_lines("python -m readiness verify --env sit --allow-everything") != []
     assert check_readiness_command_lines("python -m readiness verify --env sit --target aws --profile p") == []
     assert check_runbook_sections("rollback.md", "# Rollback\n## Manual rollback\n") != []
     assert check_links("deployment.md", "[x](rollback.md#no-such-heading)") != []
