@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -184,3 +185,19 @@ def test_a_deadline_that_is_not_a_positive_number_is_one_sentence(deadline: floa
     with pytest.raises(TargetError, match="give a number of seconds above 0"), open_target(
             "moto", deadline_seconds=deadline):
         pass
+
+
+def test_the_cli_against_a_black_hole_sts_ends_with_one_line_within_seconds(
+        fake_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The same through `python -m readiness verify --target aws --deadline 3`: exit 3, one error line."""
+    with black_hole() as url:
+        env = {**os.environ, "AWS_ENDPOINT_URL_STS": url}
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "readiness", "verify", "--env", "sit", "--target", "aws",
+                                 "--deadline", "3", "--report-dir", str(tmp_path)], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+        took = time.monotonic() - started
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stderr.splitlines() == ["error: the run's deadline of 3 s passed during sts:GetCallerIdentity"]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert took < 15, f"the black hole held the CLI {took:.1f} s"
