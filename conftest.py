@@ -84,12 +84,29 @@ def pytest_configure(config: pytest.Config) -> None:
         deadline(config.getoption("--deadline"), config.getoption("--target"))
     except (TargetError, UsageError) as exc:
         pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
-    markexpr = config.getoption("-m") or ""
-    if "acceptance" in markexpr and "not acceptance" not in markexpr:
+    if acceptance_only(config):
         try:  # a report that cannot be written must stop the run before it starts, not after it
             report_dir(config.getoption("--report-dir"))
         except UsageError as exc:
             pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
+
+
+def acceptance_only(config: pytest.Config) -> bool:
+    """``-m acceptance`` (alone or narrowed, e.g. ``acceptance and not live_only``): the features and nothing else."""
+    markexpr = config.getoption("-m") or ""
+    return "acceptance" in markexpr and "not acceptance" not in markexpr
+
+
+UNIT_TESTS = Path(__file__).resolve().parent / "tests"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """An acceptance run collects the features only: the unit tests would all be deselected anyway, and
+    importing them (hypothesis, moto fixtures, a thousand parametrized cases) is most of the run's time."""
+    if acceptance_only(config) and collection_path.is_relative_to(UNIT_TESTS) \
+            and collection_path != UNIT_TESTS and not collection_path.is_relative_to(UNIT_TESTS / "acceptance"):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

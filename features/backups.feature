@@ -27,3 +27,11 @@ Feature: Hourly backups
   @backup_selection
   Scenario: The backup plan is applied to every table
     Then the backup selection covers every table
+
+  @backup_plan
+  Scenario: The backup plan has no rule the contract does not have
+    Then the backup plan has exactly the contract's rule
+
+  @backup_plan
+  Scenario: No backup job failed within the retention window
+    Then no backup job failed, aborted or expired within the retention window

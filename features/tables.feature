@@ -23,3 +23,11 @@ Feature: Tables
   @ttl
   Scenario: No table expires items automatically
     Then no table expires items by TTL
+
+  @tables_created
+  Scenario: No other table carries a contract table's name in the regions the contract uses
+    Then no table outside the contract carries the name of a contract table, with or without a suffix
+
+  @replicas
+  Scenario: Every DR replica is configured as the contract states
+    Then every DR replica has the contract's capacity mode, protection, stream, key, TTL and tags

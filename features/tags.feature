@@ -11,3 +11,7 @@ Feature: Tagging
   @tags
   Scenario: Every table carries the required tags with their values
     Then every table carries the seven required tags with the contract's values
+
+  @tags
+  Scenario: The backup vaults, the backup plan and the customer-managed keys carry the required tags
+    Then the backup vaults, the backup plan and the customer-managed keys carry the seven required tags

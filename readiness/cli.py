@@ -243,7 +243,7 @@ def cmd_render_tfvars(args: argparse.Namespace) -> int:
     if args.check:
         outdated = stale(contract)
         for env in outdated:
-            print(f"terraform/environments/{env}/contract.auto.tfvars.json: /: stale: "
+            print(f"terraform/environments/{env}/contract.tfvars.json: /: stale: "
                   "differs from the contract; run python -m readiness render-tfvars")
         return EXIT_CONTRACT if outdated else EXIT_OK
     for path in write_all(contract):
@@ -294,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_deploy)
     c = sub.add_parser("checks", help="list every check and the criterion it traces to")
     c.set_defaults(func=cmd_checks)
-    t = sub.add_parser("render-tfvars", help="write terraform/environments/*/contract.auto.tfvars.json from "
+    t = sub.add_parser("render-tfvars", help="write terraform/environments/*/contract.tfvars.json from "
                        "the contract (--check: only report stale files, exit 2)")
     t.add_argument("--check", action="store_true", help="do not write; exit 2 if any file is stale")
     t.add_argument("--contract", help="contract directory (default: the repository's contracts/)")

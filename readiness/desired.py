@@ -107,6 +107,21 @@ class Desired:
     cost_anomaly_percent: float
     cost_anomaly_topic: str
     buckets: tuple[BucketSpec, ...] = field(default=())
+    # every region any environment of the contract uses: where a look-alike of a contract table is searched
+    inventory_regions: tuple[str, ...] = field(default=())
+
+    @property
+    def dr_regions(self) -> tuple[str, ...]:
+        """The regions outside the primary the environment keeps data in: its replicas and its backup copy."""
+        env = self.env
+        regions = [*(env.replication.regions if env.replication else ()), *([env.backup.copy.region]
+                                                                            if env.backup.copy else [])]
+        return tuple(dict.fromkeys(r for r in regions if r != env.region))
+
+    @property
+    def table_regions(self) -> tuple[str, ...]:
+        """The regions ListTables is asked in (the inventory): the environment's own, then the contract's others."""
+        return tuple(dict.fromkeys((*self.env.regions, *self.dr_regions, *self.inventory_regions)))
 
     @property
     def key_alias(self) -> str:
@@ -219,7 +234,10 @@ def desired_state(contract: Contract, env_name: str) -> Desired:
                    cost_anomaly_percent=contract.monitoring.cost_anomaly_percent,
                    cost_anomaly_topic=env.monitoring.finops_topic
                    if contract.monitoring.cost_anomaly_notify == "finops" else env.monitoring.devops_topic,
-                   buckets=tuple(_bucket_specs(contract, env)))
+                   buckets=tuple(_bucket_specs(contract, env)),
+                   inventory_regions=tuple(sorted({r for e in contract.environments.values()
+                                                   for r in (*e.regions, *([e.backup.copy.region]
+                                                                           if e.backup.copy else []))})))
 
 
 def observed_alarm_canonical(alarm: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -147,7 +148,9 @@ class Snapshot:
 
 Job = tuple[str, str, str, Callable[[], Any]]
 DYNAMODB_OPERATIONS = {"describe_table", "describe_continuous_backups", "describe_time_to_live",
-                       "list_tags_of_resource"}
+                       "list_tags_of_resource", "list_tables"}
+BAD_BACKUP_JOB_STATES = ("FAILED", "ABORTED", "EXPIRED")
+"""What a backup job must not have ended as within the retention window (ListBackupJobs ByState)."""
 
 
 def _run(pool: ThreadPoolExecutor, snap: Snapshot, jobs: list[Job], target: Target) -> None:
@@ -223,6 +226,8 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
     wave1.append(("get_anomaly_subscriptions", "us-east-1", "*",
                   lambda: ce.get_anomaly_subscriptions().get("AnomalySubscriptions", [])))
     wave1 += _bucket_jobs(target, desired)
+    wave1 += _inventory_jobs(target, desired)
+    wave1 += _backup_jobs(target, desired)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         _run(pool, snap, wave1, target)
@@ -245,16 +250,16 @@ def observe(target: Target, desired: Desired, *, workers: int = 16) -> Snapshot:
             wave2.append(("list_backup_selections", primary, env.backup.plan,
                           lambda: _paged(backup, "list_backup_selections", "BackupSelectionsList",
                                          BackupPlanId=plan_id)))
+        wave2 += _tag_jobs(target, desired, snap)
         _run(pool, snap, wave2, target)
 
         wave3: list[Job] = []
         selections = snap.get("list_backup_selections", primary, env.backup.plan)
         if selections.ok and plan_id:
-            for s in selections.value:
-                if s.get("SelectionName") == env.backup.selection:
-                    wave3.append(("get_backup_selection", primary, env.backup.selection,
-                                  partial(_call, backup, "get_backup_selection", "BackupSelection",
-                                          BackupPlanId=plan_id, SelectionId=s["SelectionId"])))
+            for s in selections.value:  # every selection of the plan: AWS Backup applies them all
+                wave3.append(("get_backup_selection", primary, str(s.get("SelectionName")),
+                              partial(_call, backup, "get_backup_selection", "BackupSelection",
+                                      BackupPlanId=plan_id, SelectionId=s["SelectionId"])))
         _run(pool, snap, wave3, target)
 
     snap.seconds = time.perf_counter() - started
@@ -301,6 +306,77 @@ def _bucket_jobs(target: Target, desired: Desired) -> list[Job]:
                          partial(_head_bucket, dr, b.replication.bucket)))
             jobs.append(("get_bucket_versioning", b.replication.region, b.replication.bucket,
                          partial(_bare, dr, "get_bucket_versioning", Bucket=b.replication.bucket)))
+    return jobs
+
+
+def _inventory_jobs(target: Target, desired: Desired) -> list[Job]:
+    """One ListTables per region the contract uses (paginated), for look-alikes of the contract's tables;
+    in the DR regions the replicas' TTL (their settings and tags are asked in wave 2)."""
+    jobs: list[Job] = []
+    for region in desired.table_regions:
+        jobs.append(("list_tables", region, "*",
+                     partial(_paged, target.client("dynamodb", region), "list_tables", "TableNames")))
+    replica_regions = desired.env.replication.regions if desired.env.replication else ()
+    for region in replica_regions:
+        ddb = target.client("dynamodb", region)
+        for t in desired.tables:
+            jobs.append(("describe_time_to_live", region, t.name,
+                         partial(_call, ddb, "describe_time_to_live", "TimeToLiveDescription", TableName=t.name)))
+    return jobs
+
+
+def _backup_jobs(target: Target, desired: Desired) -> list[Job]:
+    """The keys the vaults must be encrypted with (AWS-managed alias/aws/backup outside prod, the CMK in each DR
+    region), and the backup jobs that failed, aborted or expired within the retention window (one
+    ListBackupJobs per state, paginated)."""
+    env = desired.env
+    jobs: list[Job] = []
+    keys = {(env.region, desired.vault_key_alias)} - {(env.region, desired.key_alias)}
+    keys |= {(r, alias) for r in desired.dr_regions for alias in (desired.key_alias, desired.vault_key_alias)}
+    for region, alias in sorted(keys):
+        jobs.append(("describe_key", region, alias,
+                     partial(_call, target.client("kms", region), "describe_key", "KeyMetadata", KeyId=alias)))
+    backup = target.client("backup", env.region)
+    since = datetime.now(UTC) - timedelta(days=env.backup.retention_days)
+    for state in BAD_BACKUP_JOB_STATES:
+        jobs.append(("list_backup_jobs", env.region, state,
+                     partial(_paged, backup, "list_backup_jobs", "BackupJobs", ByState=state, ByCreatedAfter=since,
+                             ByResourceType="DynamoDB")))
+    return jobs
+
+
+def _tag_jobs(target: Target, desired: Desired, snap: Snapshot) -> list[Job]:
+    """Wave 2: the tags of the vaults, the plan and the customer-managed keys, and the DR replicas' tags."""
+    env = desired.env
+    jobs: list[Job] = []
+    vaults = [(env.region, env.backup.vault), *([(env.backup.copy.region, env.backup.copy.vault)]
+                                                if env.backup.copy else [])]
+    for region, vault in vaults:
+        described = snap.get("describe_backup_vault", region, vault)
+        if described.ok:
+            jobs.append(("list_tags", region, vault, partial(_call, target.client("backup", region), "list_tags",
+                                                             "Tags", ResourceArn=described.value["BackupVaultArn"])))
+    plans = snap.get("list_backup_plans", env.region, "*")
+    for p in plans.value if plans.ok else []:
+        if p.get("BackupPlanName") == env.backup.plan:
+            jobs.append(("list_tags", env.region, env.backup.plan, partial(
+                _call, target.client("backup", env.region), "list_tags", "Tags", ResourceArn=p["BackupPlanArn"])))
+    if env.encryption_kind == "customer-managed":
+        for region in (env.region, *desired.dr_regions):
+            key = snap.get("describe_key", region, desired.key_alias)
+            if key.ok:
+                jobs.append(("list_resource_tags", region, desired.key_alias, partial(
+                    _paged, target.client("kms", region), "list_resource_tags", "Tags", KeyId=key.value["KeyId"])))
+                if region != env.region:
+                    jobs.append(("get_key_rotation_status", region, desired.key_alias, partial(
+                        _call, target.client("kms", region), "get_key_rotation_status", KeyId=key.value["KeyId"])))
+    for region in env.replication.regions if env.replication else ():
+        for t in desired.tables:
+            described = snap.get("describe_table", region, t.name)
+            if described.ok:
+                jobs.append(("list_tags_of_resource", region, t.name, partial(
+                    _paged, target.client("dynamodb", region), "list_tags_of_resource", "Tags",
+                    ResourceArn=described.value["TableArn"])))
     return jobs
 
 

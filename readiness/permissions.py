@@ -35,11 +35,13 @@ OBSERVATION = frozenset({
     # every table, in the primary and (prod) the replica region
     "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
     "dynamodb:ListTagsOfResource",
-    # the environment's key (rotation: customer-managed keys only)
-    "kms:DescribeKey", "kms:GetKeyRotationStatus",
-    # AWS Backup: vaults (and the DR copy's), the plan, its selection
+    # the inventory: one ListTables per region the contract uses (look-alike tables, leftover restores)
+    "dynamodb:ListTables",
+    # the environment's keys, in each region (rotation and tags: customer-managed keys only)
+    "kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
+    # AWS Backup: vaults (and the DR copy's), the plan, its selections, their tags, failed jobs
     "backup:DescribeBackupVault", "backup:ListBackupPlans", "backup:GetBackupPlan",
-    "backup:ListBackupSelections", "backup:GetBackupSelection",
+    "backup:ListBackupSelections", "backup:GetBackupSelection", "backup:ListTags", "backup:ListBackupJobs",
     # monitoring
     "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "sns:ListTopics",
     "ce:GetAnomalyMonitors", "ce:GetAnomalySubscriptions",
@@ -81,8 +83,9 @@ IAM_ACTIONS = {
     "s3:ListObjectsV2": "s3:ListBucket",
 }
 
-# The endpoint probe (readiness.run.probe_endpoint) asks an emulator one ListTables; AWS is never probed.
-EMULATOR_ONLY = frozenset({"dynamodb:ListTables"})
+# The endpoint probe (readiness.run.probe_endpoint) asks an emulator one ListTables; AWS is never probed, but
+# the inventory asks AWS ListTables too (OBSERVATION), so no call is left that only an emulator gets.
+EMULATOR_ONLY: frozenset[str] = frozenset()
 
 
 def iam_action(operation: str) -> str:

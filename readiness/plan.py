@@ -77,19 +77,19 @@ def refuse_foreign(plan: Plan, desired: Desired) -> None:
         got = plan.variables.get(name)
         if got is not None and got != want:
             raise PlanError(f"{plan.path}: variables.{name}: the plan is for {name} {got}, but {env.name}'s "
-                            f"contract says {want}; plan terraform/environments/{env.name} instead")
+                            f"contract says {want}; {_replan(env.name)}")
     default = plan.providers.get("aws")
     if default is not None and default.region is not None and default.region != env.region:
         raise PlanError(f"{plan.path}: configuration.provider_config.aws: the plan's provider region is "
                         f"{default.region}, but {env.name}'s contract says {env.region}; "
-                        f"plan terraform/environments/{env.name} instead")
+                        f"{_replan(env.name)}")
     for key, provider in sorted(plan.providers.items()):
         if (provider.allowed is not None and env.account not in provider.allowed) or \
                 env.account in provider.forbidden:
             accounts = ", ".join(provider.allowed or ()) or "none"
             raise PlanError(f"{plan.path}: configuration.provider_config.{key}: the plan may only run in "
                             f"account(s) {accounts}, not {env.name}'s {env.account}; "
-                            f"plan terraform/environments/{env.name} instead")
+                            f"{_replan(env.name)}")
 
 
 def _contracted(desired: Desired) -> list[tuple[str, str, str, str]]:
@@ -136,3 +136,8 @@ def destroy_verdicts(plan: Plan, desired: Desired) -> list[Verdict]:
             verdicts.append(Verdict(NO_DESTROY, C_NO_DESTROY, name, PASS, expected, seen or "not in resource_changes",
                                     f"the plan does not delete or replace the {what}"))
     return verdicts
+
+
+def _replan(env_name: str) -> str:
+    """What to plan instead: the one stack with the environment's var file (ADR 0063)."""
+    return f"plan terraform/stack with -var-file=../environments/{env_name}/contract.tfvars.json instead"

@@ -262,6 +262,9 @@ def load_plan(path: str | Path, default_region: str) -> Plan:
         values = _overlay(raw.get("values") or {}, after_unknown, address, _after_apply)
         for marks in (raw.get("sensitive_values") or {}, after_sensitive):  # either one says it is secret
             values = _overlay(values, marks, address, _sensitive)
+        if not isinstance(values, dict):  # a mark of true for the whole resource: Terraform marks attributes
+            raise PlanError(f"{where}: {address}: after_unknown or a sensitive mark covers the whole resource; "
+                            "expected an object marking its attributes (terraform show -json output)")
         values = {k: _same_as(v, expressions.get(k), module, addresses) for k, v in values.items()}
         resources.append(Planned(address, kind, region or (default.region if default else None) or default_region,
                                  values, module))

@@ -1,10 +1,10 @@
-"""Render an environment's desired state as Terraform input: ``contract.auto.tfvars.json``.
+"""Render an environment's desired state as Terraform input: ``terraform/environments/<env>/contract.tfvars.json``.
 
-The environment roots under ``terraform/environments/<env>/`` read nothing but this file, so the
-Terraform deploys exactly what the provisioner deploys into an emulator and what the checks verify:
+The one stack (``terraform/stack``) reads nothing but this file (``-var-file``), so the Terraform
+deploys exactly what the provisioner deploys into an emulator and what the checks verify:
 everything comes from :func:`readiness.desired.desired_state`. The files are committed (checkov
-expands ``for_each`` over ``*.auto.tfvars.json``, not over ``jsondecode(file())``), and
-:func:`stale` tells whether a committed file still equals the contract.
+expands ``for_each`` over a ``--var-file``, not over ``jsondecode(file())``), and :func:`stale` tells
+whether a committed file still equals the contract.
 
 Nothing here talks to AWS or runs Terraform.
 """
@@ -21,7 +21,7 @@ from readiness.desired import AlarmSpec, BucketSpec, Desired, TableSpec, desired
 from readiness.templates import content_type
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "terraform" / "environments"
-FILE_NAME = "contract.auto.tfvars.json"
+FILE_NAME = "contract.tfvars.json"
 PARTITION = "aws"
 TREAT_MISSING_DATA = "notBreaching"
 """What every alarm does without data points (the provisioner sets the same)."""
@@ -197,7 +197,7 @@ def path_of(env_name: str, root: Path | str = DEFAULT_ROOT) -> Path:
 
 
 def write_all(contract: Contract, root: Path | str = DEFAULT_ROOT) -> list[Path]:
-    """Write ``<root>/<env>/contract.auto.tfvars.json`` for every environment; returns the paths written."""
+    """Write ``<root>/<env>/contract.tfvars.json`` for every environment; returns the paths written."""
     written: list[Path] = []
     for name in sorted(contract.environments):
         path = path_of(name, root)

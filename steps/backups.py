@@ -36,3 +36,15 @@ def copied(account: Run) -> None:
 def selection(account: Run) -> None:
     """backup.selection."""
     expect(account, "backup.selection")
+
+
+@then("the backup plan has exactly the contract's rule")
+def only_the_contract_rule(account: Run) -> None:
+    """backup.plan_rules: AWS Backup runs every rule of the plan."""
+    expect(account, "backup.plan_rules")
+
+
+@then("no backup job failed, aborted or expired within the retention window")
+def jobs_healthy(account: Run) -> None:
+    """backup.jobs (live targets; UNVERIFIABLE where the target cannot list backup jobs)."""
+    expect(account, "backup.jobs")

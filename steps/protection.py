@@ -40,11 +40,17 @@ def encrypted(account: Run) -> None:
 
 @then("that key is enabled and of the contracted kind")
 def key_kind(account: Run) -> None:
-    """kms.key for the environment's key."""
-    expect(account, "kms.key")
+    """kms.key for the environment's key, kms.dr_key for its key in each DR region (prod)."""
+    expect(account, "kms.key", "kms.dr_key")
 
 
 @then("every table carries the seven required tags with the contract's values")
 def tagged(account: Run) -> None:
     """table.tags for every table."""
     expect(account, "table.tags")
+
+
+@then("the backup vaults, the backup plan and the customer-managed keys carry the seven required tags")
+def resources_tagged(account: Run) -> None:
+    """backup.vault_tags, backup.plan_tags and (customer-managed keys only) kms.key_tags."""
+    expect(account, "backup.vault_tags", "backup.plan_tags", "kms.key_tags")

@@ -36,3 +36,15 @@ def tables_ttl(account: Run) -> None:
 def tables_replicated(account: Run) -> None:
     """table.replicas for every table (no replicas outside prod)."""
     expect(account, "table.replicas")
+
+
+@then("no table outside the contract carries the name of a contract table, with or without a suffix")
+def tables_without_lookalikes(account: Run) -> None:
+    """table.lookalikes for every table (000_* blocker 5: tenants and campaigns without the suffix)."""
+    expect(account, "table.lookalikes")
+
+
+@then("every DR replica has the contract's capacity mode, protection, stream, key, TTL and tags")
+def replicas_configured(account: Run) -> None:
+    """table.replica_settings for every replica (prod); table.replicas says there are none elsewhere."""
+    expect(account, "table.replicas", "table.replica_settings")

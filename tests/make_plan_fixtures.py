@@ -1,4 +1,4 @@
-"""Write tests/fixtures/plans/sit-*.json: plans of terraform/environments/sit in Terraform's real shape.
+"""Write tests/fixtures/plans/sit-*.json: plans of terraform/stack with the SIT var file, in Terraform's real shape.
 
 Run ``python tests/make_plan_fixtures.py`` after changing the SIT contract (tests/test_plan_real_shape.py
 fails until the checked-in files equal what this writes). The four kinds of plan a PR job sees:

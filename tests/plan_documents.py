@@ -1,4 +1,4 @@
-"""Terraform JSON plans (``terraform show -json``) of the environment roots, built for the tests.
+"""Terraform JSON plans (``terraform show -json``) of the stack per environment, built for the tests.
 
 No provider can be downloaded on these machines, so no real plan can be made here. These documents
 follow the documented JSON output format as Terraform 1.x writes it (format_version 1.2, checked
@@ -10,7 +10,7 @@ lists hold one mark per element); prior_state of a deployed account; configurati
 provider_config (region and allowed_account_ids from variables), module_calls with their
 count/for_each expressions and resources whose provider_config_key is the root key Terraform
 resolves a passed provider to ("aws.dr"); every root variable. The values are what
-terraform/modules/* would plan from the environment's contract.auto.tfvars.json. ``create=True`` is
+terraform/modules/* would plan from the environment's contract.tfvars.json. ``create=True`` is
 the first plan of an empty account (ARNs and ids unknown until apply); ``create=False`` re-plans a
 deployed account (everything known, no-op). :func:`set_actions` turns a resource's change into an
 update, a replace or a delete.
@@ -29,7 +29,7 @@ Resource = dict[str, Any]
 
 
 def tfvars(env: str) -> dict[str, Any]:
-    return dict(json.loads((ROOT / "terraform" / "environments" / env / "contract.auto.tfvars.json").read_text()))
+    return dict(json.loads((ROOT / "terraform" / "environments" / env / "contract.tfvars.json").read_text()))
 
 
 class PlanBuilder:
@@ -133,13 +133,13 @@ class PlanBuilder:
             rest = a[len(prefix):]
             if a.startswith(prefix) and rest.startswith("module."):
                 name = rest.split(".")[1]
-                calls[name] = {"source": f"../../modules/{_MODULE_SOURCES.get(name, name)}",
+                calls[name] = {"source": f"../modules/{_MODULE_SOURCES.get(name, name)}",
                                **_MODULE_REPEAT.get(name, {}),
                                "module": self._configured(f"{prefix}module.{name}.")}
         return {"resources": resources, **({"module_calls": calls} if calls else {})}
 
 
-# How the env roots call their modules (terraform/environments/*/main.tf)
+# How the stack calls its modules (terraform/stack/main.tf)
 _MODULE_SOURCES = {"kms_dr": "kms", "access_logs": "s3_bucket", "buckets_dr": "s3_bucket", "buckets": "s3_bucket",
                    "tables": "dynamodb_table"}
 _MODULE_REPEAT = {
@@ -223,7 +223,7 @@ def _arn(service: str, region: str, account: str, resource: str) -> str:
 
 def plan_document(env: str, *, create: bool = False, edit: Callable[[dict[str, Any]], None] | None = None
                   ) -> dict[str, Any]:
-    """The plan of terraform/environments/<env>, as terraform show -json would print it.
+    """The plan of terraform/stack with the environment's var file, as terraform show -json would print it.
 
     ``edit`` may change the tfvars first (a miswired or drifted configuration)."""
     v = copy.deepcopy(tfvars(env))

@@ -192,6 +192,26 @@ def with_cost_alert(snap: Snapshot, desired: Desired, *, percent: str | None = N
         "Frequency": "IMMEDIATE", "ThresholdExpression": threshold}])
 
 
+def backup_job(snap: Snapshot, desired: Desired, table: str, state: str, message: str = "") -> dict[str, Any]:
+    """One BackupJob as ListBackupJobs answers it (botocore's backup BackupJob shape)."""
+    env = desired.env
+    arn = table_arns(snap, desired)[table]
+    account = arn.split(":")[4]
+    return {"AccountId": account, "BackupJobId": f"4f1e0a9c-{state.lower()}-{table}",
+            "BackupVaultName": env.backup.vault,
+            "BackupVaultArn": f"arn:aws:backup:{env.region}:{account}:backup-vault:{env.backup.vault}",
+            "ResourceArn": arn, "CreationDate": "2026-11-30T10:00:00Z", "State": state,
+            "StatusMessage": message, "PercentDone": "0.0",
+            "IamRoleArn": f"arn:aws:iam::{account}:role/{env.backup.iam_role}", "ResourceType": "DynamoDB"}
+
+
+def with_backup_jobs(snap: Snapshot, desired: Desired, *jobs: dict[str, Any]) -> None:
+    """What ListBackupJobs answers per state (moto does not implement backup jobs): the given jobs, by state."""
+    from readiness.observe import BAD_BACKUP_JOB_STATES
+    for state in BAD_BACKUP_JOB_STATES:
+        set_answer(snap, "list_backup_jobs", desired.env.region, state, [j for j in jobs if j["State"] == state])
+
+
 def replicated(snap: Snapshot, desired: Desired, *, overrides: dict[str, dict[str, Any]] | None = None,
                replica_status: dict[str, str] | None = None, no_dr_table: tuple[str, ...] = (),
                extra_regions: tuple[str, ...] = ()) -> None:
@@ -209,17 +229,20 @@ def replicated(snap: Snapshot, desired: Desired, *, overrides: dict[str, dict[st
         for region in env.replication.regions:
             if t.name in no_dr_table:
                 continue
-            dr = dict(table, TableArn=table["TableArn"].replace(f":{env.region}:", f":{region}:"))
+            # the replica is encrypted with the environment's key in its own region (its alias there)
+            key = answer_value(snap, "describe_key", region, desired.key_alias)["Arn"]
+            dr = dict(table, TableArn=table["TableArn"].replace(f":{env.region}:", f":{region}:"),
+                      SSEDescription={**table["SSEDescription"], "KMSMasterKeyArn": key})
             set_answer(snap, "describe_table", region, t.name, dr)
-            # PITR is per replica: the DR table reports its own continuous backups
-            set_answer(snap, "describe_continuous_backups", region, t.name,
-                       answer_value(snap, "describe_continuous_backups", env.region, t.name))
+            # PITR, TTL and tags are per replica: the DR table reports its own
+            for operation in ("describe_continuous_backups", "describe_time_to_live", "list_tags_of_resource"):
+                set_answer(snap, operation, region, t.name, answer_value(snap, operation, env.region, t.name))
 
 
 def failures_of_table(name: str, desired: Desired) -> set[tuple[str, str]]:
     """Every table and index check of one table: what a missing table fails."""
     spec = spec_of(desired, name)
-    out = {(cid, name) for cid, c in CHECKS.items() if c.scope == "table"}
+    out = {(cid, name) for cid, c in CHECKS.items() if c.scope == "table" and cid != "table.lookalikes"}
     out |= {(cid, f"{name}/{g.name}") for cid, c in CHECKS.items() if c.scope == "gsi" for g in spec.gsis}
     return out
 
@@ -497,6 +520,57 @@ def _template_edited_in_the_bucket(t: Target, d: Desired) -> None:
                         ContentType="text/html; charset=utf-8")
 
 
+def _lookalike_left_over(t: Target, d: Desired) -> None:
+    ddb(t, d).create_table(TableName="orders-sit-old", KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+                           AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+                           BillingMode="PAY_PER_REQUEST")
+
+
+def _replica_unprotected(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto ignores ReplicaUpdates, so the DR replica exists only as DynamoDB would answer it.
+    replicated(s, d)
+    dr = answer_value(s, "describe_table", "eu-west-1", "users-prod")
+    dr["DeletionProtectionEnabled"] = False
+    set_answer(s, "describe_table", "eu-west-1", "users-prod", dr)
+
+
+def _second_rule(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto 5.2.5 does not implement UpdateBackupPlan (see _daily).
+    env = d.env
+    plan = answer_value(s, "get_backup_plan", env.region, env.backup.plan)
+    plan["BackupPlan"]["Rules"].append({"RuleName": "weekly", "TargetBackupVaultName": "Default",
+                                        "ScheduleExpression": "cron(0 3 ? * 1 *)", "Lifecycle": {"DeleteAfterDays": 7},
+                                        "RuleId": "0f9e8d7c-0000-4000-8000-000000000002"})
+    set_answer(s, "get_backup_plan", env.region, env.backup.plan, plan)
+
+
+def _failed_backup_job(s: Snapshot, d: Desired) -> None:
+    # Snapshot edit: moto does not implement ListBackupJobs.
+    with_backup_jobs(s, d, backup_job(s, d, "orders-sit", "FAILED", "Access denied by the role"))
+
+
+def _vault_untagged(t: Target, d: Desired) -> None:
+    backup = t.client("backup", d.env.region, write=True)
+    arn = backup.describe_backup_vault(BackupVaultName=d.env.backup.vault)["BackupVaultArn"]
+    backup.untag_resource(ResourceArn=arn, TagKeyList=["Owner"])
+
+
+def _plan_retagged(t: Target, d: Desired) -> None:
+    backup = t.client("backup", d.env.region, write=True)
+    plan = next(p for p in backup.list_backup_plans()["BackupPlansList"] if p["BackupPlanName"] == d.env.backup.plan)
+    backup.tag_resource(ResourceArn=plan["BackupPlanArn"], Tags={"Environment": "dev"})
+
+
+def _dr_key_disabled(t: Target, d: Desired) -> None:
+    kms = t.client("kms", "eu-west-1", write=True)
+    kms.disable_key(KeyId=kms.describe_key(KeyId=d.key_alias)["KeyMetadata"]["KeyId"])
+
+
+def _key_untagged(t: Target, d: Desired) -> None:
+    kms = t.client("kms", d.env.region, write=True)
+    kms.untag_resource(KeyId=kms.describe_key(KeyId=d.key_alias)["KeyMetadata"]["KeyId"], TagKeys=["CostCenter"])
+
+
 def _plain_text_deleted(t: Target, d: Desired) -> None:
     s3(t, d).delete_object(Bucket=BUCKET_SIT, Key="invoices/invoice.txt")
 
@@ -584,7 +658,7 @@ MUTATIONS: dict[str, list[Case]] = {
              {"users-sit/OrganisationIndex": "projection differs"}, account=_reproject_index),
     ],
     "backup.vault": [
-        Case("vault deleted", "sit", frozenset({("backup.vault", VAULT_SIT)}),
+        Case("vault deleted", "sit", frozenset({("backup.vault", VAULT_SIT), ("backup.vault_tags", VAULT_SIT)}),
              {VAULT_SIT: "does not exist"}, account=_delete_vault),
         Case("PROD vault with another key", "prod", frozenset({("backup.vault", "bbws-dynamodb-backup-vault-prod")}),
              {"bbws-dynamodb-backup-vault-prod": "not alias/bbws-dynamodb-prod"}, account=_vault_other_key),
@@ -611,8 +685,43 @@ MUTATIONS: dict[str, list[Case]] = {
     "kms.key": [
         Case("PROD rotation off", "prod", frozenset({("kms.key", "alias/bbws-dynamodb-prod")}),
              {"alias/bbws-dynamodb-prod": "differs from the contract"}, account=_rotation_off),
-        Case("PROD key disabled", "prod", frozenset({("kms.key", "alias/bbws-dynamodb-prod")}),
+        Case("PROD key disabled", "prod", frozenset({("kms.key", "alias/bbws-dynamodb-prod"),
+                                                     ("backup.vault", "bbws-dynamodb-backup-vault-prod")}),
              {"alias/bbws-dynamodb-prod": "differs from the contract"}, account=_key_disabled),
+    ],
+    "table.lookalikes": [
+        Case("a leftover orders-sit-old", "sit", frozenset({("table.lookalikes", "orders-sit")}),
+             {"orders-sit": "orders-sit-old (eu-west-1)"}, account=_lookalike_left_over),
+    ],
+    "table.replica_settings": [
+        Case("PROD replica without deletion protection", "prod",
+             frozenset({("table.replica_settings", "users-prod@eu-west-1")}),
+             {"users-prod@eu-west-1": "deletion_protection is False"}, snapshot=_replica_unprotected),
+    ],
+    "backup.plan_rules": [
+        Case("a second, weekly rule into the Default vault", "sit", frozenset({("backup.plan_rules", PLAN_SIT)}),
+             {PLAN_SIT: "rule weekly"}, snapshot=_second_rule),
+    ],
+    "backup.jobs": [
+        Case("a failed backup job", "sit", frozenset({("backup.jobs", PLAN_SIT)}),
+             {PLAN_SIT: "FAILED job"}, snapshot=_failed_backup_job),
+    ],
+    "backup.vault_tags": [
+        Case("Owner removed from the vault", "sit", frozenset({("backup.vault_tags", VAULT_SIT)}),
+             {VAULT_SIT: "missing Owner"}, account=_vault_untagged),
+    ],
+    "backup.plan_tags": [
+        Case("the plan tagged Environment dev", "sit", frozenset({("backup.plan_tags", PLAN_SIT)}),
+             {PLAN_SIT: "Environment='dev'"}, account=_plan_retagged),
+    ],
+    "kms.dr_key": [
+        Case("PROD DR key disabled", "prod", frozenset({("kms.dr_key", "alias/bbws-dynamodb-prod@eu-west-1"),
+                                                       ("backup.copy", "bbws-dynamodb-backup-plan-prod")}),
+             {"alias/bbws-dynamodb-prod@eu-west-1": "KeyState is Disabled"}, account=_dr_key_disabled),
+    ],
+    "kms.key_tags": [
+        Case("PROD key without CostCenter", "prod", frozenset({("kms.key_tags", "alias/bbws-dynamodb-prod")}),
+             {"alias/bbws-dynamodb-prod": "missing CostCenter"}, account=_key_untagged),
     ],
     "alarm.configuration": [
         Case("threshold changed", "sit", frozenset({("alarm.configuration", "tenants-sit-read-throttles")}),
@@ -738,7 +847,8 @@ def test_breaking_one_property_fails_its_check(check_id: str, case: Case, moto_a
             assert case.reasons[resource] in v.reason, v.line()
     assert set(case.reasons) <= {r for _, r in expected}
     others = {r: v.status for r, v in mine.items() if r not in broken}
-    if case.snapshot is not None and check_id in ("table.replicas", "backup.selection", "cost.anomaly_alert"):
+    if case.snapshot is not None and check_id in ("table.replicas", "backup.selection", "cost.anomaly_alert",
+                                                         "table.replica_settings"):
         # the edit fabricated a correct answer for every other resource: those must now PASS
         assert all(s == PASS for s in others.values()), others
     else:
@@ -755,7 +865,7 @@ def test_correct_sit_on_moto_passes_all_but_what_moto_cannot_show(correct_snapsh
     verdicts = evaluate(desired, snap, MOTO_GAPS)
     unverifiable = {(v.id, v.resource): v.reason for v in verdicts if v.status == UNVERIFIABLE}
     assert set(unverifiable) == {("backup.vault", VAULT_SIT), ("backup.selection", "bbws-dynamodb-tables-sit"),
-                                 ("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor")}
+                                 ("cost.anomaly_alert", "bbws-dynamodb-sit-cost-monitor"), ("backup.jobs", PLAN_SIT)}
     assert all(v.status == PASS for v in verdicts if (v.id, v.resource) not in unverifiable)
     selection = unverifiable[("backup.selection", "bbws-dynamodb-tables-sit")]
     assert "list_backup_selections" in selection and "not implemented" in selection
@@ -775,9 +885,10 @@ def test_correct_prod_on_moto_cannot_show_replicas(correct_snapshot: Any) -> Non
         assert f"describe_table({name})@af-south-1" in v.reason and "no Replicas" in v.reason
     unverifiable = {v.id for v in verdicts if v.status == UNVERIFIABLE}
     # "PITR enabled in both regions" and "all GSIs ACTIVE in both regions" need the replica too
-    assert unverifiable == {"table.replicas", "table.pitr", "gsi.status", "backup.selection", "cost.anomaly_alert"}
+    assert unverifiable == {"table.replicas", "table.pitr", "gsi.status", "backup.selection", "cost.anomaly_alert",
+                            "table.replica_settings", "backup.jobs"}
     for v in verdicts:
-        if v.id in ("table.pitr", "gsi.status"):
+        if v.id in ("table.pitr", "gsi.status", "table.replica_settings"):
             assert v.status == UNVERIFIABLE and "@eu-west-1" in v.reason, v.line()
     assert not failed(verdicts)
 
@@ -861,12 +972,31 @@ def test_backup_selection_wildcard_minus_a_table_fails(correct_snapshot: Any) ->
     assert v.status == FAIL and v.reason == "not selected: orders-sit"
 
 
-def test_backup_selection_narrowed_by_tags_fails(correct_snapshot: Any) -> None:
+def test_backup_selection_list_of_tags_adds_to_resources(correct_snapshot: Any) -> None:
+    """AWS Backup ORs Resources and ListOfTags: a tag list beside every table's ARN narrows nothing."""
     desired, snap = correct_snapshot("sit")
     with_selection(snap, desired)
     v = _selection_verdict(snap, desired, ListOfTags=[{"ConditionType": "STRINGEQUALS",
                                                        "ConditionKey": "Backup", "ConditionValue": "yes"}])
-    assert v.status == FAIL and "narrowed by tags or conditions" in v.reason
+    assert v.status == PASS, v.line()
+
+
+def test_backup_selection_narrowed_by_a_condition_no_table_meets_fails(correct_snapshot: Any) -> None:
+    """Conditions are ANDed with Resources: a tag condition the tables do not meet selects none of them."""
+    desired, snap = correct_snapshot("sit")
+    with_selection(snap, desired)
+    v = _selection_verdict(snap, desired, Conditions={"StringEquals": [
+        {"ConditionKey": "aws:ResourceTag/Backup", "ConditionValue": "yes"}]})
+    assert v.status == FAIL and v.reason.startswith("not selected: ") and "tenants-sit" in v.reason
+
+
+def test_backup_selection_condition_the_tables_meet_passes(correct_snapshot: Any) -> None:
+    desired, snap = correct_snapshot("sit")
+    with_selection(snap, desired, resources=["arn:aws:dynamodb:*:*:table/*"])
+    v = _selection_verdict(snap, desired, Conditions={"StringLike": [
+        {"ConditionKey": "aws:ResourceTag/Environment", "ConditionValue": "s?t"}], "StringNotEquals": [
+        {"ConditionKey": "aws:ResourceTag/BackupPolicy", "ConditionValue": "none"}]})
+    assert v.status == PASS, v.line()
 
 
 def test_backup_selection_of_a_same_named_table_elsewhere_fails(correct_snapshot: Any) -> None:

@@ -248,7 +248,7 @@ def affected(verdicts: list[Verdict], checks: set[str]) -> list[Verdict]:
 # ------------------------------------------------------------------------------------------- observation
 
 # moto cannot show these on a correct account (not implemented, or a silent gap on the live target's terms)
-MOTO_UNVERIFIABLE = {"backup.selection", "cost.anomaly_alert"}
+MOTO_UNVERIFIABLE = {"backup.selection", "cost.anomaly_alert", "backup.jobs"}  # jobs: ListBackupJobs (ADR 0047)
 MOTO_FAILS_AS_LIVE = {"backup.vault"}  # the aws target has no silent gaps: a vault without a key ARN fails
 
 
@@ -290,7 +290,7 @@ def test_a_fault_during_observation_makes_its_checks_unverifiable(
                if v.id != "table.encryption" or "describe_key" in v.reason), [v.reason for v in hit]
     others = [v for v in verdicts if v.id not in checks | MOTO_UNVERIFIABLE | MOTO_FAILS_AS_LIVE]
     assert all(v.status == PASS for v in others), [v.line() for v in others if v.status != PASS]
-    calls = 5 if operation != "DescribeKey" else 1
+    calls = 5 if operation != "DescribeKey" else 2  # DescribeKey: alias/aws/dynamodb and alias/aws/backup
     assert endpoint.injected[operation] == endpoint.attempts[operation] == calls * per_call, endpoint.attempts
 
 
@@ -453,7 +453,7 @@ def test_access_denied_on_a_whole_service_is_unverifiable_never_ready(loaded_con
         call.response, call.error = None, ("AccessDeniedException", denied, 403)
     # with the plan list denied, the plan, its selection and the selection's details are never asked
     script[("backup", rec.desired.env.region)] = [c for c in backup if c.method in (
-        "describe_backup_vault", "list_backup_plans")]
+        "describe_backup_vault", "list_backup_plans", "list_backup_jobs")]
     on_aws = replay(script, rec.desired)
 
     backup_checks = [v for v in on_aws.verdicts if v.id.startswith("backup.")]

@@ -96,9 +96,11 @@ def test_the_user_s_configured_region_never_redirects_a_run(
     with readiness_run(env, "aws") as run:
         assert run_verdict(run.verdicts) == "READY"  # the checks; the drills were not run (read-only)
     used = {(service, region) for service, region, _ in target._clients}
-    allowed = set(desired.env.regions) | {"us-east-1"}
+    # the inventory's ListTables reads every region the contract uses (ADR 0048); nothing else leaves the
+    # environment's own regions but Cost Explorer
+    allowed = set(desired.table_regions) | {"us-east-1"}
     assert {r for _, r in used} <= allowed
-    assert {r for s, r in used if s != "ce"} <= set(desired.env.regions)
+    assert {r for s, r in used if s not in ("ce", "dynamodb")} <= set(desired.env.regions)
     assert ("sts", desired.env.region) in used and ("ce", "us-east-1") in used
     if configured not in allowed:
         assert all(r != configured for _, r in used)

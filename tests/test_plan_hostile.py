@@ -200,3 +200,17 @@ def test_a_mutated_plan_gives_verdicts_or_one_line(doc: dict[str, Any]) -> None:
             return
         assert verdicts and all(isinstance(n, str) for n in notes)
         json.dumps([v.to_dict() for v in verdicts], default=str)  # the report can be written
+
+
+@pytest.mark.parametrize("mark", ["after_unknown", "after_sensitive"])
+def test_a_whole_resource_marked_unknown_or_sensitive_is_one_line(mark: str, tmp_path: Path) -> None:
+    """Terraform marks a resource's attributes, never the resource as a whole (found by the mutation test)."""
+    doc = json.loads((FIXTURES / "sit-create.json").read_text())
+    change = next(c for c in doc["resource_changes"] if c["type"] == "aws_dynamodb_table")
+    change["change"][mark] = True
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(PlanError) as caught:
+        judge(path, sit())
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {change['address']}: ") and "\n" not in message

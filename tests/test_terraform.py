@@ -1,15 +1,16 @@
 """Terraform under terraform/: rendered input, formatting, and the wiring from contract to resource.
 
-- staleness: each environment's committed ``contract.auto.tfvars.json`` equals
+- staleness: each environment's committed ``contract.tfvars.json`` equals
   ``readiness.tfvars.render()``; one edit in a copy of contracts/ makes ``stale()`` name that env.
 - ``terraform fmt -check -recursive terraform`` passes.
 - wiring: parsed with python-hcl2, every contract field reaches the resource argument it must set
-  (module HCL sets the argument from the expected variable path, the environment root passes the
+  (module HCL sets the argument from the expected variable path, the one stack root passes the
   rendered variable into that module input, and the rendered value equals the contract's). A copy
   of the HCL with one argument deleted or miswired fails naming the field.
 - the rendered tfvars satisfy every variable type and validation block: ``terraform plan`` of the
-  environment roots against provider-free stubs of the modules (runs offline; the AWS provider cannot
-  be downloaded here, so ``validate``/``plan`` of the real configuration cannot run).
+  stack with each environment's var file against provider-free stubs of the modules (runs offline;
+  the AWS provider cannot be downloaded here, so ``validate``/``plan`` of the real configuration
+  cannot run).
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ def lookup(tree: Any, path: str) -> Any:
 class Wire:
     """One contract field: the HCL that carries it and the rendered value it must carry.
 
-    ``hcl`` maps "<dir> <path>" (dir relative to terraform/, `ROOT` for each environment root) to the
+    ``hcl`` maps "<dir> <path>" (dir relative to terraform/, `ROOT` for the stack root) to the
     HCL expression that argument must have; ``values`` yields (where, rendered, from the contract).
     """
 
@@ -279,7 +280,7 @@ TABLE = "modules/dynamodb_table resource aws_dynamodb_table this"
 GSI = f"{TABLE} dynamic global_secondary_index"
 REPLICA = f"{TABLE} dynamic replica"
 TABLES_CALL = {"ROOT module tables for_each": "var.tables", "ROOT module tables table": "each.value",
-               "ROOT module tables source": '"../../modules/dynamodb_table"'}
+               "ROOT module tables source": '"../modules/dynamodb_table"'}
 KMS_CALL = {"ROOT locals customer_managed_key": 'var.encryption.kind=="customer-managed"',
             "ROOT module kms count": "local.customer_managed_key?1:0",
             "ROOT module kms key alias": "var.encryption.key_alias",
@@ -288,10 +289,10 @@ KMS_CALL = {"ROOT locals customer_managed_key": 'var.encryption.kind=="customer-
             "modules/kms resource aws_kms_alias this target_key_id": "aws_kms_key.this.key_id",
             "modules/kms resource aws_kms_key this enable_key_rotation": "var.key.rotation"}
 PLAN = "modules/backup resource aws_backup_plan this rule"
-BACKUP_CALL = {"ROOT module backup backup": "var.backup", "ROOT module backup source": '"../../modules/backup"'}
+BACKUP_CALL = {"ROOT module backup backup": "var.backup", "ROOT module backup source": '"../modules/backup"'}
 ALARM = "modules/monitoring resource aws_cloudwatch_metric_alarm this"
 MONITORING_CALL = {"ROOT module monitoring monitoring": "var.monitoring",
-                   "ROOT module monitoring source": '"../../modules/monitoring"',
+                   "ROOT module monitoring source": '"../modules/monitoring"',
                    "modules/monitoring locals alarms": "{for a in var.monitoring.alarms:a.name=>a}"}
 SUBSCRIPTION = "modules/monitoring resource aws_ce_anomaly_subscription this"
 
@@ -331,7 +332,7 @@ def _objects(t: dict[str, Any], b: Any) -> tuple[Any, Any]:
 
 S3 = "modules/s3_bucket resource"
 BUCKETS_CALL = {"ROOT module buckets for_each": "var.buckets",
-                "ROOT module buckets source": '"../../modules/s3_bucket"'}
+                "ROOT module buckets source": '"../modules/s3_bucket"'}
 
 
 BUCKET_WIRES: tuple[Wire, ...] = (
@@ -387,7 +388,7 @@ BUCKET_WIRES: tuple[Wire, ...] = (
         f"{S3} aws_s3_object this source": "each.value.source",
         f"{S3} aws_s3_object this etag": "filemd5(each.value.source)",
         f"{S3} aws_s3_object this content_type": "each.value.content_type",
-        "ROOT module buckets bucket objects": '{for key,o in each.value.objects:key=>{source="${path.root}/../../../'
+        "ROOT module buckets bucket objects": '{for key,o in each.value.objects:key=>{source="${path.root}/../../'
                                               '${o.source}",content_type=o.content_type}}', **BUCKETS_CALL},
          _per_bucket(_objects)),
 )
@@ -588,7 +589,7 @@ def wiring_problems(terraform: Path, contract: Contract, envs: tuple[str, ...] =
     for wire in WIRES:
         for where, expected in wire.hcl.items():
             directory, path = where.split(" ", 1)
-            dirs = [f"environments/{e}" for e in envs] if directory == "ROOT" else [directory]
+            dirs = ["stack"] if directory == "ROOT" else [directory]
             for d in dirs:
                 actual = lookup(tree(d), path)
                 if actual is _MISSING:
@@ -652,12 +653,12 @@ MUTATIONS = [
                  id="copy-to-own-vault"),
     pytest.param("modules/backup/main.tf", "  resources    = var.table_arns\n", '  resources    = ["*"]\n',
                  "backup selection resources (D11)", id="selection-wildcard"),
-    pytest.param("environments/sit/main.tf", "table_arns     = [for t in var.backup.selection.tables : "
+    pytest.param("stack/main.tf", "table_arns     = [for t in var.backup.selection.tables : "
                  "module.tables[t].arn]", 'table_arns     = [module.tables["tenants"].arn]',
                  "backup selection resources (D11)", id="root-selects-one-table"),
     pytest.param("modules/monitoring/main.tf", "threshold           = each.value.threshold",
                  "threshold           = 0", "alarm thresholds", id="threshold-zero"),
-    pytest.param("environments/prod/main.tf", "  table                = each.value\n",
+    pytest.param("stack/main.tf", "  table                = each.value\n",
                  "  table                = var.tables[\"tenants\"]\n",
                  {w.field for w in WIRES if "ROOT module tables table" in w.hcl}, id="root-passes-one-table"),
     pytest.param("modules/s3_bucket/main.tf", "      noncurrent_days = var.bucket.noncurrent_version_expiration_days",
@@ -668,19 +669,19 @@ MUTATIONS = [
                  "bucket public access block (004 4.3)", id="s3-public-buckets"),
     pytest.param("modules/s3_bucket/main.tf", "  etag                   = filemd5(each.value.source)\n", "",
                  "template objects (004 4.2.3)", id="s3-object-etag-deleted"),
-    pytest.param("environments/sit/main.tf", "      target_bucket = module.access_logs[each.key].name",
+    pytest.param("stack/main.tf", "      target_bucket = module.access_logs[each.key].name",
                  "      target_bucket = each.value.name", "access logging to a separate bucket (004 4.3)",
                  id="s3-logs-into-itself"),
-    pytest.param("environments/prod/main.tf",
+    pytest.param("stack/main.tf",
                  "  for_each = { for k, b in var.buckets : k => b if b.replication != null }"
                  "\n  providers = {\n    aws = aws.dr\n  }\n",
                  "  for_each = { for k, b in var.buckets : k => b if b.replication != null }\n",
                  "bucket replication (004 7.2)", id="s3-dr-bucket-in-primary-region"),
-    pytest.param("environments/prod/contract.auto.tfvars.json", '"receipts/order.txt": {\n          "content_type": '
+    pytest.param("environments/prod/contract.tfvars.json", '"receipts/order.txt": {\n          "content_type": '
                  '"text/plain; charset=utf-8",\n          "source": "templates/receipts/order.txt"',
                  '"receipts/order.txt": {\n          "content_type": "text/plain; charset=utf-8",\n          '
                  '"source": "templates/receipts/order.html"', "template objects (004 4.2.3)", id="tfvars-wrong-source"),
-    pytest.param("environments/prod/contract.auto.tfvars.json", '"retention_days": 90,\n    "rule"',
+    pytest.param("environments/prod/contract.tfvars.json", '"retention_days": 90,\n    "rule"',
                  '"retention_days": 30,\n    "rule"', "backup retention (D11)", id="tfvars-edited"),
 ]
 
@@ -740,8 +741,11 @@ def test_backup_module_declares_the_dr_provider() -> None:
 @needs_hcl2
 @pytest.mark.parametrize("env", ENVS)
 def test_backend_is_d16(env: str, contract: Contract) -> None:
-    s3 = lookup(load_hcl(TERRAFORM / "environments" / env), "terraform backend s3")
-    assert s3 == {
+    """Each environment's own state (D16): the stack's partial s3 backend plus that environment's backend.hcl."""
+    assert lookup(load_hcl(TERRAFORM / "stack"), "terraform backend s3") == {}, "the stack leaves the backend open"
+    settings = _tree({**hcl2.loads((TERRAFORM / "environments" / env / "backend.hcl").read_text(encoding="utf-8")),
+                      "__is_block__": True})
+    assert settings == {
         "bucket": f'"bbws-terraform-state-{env}"',
         "key": '"2_1_bbws_dynamodb_schemas/terraform.tfstate"',
         "region": f'"{contract.environment(env).region}"',
@@ -750,13 +754,15 @@ def test_backend_is_d16(env: str, contract: Contract) -> None:
     }
 
 
-def test_environment_roots_differ_only_in_backend_and_tfvars() -> None:
-    files = {e: sorted(p.name for p in (TERRAFORM / "environments" / e).iterdir() if p.is_file()) for e in ENVS}
-    assert files["dev"] == files["sit"] == files["prod"] == sorted(
-        ["backend.tf", "main.tf", "outputs.tf", "providers.tf", "variables.tf", "versions.tf", FILE_NAME])
-    for name in ("main.tf", "outputs.tf", "providers.tf", "variables.tf", "versions.tf"):
-        texts = {(TERRAFORM / "environments" / e / name).read_text(encoding="utf-8") for e in ENVS}
-        assert len(texts) == 1, f"environments/*/{name} differ"
+def test_one_stack_and_only_data_per_environment() -> None:
+    """One root configuration (terraform/stack); an environment is a backend file and a var file, nothing else."""
+    roots = sorted(str(p.parent.relative_to(TERRAFORM)) for p in TERRAFORM.rglob("*.tf")
+                   if not p.is_relative_to(TERRAFORM / "modules") and ".terraform" not in p.parts)
+    assert sorted(set(roots)) == ["stack"], f"Terraform configuration outside terraform/stack: {sorted(set(roots))}"
+    for env in ENVS:
+        files = sorted(p.name for p in (TERRAFORM / "environments" / env).iterdir() if p.is_file())
+        assert files == sorted(["backend.hcl", FILE_NAME]), f"environments/{env}: {files}"
+    assert sorted(p.name for p in (TERRAFORM / "environments").iterdir()) == sorted(ENVS)
 
 
 # -- the root variables' types against the rendered JSON
@@ -827,9 +833,8 @@ def _conforms(value: Any, kind: Any, where: str) -> list[str]:
 @needs_hcl2
 @pytest.mark.parametrize("env", ENVS)
 def test_root_variables_are_typed_to_match_the_rendered_tfvars(env: str) -> None:
-    root = TERRAFORM / "environments" / env
-    declared = load_hcl(root)["variable"]
-    tfvars = json.loads((root / FILE_NAME).read_text(encoding="utf-8"))
+    declared = load_hcl(TERRAFORM / "stack")["variable"]
+    tfvars = json.loads(path_of(env).read_text(encoding="utf-8"))
     assert sorted(declared) == sorted(tfvars), "every rendered key is a variable, and every variable is rendered"
     problems = [p for name, var in declared.items() for p in _conforms(tfvars[name], _type(var["type"]), name)]
     assert problems == [], "\n".join(problems)
@@ -845,8 +850,9 @@ _STUB_VALUES = {
 }
 
 
-def _stub(tmp: Path, env: str, tfvars: str | None = None) -> Path:
-    """The env root (variables, locals, module calls) over modules reduced to their variables and outputs."""
+def _stub(tmp: Path, env: str, tfvars: str | None = None) -> tuple[Path, Path]:
+    """The stack (variables, locals, module calls) over modules reduced to their variables and outputs, and
+    the environment's var file beside it: (stack directory, var file)."""
     for module in MODULES:
         src, dst = TERRAFORM / "modules" / module, tmp / "modules" / module
         dst.mkdir(parents=True)
@@ -855,20 +861,24 @@ def _stub(tmp: Path, env: str, tfvars: str | None = None) -> Path:
         (dst / "outputs.tf").write_text("".join(
             f'output "{o}" {{\n  value = {_STUB_VALUES.get((module, o), "null")}\n}}\n' for o in outputs),
             encoding="utf-8")
-    root = tmp / "environments" / env
-    root.mkdir(parents=True)
-    src = TERRAFORM / "environments" / env
-    shutil.copy(src / "variables.tf", root / "variables.tf")
-    (root / FILE_NAME).write_text(tfvars or (src / FILE_NAME).read_text(encoding="utf-8"), encoding="utf-8")
-    (root / "main.tf").write_text(_PROVIDERS_ARG.sub("", (src / "main.tf").read_text(encoding="utf-8")),
-                                  encoding="utf-8")
-    return root
+    stack = tmp / "stack"
+    stack.mkdir(parents=True)
+    src = TERRAFORM / "stack"
+    shutil.copy(src / "variables.tf", stack / "variables.tf")
+    (stack / "main.tf").write_text(_PROVIDERS_ARG.sub("", (src / "main.tf").read_text(encoding="utf-8")),
+                                   encoding="utf-8")
+    var_file = tmp / "environments" / env / FILE_NAME
+    var_file.parent.mkdir(parents=True)
+    var_file.write_text(tfvars or path_of(env).read_text(encoding="utf-8"), encoding="utf-8")
+    return stack, var_file
 
 
-def _plan(root: Path) -> subprocess.CompletedProcess[str]:
-    init = _terraform("init", "-backend=false", "-no-color", cwd=root)
+def _plan(stub: tuple[Path, Path]) -> subprocess.CompletedProcess[str]:
+    """``init -backend=false`` then ``plan -var-file=...``: how the pipeline plans an environment, offline."""
+    stack, var_file = stub
+    init = _terraform("init", "-backend=false", "-no-color", cwd=stack)
     assert init.returncode == 0, init.stdout + init.stderr
-    return _terraform("plan", "-no-color", "-lock=false", "-refresh=false", cwd=root)
+    return _terraform("plan", "-no-color", "-lock=false", "-refresh=false", f"-var-file={var_file}", cwd=stack)
 
 
 @needs_terraform

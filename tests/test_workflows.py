@@ -129,9 +129,9 @@ def contract_region(env: str) -> str:
 
 
 def backend_region(env: str) -> str:
-    text = (REPO / "terraform" / "environments" / env / "backend.tf").read_text(encoding="utf-8")
+    text = (REPO / "terraform" / "environments" / env / "backend.hcl").read_text(encoding="utf-8")
     found = re.search(r'^\s*region\s*=\s*"([^"]+)"', text, re.MULTILINE)
-    assert found, f"no region in terraform/environments/{env}/backend.tf"
+    assert found, f"no region in terraform/environments/{env}/backend.hcl"
     return found.group(1)
 
 
@@ -477,7 +477,7 @@ def check_rollback(wf: Workflow) -> list[str]:
             for env in ENVS:
                 chosen = rule.group(2) if env == rule.group(1) else rule.group(3)
                 if chosen != backend_region(env):
-                    problems.append(f"job {job_id}: {env}'s state is in {backend_region(env)} (backend.tf), "
+                    problems.append(f"job {job_id}: {env}'s state is in {backend_region(env)} (backend.hcl), "
                                     f"the workflow reads it in {chosen}")
     return problems
 
@@ -795,7 +795,7 @@ MUTATIONS: list[tuple[str, str, Callable[[Workflow], None], Callable[[Workflow],
     ("rollback-no-live", "rollback.yml", _drop_live, check_rollback, "not followed by `tox -e ${{ inputs"),
     ("rollback-no-confirmation", "rollback.yml", _drop_if, check_rollback, "does not require confirmation"),
     ("rollback-choice", "rollback.yml", _choice_without_prod, check_rollback, "must be a choice"),
-    ("rollback-state-region", "rollback.yml", _state_region_swapped, check_rollback, "backend.tf"),
+    ("rollback-state-region", "rollback.yml", _state_region_swapped, check_rollback, "backend.hcl"),
 ]
 
 

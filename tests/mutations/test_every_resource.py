@@ -23,16 +23,20 @@ from typing import Any
 import pytest
 from test_checks import (
     answer_value,
+    backup_job,
     edit_plan_rule,
     edit_table,
     replicated,
     set_answer,
+    with_backup_jobs,
     with_cost_alert,
     with_selection,
 )
 
 from readiness.checks import CHECKS, FAIL, PASS, Verdict, evaluate
-from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec
+from readiness.checks import _subjects as subjects
+from readiness.contract import load_contract
+from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, desired_state
 from readiness.observe import Snapshot
 
 Mutant = tuple[str, Callable[[Snapshot, Desired], None]]  # (what it breaks, the edit)
@@ -52,8 +56,13 @@ def complete(desired: Desired, snap: Snapshot) -> Snapshot:
     if not vault.get("EncryptionKeyArn"):  # moto does not report the AWS-managed key a vault gets by default
         vault["EncryptionKeyArn"] = f"arn:aws:kms:{env.region}:{env.account}:key/0f1e2d3c-aws-backup"
         set_answer(snap, "describe_backup_vault", env.region, env.backup.vault, vault)
+        # ... nor describe alias/aws/backup, which AWS names that key by
+        set_answer(snap, "describe_key", env.region, desired.vault_key_alias, {
+            "KeyId": "0f1e2d3c-aws-backup", "Arn": vault["EncryptionKeyArn"], "KeyState": "Enabled",
+            "KeyManager": "AWS", "Enabled": True})
     with_selection(snap, desired)
     with_cost_alert(snap, desired)
+    with_backup_jobs(snap, desired)  # moto does not implement ListBackupJobs; none failed
     return snap
 
 
@@ -226,6 +235,80 @@ def key(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
     yield "disabled", _answer_edit("describe_key", _primary, d.key_alias, lambda v: v.update(KeyState="Disabled"))
 
 
+def lookalikes(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    t: TableSpec = args[0]
+    for region in d.table_regions:
+        yield f"{t.name}-old in {region}", _answer_edit("list_tables", lambda dd, r=region: r, "*",
+                                                        lambda v, t=t: [*v, f"{t.name}-old"])
+    for other in [r for r in d.table_regions if r not in d.env.regions]:
+        yield f"{t.name} copied to {other}", _answer_edit("list_tables", lambda dd, r=other: r, "*",
+                                                          lambda v, t=t: [*v, t.name])
+
+
+def plan_rules(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    def second(s: Snapshot, dd: Desired) -> None:
+        plan = answer_value(s, "get_backup_plan", dd.env.region, dd.env.backup.plan)
+        plan["BackupPlan"]["Rules"].append({**plan["BackupPlan"]["Rules"][0], "RuleName": "extra"})
+        set_answer(s, "get_backup_plan", dd.env.region, dd.env.backup.plan, plan)
+    yield "a second rule", second
+
+
+def jobs(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    for t in d.tables:
+        for state in ("FAILED", "ABORTED", "EXPIRED"):
+            yield f"{state} job of {t.name}", lambda s, dd, name=t.name, state=state: with_backup_jobs(
+                s, dd, backup_job(s, dd, name, state))
+
+
+def _tag_map_edits(operation: str, region: Callable[[Desired], str], name: str, keys: Any) -> Iterator[Mutant]:
+    for key in keys:
+        yield f"tag {key} removed", _answer_edit(operation, region, name,
+                                                 lambda v, key=key: {k: x for k, x in v.items() if k != key})
+
+
+def vault_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield from _tag_map_edits("list_tags", _primary, d.env.backup.vault, d.env.tags)
+
+
+def plan_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    yield from _tag_map_edits("list_tags", _primary, d.env.backup.plan, d.env.tags)
+
+
+def replica_settings(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    t, region = args
+
+    def dr(operation: str, edit: Callable[[Any], Any]) -> Callable[[Snapshot, Desired], None]:
+        return _answer_edit(operation, lambda dd: region, t.name, edit)
+    yield "deletion protection flipped", dr("describe_table", lambda x: x.update(
+        DeletionProtectionEnabled=not d.env.deletion_protection))
+    yield "stream KEYS_ONLY", dr("describe_table", lambda x: x.update(
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}))
+    yield "PROVISIONED", dr("describe_table", lambda x: x.update(BillingModeSummary={"BillingMode": "PROVISIONED"}))
+    yield "another key", dr("describe_table", lambda x: x["SSEDescription"].update(
+        KMSMasterKeyArn=f"arn:aws:kms:{region}:{d.env.account}:key/not-the-contract-key"))
+    yield "TTL enabled", dr("describe_time_to_live", lambda v: v.update(TimeToLiveStatus="ENABLED",
+                                                                       AttributeName="expiresAt"))
+    for key in d.env.tags:
+        yield f"tag {key} removed", dr("list_tags_of_resource", lambda v, key=key: [x for x in v if x["Key"] != key])
+
+
+def dr_key(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    region = args[0]
+    yield "disabled", _answer_edit("describe_key", lambda dd: region, d.key_alias,
+                                   lambda v: v.update(KeyState="Disabled"))
+    yield "pending deletion", _answer_edit("describe_key", lambda dd: region, d.key_alias,
+                                           lambda v: v.update(KeyState="PendingDeletion"))
+    yield "rotation off", _answer_edit("get_key_rotation_status", lambda dd: region, d.key_alias,
+                                       lambda v: v.update(KeyRotationEnabled=False))
+
+
+def key_tags(d: Desired, args: tuple[Any, ...]) -> Iterator[Mutant]:
+    region = args[0]
+    for key in d.env.tags:
+        yield f"tag {key} removed", _answer_edit("list_resource_tags", lambda dd: region, d.key_alias,
+                                                 lambda v, key=key: [x for x in v if x["TagKey"] != key])
+
+
 def _alarm_edit(a: AlarmSpec, edit: Callable[[dict[str, Any]], None]) -> Callable[[Snapshot, Desired], None]:
     def apply(alarms: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for x in alarms:
@@ -345,7 +428,10 @@ MUTATORS: dict[str, Mutator] = {
     "table.ttl": ttl, "table.tags": tags, "table.replicas": replicas,
     "gsi.status": gsi_status, "gsi.key_schema": gsi_keys, "gsi.projection": gsi_projection,
     "backup.vault": vault, "backup.schedule": schedule, "backup.retention": retention, "backup.copy": copy,
-    "backup.selection": selection, "kms.key": key,
+    "backup.selection": selection, "kms.key": key, "table.lookalikes": lookalikes,
+    "backup.plan_rules": plan_rules, "backup.jobs": jobs, "backup.vault_tags": vault_tags,
+    "backup.plan_tags": plan_tags, "table.replica_settings": replica_settings, "kms.dr_key": dr_key,
+    "kms.key_tags": key_tags,
     "alarm.configuration": alarm_configuration, "alarm.action": alarm_action, "dashboard.widget": widget,
     "cost.anomaly_alert": cost,
     "bucket.versioning": versioning, "bucket.encryption": bucket_encryption, "bucket.public_access": public_access,
@@ -358,8 +444,6 @@ MUTATORS: dict[str, Mutator] = {
 
 
 def _subjects(check_id: str, desired: Desired) -> dict[str, tuple[Any, ...]]:
-    from readiness.checks import _subjects as subjects
-
     return dict(subjects(CHECKS[check_id], desired))
 
 
@@ -368,6 +452,11 @@ def _by_resource(verdicts: list[Verdict], check_id: str) -> dict[str, str]:
 
 
 SWEPT = [c for c in CHECKS if c in MUTATORS]
+ENVS = ("dev", "sit", "prod")
+# (env, check) where the check has resources: the DR replica, the DR key and the customer-managed keys are PROD's
+_CONTRACT = load_contract()
+SWEEPS = [(env, c) for env in ENVS for c in SWEPT
+          if any(subjects(CHECKS[c], desired_state(_CONTRACT, env)))]
 
 
 def test_checks_not_swept_are_listed(mutation_tally: Any) -> None:
@@ -383,8 +472,11 @@ def test_the_completed_account_passes_every_check(env: str, correct_snapshot: An
     assert [v.line() for v in verdicts if v.status != PASS] == []
 
 
-@pytest.mark.parametrize("check_id", SWEPT)
-@pytest.mark.parametrize("env", ["dev", "sit", "prod"])
+def test_every_swept_check_is_swept_somewhere() -> None:
+    assert {c for _, c in SWEEPS} == set(SWEPT)
+
+
+@pytest.mark.parametrize(("env", "check_id"), SWEEPS)
 def test_every_resource_s_mutant_is_killed(env: str, check_id: str, correct_snapshot: Any,
                                           mutation_tally: Any) -> None:
     desired, snap = correct_snapshot(env)

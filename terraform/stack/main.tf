@@ -1,6 +1,6 @@
-# The environment's whole desired state, read from contract.auto.tfvars.json: the KMS key(s) (prod),
-# every table, AWS Backup, and monitoring. The same file in every environment; only backend.tf and
-# the values differ.
+# The environment's whole desired state, read from its var file (-var-file=../environments/<env>/
+# contract.tfvars.json): the KMS key(s) (prod), every table, AWS Backup, and monitoring. One stack for
+# every environment; only the var file and the backend file (-backend-config) differ.
 
 locals {
   customer_managed_key = var.encryption.kind == "customer-managed"
@@ -9,7 +9,7 @@ locals {
 }
 
 module "kms" {
-  source = "../../modules/kms"
+  source = "../modules/kms"
   count  = local.customer_managed_key ? 1 : 0
 
   key = {
@@ -21,7 +21,7 @@ module "kms" {
 }
 
 module "kms_dr" {
-  source = "../../modules/kms"
+  source = "../modules/kms"
   count  = length(local.dr_key_regions)
   providers = {
     aws = aws.dr
@@ -36,7 +36,7 @@ module "kms_dr" {
 }
 
 module "tables" {
-  source   = "../../modules/dynamodb_table"
+  source   = "../modules/dynamodb_table"
   for_each = var.tables
 
   table                = each.value
@@ -46,7 +46,7 @@ module "tables" {
 }
 
 module "backup" {
-  source = "../../modules/backup"
+  source = "../modules/backup"
   providers = {
     aws    = aws
     aws.dr = aws.dr
@@ -60,7 +60,7 @@ module "backup" {
 }
 
 module "monitoring" {
-  source = "../../modules/monitoring"
+  source = "../modules/monitoring"
 
   monitoring = var.monitoring
   tags       = var.tags
@@ -70,7 +70,7 @@ module "monitoring" {
 # DR region, and the bucket itself with its objects (the email templates) uploaded from the repository.
 
 module "access_logs" {
-  source   = "../../modules/s3_bucket"
+  source   = "../modules/s3_bucket"
   for_each = { for k, b in var.buckets : k => b if b.logging != null }
 
   bucket = {
@@ -86,7 +86,7 @@ module "access_logs" {
 }
 
 module "buckets_dr" {
-  source   = "../../modules/s3_bucket"
+  source   = "../modules/s3_bucket"
   for_each = { for k, b in var.buckets : k => b if b.replication != null }
   providers = {
     aws = aws.dr
@@ -101,7 +101,7 @@ module "buckets_dr" {
 }
 
 module "buckets" {
-  source   = "../../modules/s3_bucket"
+  source   = "../modules/s3_bucket"
   for_each = var.buckets
 
   bucket = {
@@ -117,7 +117,7 @@ module "buckets" {
       role_name              = each.value.replication.role
     }
     objects = { for key, o in each.value.objects : key => {
-      source       = "${path.root}/../../../${o.source}"
+      source       = "${path.root}/../../${o.source}"
       content_type = o.content_type
     } }
   }

@@ -1,5 +1,5 @@
-# Every variable here is set by contract.auto.tfvars.json, which readiness/tfvars.py renders from
-# contracts/ (`python -m readiness tfvars`); never edit that file by hand: tests/test_terraform.py
+# Every variable here is set by ../environments/<env>/contract.tfvars.json, which readiness/tfvars.py renders from
+# contracts/ (`python -m readiness render-tfvars`); never edit that file by hand: tests/test_terraform.py
 # fails when it no longer equals the contract.
 
 variable "environment" {
