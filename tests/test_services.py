@@ -117,13 +117,15 @@ def test_dynamodb_local_not_installed_is_an_error_never_a_green_skip(tmp_path: P
 def test_localstack_without_docker_or_endpoint_skips_the_whole_run_with_one_sentence() -> None:
     env = {k: v for k, v in os.environ.items() if k != "LOCALSTACK_ENDPOINT"}
     env["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"  # no daemon, whatever the machine has
-    result = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance", "--target=localstack",
-                             "-p", "no:cacheprovider", "-q", "-rs"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert " skipped" in result.stdout and " passed" not in result.stdout and "failed" not in result.stdout
-    assert "the whole run is skipped: --target localstack: starting LocalStack needs a Docker daemon" in result.stdout
-    assert "pass --endpoint-url URL / set LOCALSTACK_ENDPOINT" in result.stdout
+    for gate, code in ((["--skip-unavailable"], 0), ([], 7)):  # a skipped run is a failure unless allowed
+        result = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance", "--target=localstack",
+                                 "-p", "no:cacheprovider", "-q", "-rs", *gate], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == code, result.stdout[-2000:]
+        assert " skipped" in result.stdout and " passed" not in result.stdout and "failed" not in result.stdout
+        assert "the whole run was skipped: --target localstack: starting LocalStack needs a Docker daemon" \
+            in result.stdout
+        assert "pass --endpoint-url URL / set LOCALSTACK_ENDPOINT" in result.stdout
 
 
 @pytest.mark.parametrize("how", ["--endpoint-url", "LOCALSTACK_ENDPOINT"])
