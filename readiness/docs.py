@@ -107,20 +107,71 @@ CUCUMBER_SCHEMA: dict[str, Any] = {
 }
 
 
-def _read_json(path: Path, schema: dict[str, Any], what: str) -> Any:
+MAX_INPUT_BYTES = 8 * 1024 * 1024  # a full run's cucumber JSON is well under 1 MiB
+MAX_DEPTH = 64  # a report nests 6 levels; an expected/actual value a few more
+_VALIDATORS = {id(schema): jsonschema.Draft202012Validator(schema) for schema in (READINESS_SCHEMA, CUCUMBER_SCHEMA)}
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    """The file's bytes, never more than MAX_INPUT_BYTES of them in memory."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise DocsError(f"{path}: expected {what} (the file is missing)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DocsError(f"{path}: expected {what} (cannot read it: {exc})") from None
+    except OSError as exc:
+        raise DocsError(f"{path}: expected {what} (cannot read it: {exc.strerror or exc})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise DocsError(f"{path}: expected {what} of at most {MAX_INPUT_BYTES // (1024 * 1024)} MiB (it is larger)")
+    return data
+
+
+def _too_deep(data: Any) -> str | None:
+    """The JSON pointer of the first value nested deeper than MAX_DEPTH, or None (iterative: no recursion)."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return "/" + "/".join(str(p) for p in path[:8]) + "/..."
+        if isinstance(value, dict):
+            stack.extend((v, (*path, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+    return None
+
+
+def _read_json(path: Path, schema: dict[str, Any], what: str) -> Any:
+    """A report file as data: one DocsError line naming the file (and where in it) when it is missing, larger
+    than MAX_INPUT_BYTES, not UTF-8, not JSON, NaN/Infinity, nested deeper than MAX_DEPTH, or not the shape
+    ``schema`` says; in time and memory bounded by the file's size."""
+    data = _read_bytes(path, what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocsError(f"{path}: expected {what} (byte {exc.start} is not UTF-8: a binary file?)") from None
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise DocsError(f"{path}: expected {what} in JSON (line {exc.lineno}: {exc.msg})") from None
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    except RecursionError:
+        raise DocsError(f"{path}: expected {what} in JSON (nested deeper than {MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # NaN/Infinity, an integer of more than 4300 digits
+        reason = "an integer of more than 4300 digits" if "digits" in str(exc) else str(exc)
+        raise DocsError(f"{path}: expected {what} in JSON ({reason})") from None
+    deep = _too_deep(document)
+    if deep is not None:
+        raise DocsError(f"{path}: {deep}: expected {what}: nested deeper than {MAX_DEPTH} levels")
+    validator = _VALIDATORS.get(id(schema)) or jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         location = "/" + "/".join(str(p) for p in error.absolute_path)
-        raise DocsError(f"{path}: {location}: expected {what}: {error.message}")
-    return data
+        message = " ".join(error.message.split())
+        raise DocsError(f"{path}: {location}: expected {what}: {message[:200]}")
+    return document
 
 
 # ============================================================================ the model
@@ -375,7 +426,9 @@ def load_features(directory: Path) -> list[Feature]:
     features: list[Feature] = []
     for path in files:
         try:
-            doc = Parser().parse(path.read_text(encoding="utf-8"))
+            doc = Parser().parse(_read_bytes(path, "Gherkin").decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DocsError(f"{path}: expected Gherkin (byte {exc.start} is not UTF-8)") from None
         except (CompositeParserException, ParserError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise DocsError(f"{path}: expected Gherkin ({first})") from None

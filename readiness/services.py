@@ -61,8 +61,9 @@ def install_dynamodb_local(home: Path | None = None) -> Path:
     return jar
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path,
+                   timeout: float = START_TIMEOUT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             said = " ".join(log.read_text(errors="replace").split())[-300:]
@@ -72,12 +73,13 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.2)
-    raise ServiceFailed(f"DynamoDB Local did not listen on 127.0.0.1:{port} within {START_TIMEOUT_SECONDS} s")
+    raise ServiceFailed(f"DynamoDB Local did not listen on 127.0.0.1:{port} within {timeout:g} s")
 
 
 @contextmanager
-def dynamodb_local() -> Iterator[str]:
-    """Run DynamoDB Local in memory on a free port; yield its 127.0.0.1 URL; stop it afterwards."""
+def dynamodb_local(start_timeout: float = START_TIMEOUT_SECONDS) -> Iterator[str]:
+    """Run DynamoDB Local in memory on a free port; yield its 127.0.0.1 URL; stop it afterwards. It must
+    listen within start_timeout seconds (a run's deadline shortens it)."""
     jar = find_dynamodb_local()
     if jar is None:
         raise ServiceUnavailable(f"DynamoDB Local is not installed in {dynamodb_local_home()}: run "
@@ -93,7 +95,7 @@ def dynamodb_local() -> Iterator[str]:
                                     str(jar), "-inMemory", "-port", str(port)],
                                    cwd=jar.parent, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_for_port(port, process, log)
+        _wait_for_port(port, process, log, start_timeout)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

@@ -7,12 +7,15 @@ call they make, and knows what the emulator behind it silently gets wrong.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,6 +60,15 @@ class TargetUnavailable(TargetError):
     """The target cannot run on this machine at all (no Docker, no Java): the whole run is skipped."""
 
 
+class DeadlineExceeded(TargetError):
+    """The run's overall deadline passed: every further call fails at once instead of waiting on a target."""
+
+
+CONNECT_TIMEOUT_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = {"aws": 10.0}  # AWS answers a control-plane call in milliseconds; ten seconds of silence
+DEFAULT_READ_TIMEOUT_SECONDS = 30.0  # is a black hole. Emulators on a shared CI machine can be slow to create.
+
+
 class ReadOnlyViolation(Exception):
     """A write was attempted through a read-only client."""
 
@@ -99,10 +111,25 @@ class Target:
     read_only: bool = False
     started: bool = False  # the suite started this emulator itself (DynamoDB Local, LocalStack)
     plan_json: str | None = None  # target plan: the `terraform show -json` document to judge
+    deadline_seconds: float | None = None  # the whole run's budget, counted from when the target was made
     calls: CallLog = field(default_factory=CallLog)
+    _deadline_at: float | None = field(default=None, repr=False)
     _clients: dict[tuple[str, str, Any], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _session: boto3.session.Session | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.deadline_seconds is not None and self._deadline_at is None:
+            self._deadline_at = time.monotonic() + self.deadline_seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left before the run's deadline (never negative), or None when the run has none."""
+        return None if self._deadline_at is None else max(0.0, self._deadline_at - time.monotonic())
+
+    def check_deadline(self, during: str) -> None:
+        """DeadlineExceeded once the run's deadline has passed; ``during`` names the call that would start."""
+        if self._deadline_at is not None and time.monotonic() >= self._deadline_at:
+            raise DeadlineExceeded(f"the run's deadline of {_seconds(self.deadline_seconds)} s passed during {during}")
 
     @property
     def label(self) -> str:
@@ -128,11 +155,16 @@ class Target:
     def _config(self) -> Config:
         # AWS: adaptive retries absorb throttling. Emulators do not throttle, and their "not implemented"
         # answers are HTTP 500s that retrying only repeats: one attempt each.
+        # Every attempt is bounded by the connect and read timeouts, and by what is left of the run's deadline
+        # when the client is made; a retry never starts past the deadline (_refuse_past_deadline).
         retries: Any = ({"total_max_attempts": 5, "mode": "adaptive"} if self.kind == "aws"
                         else {"total_max_attempts": 1, "mode": "standard"})
+        left = self.remaining()
+        cap = math.inf if left is None else max(left, 0.1)
         return Config(retries=retries,
-                      connect_timeout=5, read_timeout=30, max_pool_connections=32,
-                      account_id_endpoint_mode="disabled")
+                      connect_timeout=min(CONNECT_TIMEOUT_SECONDS, cap),
+                      read_timeout=min(READ_TIMEOUT_SECONDS.get(self.kind, DEFAULT_READ_TIMEOUT_SECONDS), cap),
+                      max_pool_connections=32, account_id_endpoint_mode="disabled")
 
     def client(self, service: str, region: str, *, write: bool = False,
                guard: Callable[[str, Mapping[str, Any]], None] | None = None) -> Any:
@@ -149,6 +181,7 @@ class Target:
                 c = session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                    config=self._config())
                 c.meta.events.register("before-call.*.*", self._count)
+                c.meta.events.register("before-send.*.*", self._refuse_past_deadline)  # every attempt, retries too
                 c.meta.events.register("before-parse.*.*", _refuse_malformed_json)
                 if guard is not None:
                     c.meta.events.register("before-parameter-build.*.*", _guarded(guard))
@@ -159,6 +192,14 @@ class Target:
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls.record(f"{model.service_model.service_name}:{model.name}")
+
+    def _refuse_past_deadline(self, event_name: str = "", **_: Any) -> None:
+        parts = event_name.split(".")  # before-send.<service id>.<Operation>
+        self.check_deadline(f"{parts[1]}:{parts[2]}" if len(parts) == 3 else "a call")
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:g}" if value is not None else "?"
 
 
 def _guarded(guard: Callable[[str, Mapping[str, Any]], None]) -> Callable[..., None]:
@@ -214,23 +255,32 @@ def _check_emulator_url(kind: str, url: str) -> None:
 
 @contextmanager
 def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | None = None,
-                no_deploy: bool = False, plan_json: str | None = None) -> Iterator[Target]:
-    """Start (or attach to) a target for the length of the block, and stop it afterwards."""
+                no_deploy: bool = False, plan_json: str | None = None,
+                deadline_seconds: float | None = None) -> Iterator[Target]:
+    """Start (or attach to) a target for the length of the block, and stop it afterwards.
+
+    ``deadline_seconds`` bounds the whole run, counted from now: past it every call of the target's clients
+    raises :class:`DeadlineExceeded` (observation reads it as UNVERIFIABLE, the account guard as a TargetError)."""
     install_log_redaction()  # before any client exists: botocore's DEBUG log prints signed request headers
     if kind not in TARGETS:
         raise TargetError(f"unknown target {kind!r}: choose one of {', '.join(TARGETS)}")
+    if deadline_seconds is not None and not (isinstance(deadline_seconds, int | float)
+                                             and math.isfinite(deadline_seconds) and deadline_seconds > 0):
+        raise TargetError(f"deadline {deadline_seconds!r}: give a number of seconds above 0")
+    limit: dict[str, Any] = {"deadline_seconds": deadline_seconds, "_deadline_at": None if deadline_seconds is None
+                             else time.monotonic() + deadline_seconds}  # counted from now: startup included
     if (kind == "plan") != bool(plan_json):
         raise TargetError("--plan-json FILE goes with --target plan, and --target plan needs --plan-json FILE "
                           "(terraform show -json plan.out > FILE)")
     if kind == "plan":
         if endpoint_url:
             raise TargetError("--target plan reads a plan file; drop --endpoint-url")
-        yield Target("plan", read_only=True, plan_json=plan_json)
+        yield Target("plan", read_only=True, plan_json=plan_json, **limit)
         return
     if kind == "aws":
         if endpoint_url:
             raise TargetError("--target aws talks to AWS itself; drop --endpoint-url or choose an emulator target")
-        yield Target(kind, profile=profile, read_only=True)
+        yield Target(kind, profile=profile, read_only=True, **limit)
         return
     if kind == "localstack" and not endpoint_url:
         endpoint_url = os.environ.get("LOCALSTACK_ENDPOINT") or None  # a CI service container
@@ -239,20 +289,29 @@ def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | No
     if endpoint_url:
         _check_emulator_url(kind, endpoint_url)
         with _env(creds):
-            yield Target(kind, endpoint_url=endpoint_url, read_only=no_deploy)
+            yield Target(kind, endpoint_url=endpoint_url, read_only=no_deploy, **limit)
         return
     if kind == "moto":
         from moto import mock_aws  # imported here: only the embedded target needs it
 
         with _env(FAKE_CREDENTIALS), mock_aws():
-            yield Target("moto", read_only=no_deploy)
+            yield Target("moto", read_only=no_deploy, **limit)
         return
-    from readiness.services import ServiceFailed, ServiceUnavailable, dynamodb_local, localstack
+    from readiness.services import (
+        START_TIMEOUT_SECONDS,
+        ServiceFailed,
+        ServiceUnavailable,
+        dynamodb_local,
+        localstack,
+    )
 
-    start = dynamodb_local if kind == "dynamodb-local" else localstack
+    wait = START_TIMEOUT_SECONDS if deadline_seconds is None else max(
+        0.1, min(START_TIMEOUT_SECONDS, limit["_deadline_at"] - time.monotonic()))  # start-up counts too
+    starting: Callable[[], AbstractContextManager[str]] = (
+        partial(dynamodb_local, wait) if kind == "dynamodb-local" else localstack)
     try:
-        with start() as url, _env(creds):
-            yield Target(kind, endpoint_url=url, read_only=no_deploy, started=True)
+        with starting() as url, _env(creds):
+            yield Target(kind, endpoint_url=url, read_only=no_deploy, started=True, **limit)
     except ServiceUnavailable as exc:
         # Only LocalStack may skip (CI has no Docker); DynamoDB Local is installed by tox, so its absence
         # is an error, never a green run that checked nothing.

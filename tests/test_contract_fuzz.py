@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 from contract_copy import REAL_CONTRACTS
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from readiness.contract import Contract, Problem, parse_contract
@@ -29,7 +29,8 @@ from readiness.lint import RULES, lint_contract
 RULE = re.compile(r"^[a-z][a-z-]*$")
 # Rules the loader itself reports; every other rule id must be a lint rule.
 PARSE_RULES = {"unreadable", "yaml-syntax", "json-syntax", "schema", "item-schema", "missing-file",
-               "file-name", "duplicate-table", "unknown-environment"}
+               "file-name", "duplicate-table", "unknown-environment", "file-size", "alias-expansion",
+               "nesting-depth", "key-type", "non-finite-number", "control-character"}
 
 
 def _load(path: Path) -> Any:
@@ -174,3 +175,114 @@ def test_well_typed_edits_reach_the_lint(data: st.DataObject) -> None:
         if contract is not None:
             for problem in lint_contract(contract):
                 _assert_renders(problem)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Everything `validate` accepts deploys, verifies and renders (issue 13.4). The strategy edits only what the
+# schema and lint leave free (names within AWS's rules, numbers within their bounds, text, accounts, regions)
+# so nearly every example is a valid contract; each is then deployed into embedded moto, verified, and
+# rendered as Terraform input. Each example costs a few seconds, so there are few of them.
+
+NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Cf", "Zl", "Zp")), min_size=1,
+               max_size=60).filter(str.strip)
+TAG_VALUE = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs"), include_characters="_.:/=+-@"),
+                    min_size=1, max_size=256).filter(lambda v: v.strip() == v and v.strip())
+
+
+def _names(low: int, high: int, chars: str = NAME_CHARS) -> st.SearchStrategy[str]:
+    return st.text(st.sampled_from(chars), min_size=low, max_size=high)
+
+
+def _regions() -> list[str]:
+    from readiness.lint import aws_regions
+
+    return sorted(aws_regions("dynamodb") & aws_regions("backup") & aws_regions("s3"))
+
+
+@st.composite
+def valid_edits(draw: st.DrawFn) -> dict[str, Any]:
+    """The real contract's documents with free fields redrawn (a deep copy: BASE is never touched)."""
+    docs = {rel: copy.deepcopy(doc) for rel, doc in BASE.items() if not rel.endswith(".json")}
+    docs["buckets/templates.yaml"] = _load(REAL_CONTRACTS / "buckets/templates.yaml")
+    for rel in sorted(r for r in docs if r.startswith("tables/")):
+        if draw(st.booleans()):
+            docs[rel]["description"] = draw(TEXT)
+    shared = {tag: draw(TAG_VALUE) for tag in ("Project", "Owner", "CostCenter", "ManagedBy")
+              if draw(st.booleans())}
+    docs["buckets/templates.yaml"]["tags"].update(shared)
+    accounts = draw(st.lists(st.text("0123456789", min_size=12, max_size=12), min_size=3, max_size=3, unique=True))
+    for i, env in enumerate(("dev", "sit", "prod")):
+        e = docs[f"environments/{env}.yaml"]
+        e["tags"].update(shared)
+        e["account"] = accounts[i]
+        if env != "prod" and draw(st.booleans()):
+            e["region"] = draw(st.sampled_from(_regions()))
+        m, b = e["monitoring"], e["backup"]
+        topics = draw(st.lists(_names(1, 256), min_size=2, max_size=2, unique=True))
+        m["devops_topic"], m["finops_topic"] = topics
+        m["alarm_prefix"] = draw(_names(1, 255 - len("-system-errors")))
+        m["dashboard"] = draw(_names(1, 255))
+        m["cost_monitor"] = draw(TEXT)
+        b["plan"], b["rule"], b["selection"]["name"] = (draw(_names(1, 50, NAME_CHARS + ".")) for _ in range(3))
+        b["iam_role"] = draw(_names(1, 64, NAME_CHARS + "+=,.@"))
+        b["retention_days"] = draw(st.integers(b["retention_days"], 36_500))
+        if b["copy"]:
+            b["copy"]["retention_days"] = draw(st.integers(b["retention_days"], 36_500))
+        e["pitr"]["recovery_period_days"] = draw(st.integers(1, 35))
+        backup_rpo = draw(st.integers(1, 10_000))
+        e["recovery"]["rpo_minutes"] = {"pitr": draw(st.integers(1, backup_rpo)), "backup": backup_rpo}
+        e["recovery"]["rto_minutes"] = draw(st.integers(1, 10**6))
+    for alarm in docs["monitoring.yaml"]["alarms"]:
+        if alarm["scope"] != "replica":  # its threshold is the contract's lag_alarm_seconds (lint)
+            alarm["threshold"] = draw(st.integers(0, 10**9) | st.floats(0, 1e12, allow_nan=False))
+        alarm["evaluation_periods"] = draw(st.integers(1, 10))
+    widgets = docs["monitoring.yaml"]["dashboard"]["widgets"]
+    titles = draw(st.lists(TEXT, min_size=len(widgets), max_size=len(widgets), unique=True))
+    for widget, title in zip(widgets, titles, strict=True):
+        widget["title"] = title
+    return docs
+
+
+@settings(max_examples=25, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(docs=valid_edits(), env=st.sampled_from(["dev", "sit", "prod"]))
+def test_every_contract_validate_accepts_deploys_verifies_and_renders(docs: dict[str, Any], env: str) -> None:
+    from readiness.checks import FAIL
+    from readiness.contract import load_contract
+    from readiness.run import verify
+    from readiness.targets import open_target
+    from readiness.templates import validate_templates
+    from readiness.tfvars import write_all
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "contracts"
+        shutil.copytree(REAL_CONTRACTS, root)
+        shutil.copytree(REAL_CONTRACTS.parent / "templates", Path(tmp) / "templates")
+        for rel, doc in docs.items():
+            _write(root, rel, doc)
+        contract = load_contract(root)  # what validate does: schema, lint ...
+        assert validate_templates(contract) == []  # ... and the templates
+
+        written = write_all(contract, Path(tmp) / "terraform")
+        assert sorted(p.parent.name for p in written) == sorted(contract.environments)
+        for path in written:
+            assert isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
+
+        with open_target("moto") as target:
+            run = verify(target, contract, env, deploy_first=True)
+        event(f"verdicts: {len(run.verdicts)} on {env}")
+        failed = [f"{v.id} {v.resource}: {v.reason}" for v in run.verdicts if v.status == FAIL]
+        assert run.verdicts and not failed, "deployed by the suite itself, yet:\n" + "\n".join(failed)
+
+
+def test_a_key_with_control_characters_is_one_escaped_line(tmp_path: Path) -> None:
+    """Found by the fuzz above: a key of '\\x1f\\r' put a carriage return into the Problem's location."""
+    root = tmp_path / "contracts"
+    shutil.copytree(REAL_CONTRACTS, root)
+    (root / "environments/dev.yaml").write_text('"\\x1f\\r": null\n"a\\nb": 1\n', encoding="utf-8")
+    _, problems = parse_contract(root)
+    assert [(p.location, p.rule) for p in problems] == [("/\\x1f\\r", "control-character"),
+                                                         ("/a\\nb", "control-character")]
+    for problem in problems:
+        _assert_renders(problem)

@@ -626,6 +626,79 @@ def unsubscribe_not_declared(root: Path) -> None:
         v["required"].remove("unsubscribe_url")
 
 
+# -- names and regions AWS would refuse
+
+
+@case("dashboard-widgets", "monitoring.yaml", "/dashboard/widgets/1/title")
+def two_widgets_with_one_title(root: Path) -> None:
+    """The dashboard check finds a widget by its title: a second widget of the same title hides one of them
+    (found by the deploy/verify fuzz test)."""
+    with yaml_doc(root, "monitoring.yaml") as m:
+        m["dashboard"]["widgets"][1]["title"] = m["dashboard"]["widgets"][0]["title"]
+
+
+@case("aws-name", "environments/sit.yaml", "/monitoring/devops_topic")
+def topic_name_with_a_space(root: Path) -> None:
+    """SNS topic names are letters, digits, hyphens and underscores: CreateTopic would refuse this."""
+    with yaml_doc(root, "environments/sit.yaml") as e:
+        e["monitoring"]["devops_topic"] = "bbws dynamodb alerts sit"
+
+
+@case("aws-name", "environments/dev.yaml", "/backup/plan")
+def backup_plan_name_over_fifty(root: Path) -> None:
+    """AWS Backup plan names are 1-50 characters."""
+    with yaml_doc(root, "environments/dev.yaml") as e:
+        e["backup"]["plan"] = "bbws-dynamodb-backup-plan-dev-" + "x" * 30
+
+
+@case("aws-name", "environments/prod.yaml", "/monitoring/alarm_prefix")
+def alarm_name_over_255(root: Path) -> None:
+    """The alarm name is the prefix and the alarm's id: PutMetricAlarm refuses more than 255 characters."""
+    with yaml_doc(root, "environments/prod.yaml") as e:
+        e["monitoring"]["alarm_prefix"] = "bbws-" + "p" * 260
+
+
+@case("aws-name", "environments/dev.yaml", "/tags/aws:owner")
+def reserved_tag_key(root: Path) -> None:
+    """Tag keys starting aws: are AWS's own: TagResource refuses them."""
+    with yaml_doc(root, "environments/dev.yaml") as e:
+        e["tags"]["aws:owner"] = "Tebogo"
+
+
+@case("aws-name", "environments/prod.yaml", "/encryption/key_alias")
+def aws_reserved_key_alias(root: Path) -> None:
+    """alias/aws/... names an AWS-managed key: CreateAlias refuses it, and it is not customer-managed."""
+    with yaml_doc(root, "environments/prod.yaml") as e:
+        e["encryption"]["key_alias"] = "alias/aws/dynamodb"
+
+
+@case("aws-name", "buckets/templates.yaml", "/access_logging/prefix")
+def logging_prefix_with_a_format_spec(root: Path) -> None:
+    """{env:>999999999} would make a gigabyte string when the prefix is filled in."""
+    with yaml_doc(root, "buckets/templates.yaml") as b:
+        b["access_logging"]["prefix"] = "{env:>999999999}/"
+
+
+@case("region", "environments/dev.yaml", "/region")
+def region_that_does_not_exist(root: Path) -> None:
+    """Shaped like a region, but AWS has no such region."""
+    with yaml_doc(root, "environments/dev.yaml") as e:
+        e["region"] = "xx-nowhere-1"
+
+
+@case("region", "environments/prod.yaml", "/backup/copy/region")
+def backup_copy_to_a_region_that_does_not_exist(root: Path) -> None:
+    with yaml_doc(root, "environments/prod.yaml") as e:
+        e["backup"]["copy"]["region"] = "eu-atlantis-9"
+
+
+@case("bucket-naming", "buckets/templates.yaml", "/bucket")
+def bucket_name_with_a_reserved_prefix(root: Path) -> None:
+    """S3 reserves xn-- (and sthree-, amzn-s3-demo-) as bucket name prefixes."""
+    with yaml_doc(root, "buckets/templates.yaml") as b:
+        b["bucket"] = "xn--bbws-templates-{env}"
+
+
 # ---------------------------------------------------------------------------- the tests
 
 

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,8 @@ from readiness.contract import load_contract
 from readiness.desired import desired_state
 from readiness.observe import ask, describe_failure, is_unsupported
 from readiness.run import verify
-from readiness.server import moto_server
-from readiness.services import find_dynamodb_local
+from readiness.server import free_port, moto_server
+from readiness.services import ServiceFailed, _wait_for_port, find_dynamodb_local
 from readiness.targets import TargetError, TargetUnavailable, open_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,23 @@ def _client_error(code: str, message: str, status: int) -> ClientError:
 
 
 # ------------------------------------------------------------------------------------ DynamoDB Local
+
+
+def test_an_emulator_that_never_listens_fails_within_its_start_timeout(tmp_path: Path) -> None:
+    """The wait for the port is bounded (a run's deadline shortens it): a process that never listens is a
+    ServiceFailed naming the port and the time, not a hang."""
+    log = tmp_path / "emulator.log"
+    log.write_text("", encoding="utf-8")
+    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    port = free_port()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ServiceFailed, match=rf"did not listen on 127.0.0.1:{port} within 0.5 s"):
+            _wait_for_port(port, silent, log, 0.5)
+        assert time.monotonic() - started < 5
+    finally:
+        silent.kill()
+        silent.wait(timeout=10)
 
 
 @needs_dynamodb_local
@@ -99,13 +117,15 @@ def test_dynamodb_local_not_installed_is_an_error_never_a_green_skip(tmp_path: P
 def test_localstack_without_docker_or_endpoint_skips_the_whole_run_with_one_sentence() -> None:
     env = {k: v for k, v in os.environ.items() if k != "LOCALSTACK_ENDPOINT"}
     env["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"  # no daemon, whatever the machine has
-    result = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance", "--target=localstack",
-                             "-p", "no:cacheprovider", "-q", "-rs"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert " skipped" in result.stdout and " passed" not in result.stdout and "failed" not in result.stdout
-    assert "the whole run is skipped: --target localstack: starting LocalStack needs a Docker daemon" in result.stdout
-    assert "pass --endpoint-url URL / set LOCALSTACK_ENDPOINT" in result.stdout
+    for gate, code in ((["--skip-unavailable"], 0), ([], 7)):  # a skipped run is a failure unless allowed
+        result = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance", "--target=localstack",
+                                 "-p", "no:cacheprovider", "-q", "-rs", *gate], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == code, result.stdout[-2000:]
+        assert " skipped" in result.stdout and " passed" not in result.stdout and "failed" not in result.stdout
+        assert "the whole run was skipped: --target localstack: starting LocalStack needs a Docker daemon" \
+            in result.stdout
+        assert "pass --endpoint-url URL / set LOCALSTACK_ENDPOINT" in result.stdout
 
 
 @pytest.mark.parametrize("how", ["--endpoint-url", "LOCALSTACK_ENDPOINT"])

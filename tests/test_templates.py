@@ -73,7 +73,7 @@ def stray_end_tag(root: Path) -> None:
     edit_text(root.parent / T / "invoices/invoice.html", "</body>", "</div>\n</body>")
 
 
-@case("mustache-syntax", f"{T}/receipts/receipt.html", "/")
+@case("mustache-syntax", f"{T}/receipts/receipt.html", "line 46 column 13")
 def section_never_closed(root: Path) -> None:
     """{{/items}} deleted: Mustache cannot render the line items."""
     edit_text(root.parent / T / "receipts/receipt.html", "{{/items}}", "")
@@ -84,6 +84,34 @@ def partial_used(root: Path) -> None:
     """A partial: the Lambdas load one file per template, so it would not be found."""
     path = root.parent / T / "receipts/receipt_internal.txt"
     path.write_text("{{>header}}" + path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+@case("mustache-syntax", f"{T}/receipts/receipt_internal.txt", "line 3 column 9")
+def delimiters_changed_to_hide_a_tag(root: Path) -> None:
+    """{{=<% %>=}} then <%&receipt_number%>: the tags after a delimiter change would escape every rule."""
+    edit_text(root.parent / T / "receipts/receipt_internal.txt",
+              "{{&receipt_number}}", "{{=<% %>=}}<%&receipt_number%>")
+
+
+@case("mustache-syntax", f"{T}/receipts/receipt_internal.txt", "line 1 column 1")
+def empty_tag(root: Path) -> None:
+    """{{}} names nothing (chevron's tokenizer ends in an IndexError on it)."""
+    path = root.parent / T / "receipts/receipt_internal.txt"
+    path.write_text("{{}}" + path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+@case("html-syntax", f"{T}/notifications/order_confirmation_customer.html", "line 36 column 23")
+def bare_less_than(root: Path) -> None:
+    """A '<' that starts no tag: mail clients guess, and Python's HTMLParser rescans the rest of the file."""
+    edit_text(root.parent / T / "notifications/order_confirmation_customer.html",
+              "We have received", "We have < received")
+
+
+@case("file-size", f"{T}/invoices/invoice.txt", "/")
+def template_over_the_size_limit(root: Path) -> None:
+    """A plain-text alternative padded past 512 KiB: no e-mail needs it, and every check would read it."""
+    path = root.parent / T / "invoices/invoice.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "x" * (tpl.MAX_TEMPLATE_BYTES + 1), encoding="utf-8")
 
 
 @case("unescaped-variable", f"{T}/notifications/order_confirmation_customer.html", "line 36 column 44")
