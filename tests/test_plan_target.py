@@ -314,9 +314,10 @@ MORE_PLAN_MUTATIONS: list[tuple[str, Mutation]] = [
         {**r["rule"][0], "rule_name": "weekly-elsewhere", "target_vault_name": "Default"})), "weekly-elsewhere")),
     ("bucket.lifecycle", (BUCKET, None, doc_edit(f"{BUCKET_MODULE}.aws_s3_bucket_lifecycle_configuration.this",
                                                  _expiring_prefix_rule), "expires current versions")),
-    ("bucket.policy", (BUCKET, None, lambda doc: _public_bucket_policy(doc), "grants everyone")),
+    ("bucket.policy", (BUCKET, None, lambda doc: _public_bucket_policy(doc), "grants everyone: PublicRead")),
     ("cost.anomaly_alert", ("bbws-dynamodb-prod-cost-monitor", None, doc_edit(
-        "module.monitoring.aws_ce_anomaly_monitor.this", lambda r: r.__setitem__("monitor_dimension", "LINKED_ACCOUNT")),
+        "module.monitoring.aws_ce_anomaly_monitor.this",
+        lambda r: r.__setitem__("monitor_dimension", "LINKED_ACCOUNT")),
         "watches DIMENSIONAL/LINKED_ACCOUNT")),
     ("cost.anomaly_alert", ("bbws-dynamodb-prod-cost-monitor", None, doc_edit(
         "module.monitoring.aws_ce_anomaly_subscription.this", lambda r: r.__setitem__("frequency", "WEEKLY")),
