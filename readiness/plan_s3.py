@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from readiness.checks import public_statements
 from readiness.desired import Desired
 from readiness.observe import S3_BUCKET_OPERATIONS, S3_LOG_BUCKET_OPERATIONS, Unknown
 from readiness.plan_load import Plan, Planned
@@ -46,8 +47,8 @@ def _filter(block: dict[str, Any]) -> dict[str, Any]:
             out[key] = block[attribute]
     if (tag := first(block.get("tag"))):
         out["Tag"] = {"Key": tag.get("key"), "Value": tag.get("value")}
-    if (both := first(block.get("and"))):
-        out["And"] = {**{k: v for k, v in _filter({**both, "tag": [], "and": []}).items()},
+    if (both := first(block.get("and"))):  # prefix, sizes and a tags map, all of which an object must match
+        out["And"] = {**_filter({**both, "tag": [], "and": []}),
                       **({"Tags": tag_list(both.get("tags"))} if both.get("tags") else {})}
     return out
 
@@ -77,8 +78,6 @@ def _lifecycle_rule(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _policy_status(policy: Any) -> dict[str, Any]:
-    from readiness.checks import public_statements  # checks imports observe, not the plan modules
-
     return {"PolicyStatus": {"IsPublic": bool(public_statements(str(shown(policy))))}}
 
 

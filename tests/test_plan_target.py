@@ -315,6 +315,9 @@ MORE_PLAN_MUTATIONS: list[tuple[str, Mutation]] = [
     ("bucket.lifecycle", (BUCKET, None, doc_edit(f"{BUCKET_MODULE}.aws_s3_bucket_lifecycle_configuration.this",
                                                  _expiring_prefix_rule), "expires current versions")),
     ("bucket.policy", (BUCKET, None, lambda doc: _public_bucket_policy(doc), "grants everyone: PublicRead")),
+    ("bucket.lifecycle", (BUCKET, None, doc_edit(f"{BUCKET_MODULE}.aws_s3_bucket_lifecycle_configuration.this",
+                                                 lambda r: r["rule"][0]["filter"][0].__setitem__("prefix", "logs/")),
+                          "on the whole bucket")),
     ("cost.anomaly_alert", ("bbws-dynamodb-prod-cost-monitor", None, doc_edit(
         "module.monitoring.aws_ce_anomaly_monitor.this",
         lambda r: r.__setitem__("monitor_dimension", "LINKED_ACCOUNT")),
