@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import botocore
+import botocore.session
 import pytest
 from plan_documents import PLAN_CANNOT_SHOW, STACK_FINDINGS, drop, plan_document, planned, protect_replicas, write
 from test_seed_sit_state import SEED_TABLES
@@ -561,3 +563,58 @@ def test_a_topic_subscription_in_the_plan(loaded_contract: Contract, protocol: s
         assert "(email) wait for their endpoints to confirm" in v.reason
     [other] = [v for v in verdicts if v.id == "topic.subscribed" and v.resource == "bbws-finops-alerts-sit"]
     assert other.status == UNVERIFIABLE and "the plan subscribes nobody" in other.reason
+
+
+# Where each answer sits in botocore's output shape: (service, the member observe.py narrows to, or None)
+ANSWER_SHAPES = {
+    "describe_table": ("dynamodb", "Table"),
+    "describe_continuous_backups": ("dynamodb", "ContinuousBackupsDescription"),
+    "describe_time_to_live": ("dynamodb", "TimeToLiveDescription"), "list_tags_of_resource": ("dynamodb", "Tags"),
+    "list_tables": ("dynamodb", "TableNames"), "describe_key": ("kms", "KeyMetadata"),
+    "get_key_rotation_status": ("kms", None), "list_resource_tags": ("kms", "Tags"),
+    "describe_backup_vault": ("backup", None), "list_backup_plans": ("backup", "BackupPlansList"),
+    "get_backup_plan": ("backup", None), "list_backup_selections": ("backup", "BackupSelectionsList"),
+    "get_backup_selection": ("backup", "BackupSelection"), "list_tags": ("backup", "Tags"),
+    "list_backup_jobs": ("backup", "BackupJobs"), "describe_alarms": ("cloudwatch", "MetricAlarms"),
+    "get_dashboard": ("cloudwatch", None), "list_topics": ("sns", "Topics"),
+    "list_subscriptions_by_topic": ("sns", "Subscriptions"),
+    "get_resources": ("resourcegroupstaggingapi", "ResourceTagMappingList"),
+    "get_anomaly_monitors": ("ce", "AnomalyMonitors"), "get_anomaly_subscriptions": ("ce", "AnomalySubscriptions"),
+    "list_objects_v2": ("s3", "Contents"), "list_buckets": ("s3", "Buckets"),
+}
+
+
+def _outside_the_model(value: Any, shape: Any, where: str) -> list[str]:
+    """Every key of value that botocore's shape does not have (structures by member, lists by element)."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return [problem for k, v in value.items() for problem in (
+            _outside_the_model(v, shape.members[k], f"{where}.{k}") if k in shape.members else [f"{where}.{k}"])]
+    if shape.type_name == "list" and isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _outside_the_model(v, shape.member, f"{where}[{i}]")]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return [p for k, v in value.items() for p in _outside_the_model(v, shape.value, f"{where}.{k}")]
+    return []
+
+
+@pytest.mark.parametrize("env", ["sit", "prod"])
+def test_every_plan_answer_has_botocores_shape(loaded_contract: Contract, env: str, tmp_path: Path) -> None:
+    """Each answer the plan target gives is what the AWS call answers: no key its service model does not have
+    (a misspelt key reads as absent, and a check would judge the absence)."""
+    session = botocore.session.get_session()
+    desired = desired_state(loaded_contract, env)
+    snapshot = plan_snapshot(load_plan(write(tmp_path, plan_document(env)), desired.env.region), desired)
+    operations = set()
+    for (operation, _, resource), answer in snapshot.answers.items():
+        if not answer.ok:
+            continue
+        service, member = ANSWER_SHAPES.get(operation, ("s3", None))
+        model = session.get_service_model(service)
+        name = next(n for n in model.operation_names if botocore.xform_name(n) == operation)
+        shape = model.operation_model(name).output_shape
+        if member is not None:
+            shape = shape.members[member]
+        assert _outside_the_model(answer.value, shape, f"{operation}({resource})") == [], operation
+        operations.add(operation)
+    assert {"describe_alarms", "get_resources", "get_backup_selection", "list_tags", "get_bucket_policy",
+            "get_bucket_lifecycle_configuration", "head_bucket", "get_anomaly_subscriptions",
+            *(["list_resource_tags", "get_key_rotation_status"] if env == "prod" else [])} <= operations
