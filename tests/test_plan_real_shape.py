@@ -74,13 +74,11 @@ PLAN_ONLY_OR_DIFFERENT = {
     # key alias/aws/backup is, ADR 0047), so it does not differ
     "backup.selection": "moto does not implement list_backup_selections (UNVERIFIABLE on moto; judged on the plan)",
     "cost.anomaly_alert": "moto does not implement Cost Explorer anomaly monitors (UNVERIFIABLE on moto)",
-    "items.schema": "a plan holds no items (UNVERIFIABLE on the plan; judged on every account)",
-    "items.index_keys": "a plan holds no items (UNVERIFIABLE on the plan; judged on every account)",
-    "items.sparse_index": "a plan holds no items (UNVERIFIABLE on the plan; judged on every account)",
     # PLAN_CANNOT_SHOW where moto answers: UNVERIFIABLE on the plan (topic.subscribed and backup.jobs are
     # UNVERIFIABLE on moto too: it has no subscriber to show, and no backup job runs there)
     **{check_id: f"a plan cannot show it ({PLAN_CANNOT_SHOW[check_id]}; UNVERIFIABLE on the plan)"
-       for check_id in ("table.lookalikes", "alarm.state", "bucket.inventory")},
+       for check_id in ("table.lookalikes", "alarm.state", "bucket.inventory", "items.schema", "items.index_keys",
+                        "items.sparse_index")},
 }
 
 
@@ -90,6 +88,10 @@ def test_the_sit_replan_in_real_shape_gives_the_live_moto_verdicts() -> None:
     with readiness_run("sit", "plan", plan_json=str(FIXTURES / "sit-noop.json")) as run:
         plan = {(v.id, v.resource): v.status for v in run.verdicts}
         assert run.snapshot.api_calls == 0
+        cannot = [v for v in run.verdicts if v.id in PLAN_CANNOT_SHOW]  # UNVERIFIABLE, saying why
+        assert {v.id for v in cannot} == set(PLAN_CANNOT_SHOW)
+        assert all(v.status == UNVERIFIABLE and PLAN_CANNOT_SHOW[v.id] in v.reason for v in cannot), [
+            v.line() for v in cannot if PLAN_CANNOT_SHOW[v.id] not in v.reason]
     assert not [k for k, s in plan.items() if s == FAIL] and not [k for k, s in moto.items() if s == FAIL]
     differ = {k for k in moto.keys() | plan.keys() if moto.get(k) != plan.get(k)}
     assert {check_id for check_id, _ in differ} <= set(PLAN_ONLY_OR_DIFFERENT), sorted(differ)
