@@ -525,8 +525,9 @@ document either ("not run: a Terraform plan is a document", ADR 0053)."""
 
 STACK_FINDINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     # AWS provider 5.x (terraform/modules pin ~> 5.97) has no replica deletion_protection_enabled (6.x added it,
-    # hashicorp/terraform-provider-aws#43240), and AWS does not replicate the setting: the replicas the stack
-    # makes in eu-west-1 are unprotected, which 004 3.3 (D10) forbids in prod
+    # hashicorp/terraform-provider-aws#43240), and AWS does not replicate the setting ("You must enable deletion
+    # protection on each replica", DynamoDB developer guide, best practices for global tables): the replicas
+    # the stack makes in eu-west-1 are unprotected, which 004 3.3 (D10) forbids in prod
     "table.replica_settings": (("prod",), tuple(f"{t}-prod@eu-west-1" for t in
                                                 ("tenants", "products", "campaigns", "orders", "users")),
                                "deletion_protection is False, not True"),
