@@ -82,20 +82,32 @@ def alarm(planned: Planned, account: str) -> dict[str, Any]:
     return out
 
 
+def _subscription(s: dict[str, Any], arn: Any) -> dict[str, Any] | None:
+    """One aws_sns_topic_subscription as ListSubscriptionsByTopic lists it, or None when the plan cannot show
+    whether it is confirmed: AWS confirms sqs, lambda, firehose and application subscriptions on Subscribe;
+    others wait for their endpoint, which the state of a deployed one shows (pending_confirmation)."""
+    pending = s.get("pending_confirmation")
+    if str(s.get("protocol")) not in CONFIRMED_AT_ONCE and not isinstance(pending, bool):
+        return None
+    listed = "PendingConfirmation" if pending is True else known_arn(s, f"{arn}:(known after apply)")
+    return {"SubscriptionArn": listed, "Protocol": s.get("protocol"), "Endpoint": s.get("endpoint"), "TopicArn": arn}
+
+
 def _subscriptions(plan: Plan, arn: Any, name: str) -> list[dict[str, Any]] | str:
-    """ListSubscriptionsByTopic from the plan's aws_sns_topic_subscription resources on the topic: those AWS
-    confirms at once count; any other waits for its endpoint's owner to confirm, which no plan shows (then
-    the reason, as text: the answer is unavailable)."""
-    subs = [s.values for s in plan.of_type("aws_sns_topic_subscription") if s.values.get("topic_arn") == arn]
-    at_once = [s for s in subs if str(s.get("protocol")) in CONFIRMED_AT_ONCE]
-    if not at_once:
-        waiting = ", ".join(sorted(str(s.get("protocol")) for s in subs))
-        return (f"a plan cannot show whether anyone receives {name}: "
-                + (f"its subscriptions ({waiting}) wait for their endpoints to confirm" if subs else
-                   "the plan subscribes nobody (the contract names no subscriber, ADR 0050)")
-                + ", and subscriptions made outside the plan, or confirmed, show only in the account")
-    return [{"SubscriptionArn": known_arn(s, f"{arn}:(known after apply)"), "Protocol": s.get("protocol"),
-             "Endpoint": s.get("endpoint"), "TopicArn": arn} for s in at_once]
+    """ListSubscriptionsByTopic from the plan's aws_sns_topic_subscription resources on the topic, or (as text)
+    why the plan cannot show whether anyone receives it: then the answer is unavailable, never empty."""
+    planned = [s.values for s in plan.of_type("aws_sns_topic_subscription")]
+    subs = [s for s in planned if s.get("topic_arn") == arn]
+    shown = [x for s in subs if (x := _subscription(s, arn)) is not None]
+    if any(str(x["SubscriptionArn"]).startswith("arn:") for x in shown):
+        return shown
+    unknown = next((s.get("topic_arn") for s in planned if isinstance(s.get("topic_arn"), Unknown)), None)
+    waiting = ", ".join(sorted(str(s.get("protocol")) for s in subs))
+    why = (f"a subscription's topic is {unknown[1:-1]}" if unknown is not None else
+           f"its subscriptions ({waiting}) are not shown confirmed" if subs else
+           "the plan subscribes nobody (the contract names no subscriber, ADR 0050)")
+    return (f"a plan cannot show whether anyone receives {name}: {why}, and subscriptions made outside the plan "
+            "show only in the account")
 
 
 def _tag_mappings(alarms: list[Planned], topics: list[Planned], account: str, required: Any) -> list[dict[str, Any]]:
