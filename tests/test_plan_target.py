@@ -8,6 +8,7 @@ is UNVERIFIABLE naming the attribute, never PASS, never FAIL.
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -623,3 +624,21 @@ def test_every_plan_answer_has_botocores_shape(loaded_contract: Contract, env: s
     assert {"describe_alarms", "get_resources", "get_backup_selection", "list_tags", "get_bucket_policy",
             "get_bucket_lifecycle_configuration", "head_bucket", "get_anomaly_subscriptions",
             *(["list_resource_tags", "get_key_rotation_status"] if env == "prod" else [])} <= operations
+
+
+def test_what_a_plan_cannot_show_stays_unverifiable_when_the_plan_makes_a_look_alike(loaded_contract: Contract,
+                                                                                   tmp_path: Path) -> None:
+    """A leftover copy planned beside the contract's table and bucket: the account may hold more such copies than the
+    plan, so the inventory checks stay UNVERIFIABLE with their reason (never PASS) on every table and bucket."""
+    doc = plan_document("prod")
+    module = next(m for m in doc["planned_values"]["root_module"]["child_modules"] if m["address"] == BUCKET_MODULE)
+    for rtype, name, attribute in (("aws_dynamodb_table", "orders-prod-old", "name"),
+                                   ("aws_s3_bucket", "bbws-templates-prod-old", "bucket")):
+        original = next(r for m in doc["planned_values"]["root_module"]["child_modules"] for r in m["resources"]
+                        if r["type"] == rtype)
+        module["resources"].append({**copy.deepcopy(original), "address": f"{BUCKET_MODULE}.{rtype}.old",
+                                    "values": {**copy.deepcopy(original["values"]), attribute: name}})
+    verdicts = judge(loaded_contract, "prod", doc, tmp_path)
+    for check_id in ("table.lookalikes", "bucket.inventory"):
+        found = [v for v in verdicts if v.id == check_id]
+        assert found and all(v.status == UNVERIFIABLE and PLAN_CANNOT_SHOW[check_id] in v.reason for v in found)
