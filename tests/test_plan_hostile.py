@@ -214,3 +214,38 @@ def test_a_whole_resource_marked_unknown_or_sensitive_is_one_line(mark: str, tmp
         judge(path, sit())
     message = str(caught.value)
     assert message.startswith(f"{path}: {change['address']}: ") and "\n" not in message
+
+
+NEW_ANSWERS = [  # (resource type, attribute) the answers added for issue 12 read, each given every wrong type
+    ("aws_s3_bucket_policy", "policy"), ("aws_s3_bucket", "object_lock_enabled"), ("aws_s3_bucket", "tags_all"),
+    ("aws_cloudwatch_metric_alarm", "ok_actions"), ("aws_cloudwatch_metric_alarm", "metric_query"),
+    ("aws_cloudwatch_metric_alarm", "tags_all"), ("aws_sns_topic", "tags_all"), ("aws_sns_topic", "arn"),
+    ("aws_backup_vault", "tags_all"), ("aws_backup_plan", "tags_all"), ("aws_backup_selection", "iam_role_arn"),
+    ("aws_backup_selection", "condition"), ("aws_dynamodb_table", "replica"),
+    ("aws_ce_anomaly_monitor", "monitor_type"),
+    ("aws_ce_anomaly_subscription", "subscriber"), ("aws_s3_bucket_lifecycle_configuration", "rule"),
+]
+
+
+@pytest.mark.parametrize("kind, attribute", NEW_ANSWERS, ids=lambda x: str(x))
+def test_a_wrong_type_in_a_new_answer_gives_verdicts_or_one_line(kind: str, attribute: str, tmp_path: Path) -> None:
+    """A hand-edited value of a type the provider never writes, in the attributes the new answers read."""
+    for wrong in (None, True, 3, "x", [], {}, ["x", None], [{"a": [1]}], {"a": {"b": []}}):
+        doc = json.loads(NOOP.read_text())
+
+        def edit(module: dict[str, Any], value: Any = wrong) -> None:
+            for r in module.get("resources", []):
+                if r["type"] == kind:
+                    r["values"][attribute] = copy.deepcopy(value)
+            for child in module.get("child_modules", []):
+                edit(child)
+
+        edit(doc["planned_values"]["root_module"])
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps(doc))
+        try:
+            _, verdicts, _ = judge(path, sit())
+        except PlanError as exc:
+            assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc), (wrong, str(exc))
+            continue
+        json.dumps([v.to_dict() for v in verdicts], default=str)

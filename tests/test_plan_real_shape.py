@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from make_plan_fixtures import FIXTURES, ORDERS, documents
-from plan_documents import plan_document, planned, set_actions, write
+from plan_documents import PLAN_CANNOT_SHOW, plan_document, planned, protect_replicas, set_actions, write
 from test_plan_target import judged
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
@@ -45,6 +45,14 @@ def status(verdicts: list[Verdict], check_id: str, resource: str) -> Verdict:
     return v
 
 
+def prod_plan() -> Doc:
+    """The prod plan of a stack without findings (protect_replicas: plan_documents.STACK_FINDINGS), so that a
+    FAIL below is the one the test makes."""
+    doc = plan_document("prod")
+    protect_replicas(doc)
+    return doc
+
+
 def failing(verdicts: list[Verdict]) -> set[tuple[str, str]]:
     return {(v.id, v.resource) for v in verdicts if v.status == FAIL}
 
@@ -62,17 +70,15 @@ def test_the_checked_in_sit_plans_are_what_the_generator_writes() -> None:
 PLAN_ONLY_OR_DIFFERENT = {
     NO_DESTROY: "a plan has pending changes; an account has none, so the check exists on the plan target only",
     "table.encryption": "which key alias/aws/dynamodb is, no plan shows (UNVERIFIABLE on the plan)",
-    # backup.vault: UNVERIFIABLE on both (moto does not report the vault's AWS-managed key; the plan target does
-    # not answer DescribeKey alias/aws/backup yet, ADR 0047), so it no longer differs
-    # backup.selection: UNVERIFIABLE on both (moto does not implement list_backup_selections; the plan target's
-    # GetBackupSelection answer has no IamRoleArn yet, ADR 0047), so it no longer differs
+    # backup.vault: UNVERIFIABLE on both (moto does not report the vault's AWS-managed key; no plan shows which
+    # key alias/aws/backup is, ADR 0047), so it does not differ
+    "backup.selection": "moto does not implement list_backup_selections (UNVERIFIABLE on moto; judged on the plan)",
     "cost.anomaly_alert": "moto does not implement Cost Explorer anomaly monitors (UNVERIFIABLE on moto)",
-    "items.schema": "a plan holds no items (UNVERIFIABLE on the plan; judged on every account)",
-    "items.index_keys": "a plan holds no items (UNVERIFIABLE on the plan; judged on every account)",
-    "items.sparse_index": "a plan holds no items (UNVERIFIABLE on the plan; judged on every account)",
-    "table.lookalikes": "a plan never shows the account's other tables (UNVERIFIABLE on the plan, ADR 0048)",
-    "backup.vault_tags": "the plan target does not answer backup:ListTags yet (UNVERIFIABLE on the plan, ADR 0047)",
-    "backup.plan_tags": "the plan target does not answer backup:ListTags yet (UNVERIFIABLE on the plan, ADR 0047)",
+    # PLAN_CANNOT_SHOW where moto answers: UNVERIFIABLE on the plan (topic.subscribed and backup.jobs are
+    # UNVERIFIABLE on moto too: it has no subscriber to show, and no backup job runs there)
+    **{check_id: f"a plan cannot show it ({PLAN_CANNOT_SHOW[check_id]}; UNVERIFIABLE on the plan)"
+       for check_id in ("table.lookalikes", "alarm.state", "bucket.inventory", "items.schema", "items.index_keys",
+                        "items.sparse_index")},
 }
 
 
@@ -82,6 +88,10 @@ def test_the_sit_replan_in_real_shape_gives_the_live_moto_verdicts() -> None:
     with readiness_run("sit", "plan", plan_json=str(FIXTURES / "sit-noop.json")) as run:
         plan = {(v.id, v.resource): v.status for v in run.verdicts}
         assert run.snapshot.api_calls == 0
+        cannot = [v for v in run.verdicts if v.id in PLAN_CANNOT_SHOW]  # UNVERIFIABLE, saying why
+        assert {v.id for v in cannot} == set(PLAN_CANNOT_SHOW)
+        assert all(v.status == UNVERIFIABLE and PLAN_CANNOT_SHOW[v.id] in v.reason for v in cannot), [
+            v.line() for v in cannot if PLAN_CANNOT_SHOW[v.id] not in v.reason]
     assert not [k for k, s in plan.items() if s == FAIL] and not [k for k, s in moto.items() if s == FAIL]
     differ = {k for k in moto.keys() | plan.keys() if moto.get(k) != plan.get(k)}
     assert {check_id for check_id, _ in differ} <= set(PLAN_ONLY_OR_DIFFERENT), sorted(differ)
@@ -147,7 +157,7 @@ CONTRACTED = {  # prod: one resource of each contracted kind, by its address and
 def test_destroying_a_contracted_resource_fails_naming_it(loaded_contract: Contract, kind: str, actions: list[str],
                                                           tmp_path: Path) -> None:
     address, name = CONTRACTED[kind]
-    doc = plan_document("prod")
+    doc = prod_plan()
     set_actions(doc, address, actions, reason="replace_because_cannot_update" if len(actions) == 2 else None)
     verdicts = verdicts_of(loaded_contract, "prod", doc, tmp_path)
     v = status(verdicts, NO_DESTROY, name)
@@ -160,7 +170,7 @@ def test_a_decoy_destroys_the_contracted_table_under_another_address(loaded_cont
                                                                     tmp_path: Path) -> None:
     """Renaming the address without a moved block: Terraform deletes the old one (the real table) and
     creates a new one; the new address is correct, the old one's delete is the data loss."""
-    doc = plan_document("prod")
+    doc = prod_plan()
     [change] = [c for c in doc["resource_changes"] if c["address"] == ORDERS]
     old = copy.deepcopy(change)
     old["address"] = 'module.tables["orders_old"].aws_dynamodb_table.this'
@@ -173,13 +183,13 @@ def test_a_decoy_destroys_the_contracted_table_under_another_address(loaded_cont
 
 
 def test_an_update_in_place_is_judged_on_its_end_state(loaded_contract: Contract, tmp_path: Path) -> None:
-    doc = plan_document("prod")
+    doc = prod_plan()
     set_actions(doc, ORDERS, ["update"])
     change = next(c for c in doc["resource_changes"] if c["address"] == ORDERS)["change"]
     change["before"]["billing_mode"] = "PROVISIONED"  # the update fixes drift: the end state is right
     verdicts = verdicts_of(loaded_contract, "prod", doc, tmp_path)
     assert status(verdicts, NO_DESTROY, "orders-prod").status == PASS
-    assert run_verdict(judged(verdicts)) == READY  # PLAN_DOES_NOT_ANSWER: never READY on a plan as a whole
+    assert run_verdict(judged(verdicts)) == READY  # PLAN_CANNOT_SHOW: never READY on a plan as a whole
     planned(doc, ORDERS)["deletion_protection_enabled"] = False  # an update that turns protection off
     verdicts = verdicts_of(loaded_contract, "prod", doc, tmp_path)
     assert failing(verdicts) == {("table.deletion_protection", "orders-prod")}
@@ -266,7 +276,7 @@ UNKNOWN_BLOCKS: dict[str, tuple[str, tuple[str | int, ...], str, str]] = {
 @pytest.mark.parametrize("name", sorted(UNKNOWN_BLOCKS))
 def test_an_unknown_block_is_unverifiable_naming_it(loaded_contract: Contract, name: str, tmp_path: Path) -> None:
     address, path, check_id, resource = UNKNOWN_BLOCKS[name]
-    doc = plan_document("prod")
+    doc = prod_plan()
     if path == ("tags_all",):
         planned(doc, address).pop("tags")  # after is the same object
     _unknown_at(address, path)(doc)
@@ -340,7 +350,7 @@ def test_a_plan_for_another_region_or_account_is_refused(edit: Callable[[Doc], N
 def test_a_module_in_a_module_with_a_passed_provider(loaded_contract: Contract, tmp_path: Path) -> None:
     """module.platform.module.monitoring, its resources on the root's aws.dr key as Terraform resolves a
     passed provider: the alarms are then planned in the DR region, and the alarm checks say so."""
-    doc = plan_document("prod")
+    doc = prod_plan()
     root = doc["planned_values"]["root_module"]
     [mon] = [m for m in root["child_modules"] if m["address"] == "module.monitoring"]
     root["child_modules"].remove(mon)
