@@ -115,12 +115,21 @@ class Reason(str):
     it here, and ``run_check`` finds it structurally (never by reading the text)."""
 
     rests_on: tuple[Any, ...] = ()
+    certain: bool = False  # a FAIL that stands on known values alone, whatever else a plan cannot show yet
 
 
 def because(text: str, *values: Any) -> str:
     """text as a reason resting on values (an Unknown among them makes a FAIL UNVERIFIABLE on a plan)."""
     reason = Reason(text)
     reason.rests_on = values
+    return reason
+
+
+def certainly(text: str) -> str:
+    """text as the reason of a FAIL that rests on known values only: an Unknown elsewhere in the verdict (a key
+    ARN a first plan cannot show) must not turn a definite defect into UNVERIFIABLE."""
+    reason = Reason(text)
+    reason.certain = True
     return reason
 
 
@@ -411,11 +420,20 @@ def table_replica_settings(ctx: Context, t: TableSpec, region: str) -> tuple[str
               "sse_key": sse.get("KMSMasterKeyArn") if sse.get("Status") == "ENABLED" else None,
               "ttl": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None,
               "tags": {k: tags.get(k) for k in env.tags}}
+    known = [f"{k} is {actual[k]!r}, not {expected[k]!r}" for k in ("billing", "deletion_protection", "stream",
+                                                                    "ttl")
+             if actual[k] != expected[k] and mentions_unknown(actual[k]) is None]
+    tag_problems = [f"tags: {p}" for p in _tags_problems(dict(env.tags), tags)]
+    tags_known = mentions_unknown(list(tags.values())) is None
+    known += tag_problems if tags_known else []
     problems = [f"{k} is {actual[k]!r}, not {expected[k]!r}" for k in ("billing", "deletion_protection", "stream",
-                                                                       "ttl") if actual[k] != expected[k]]
+                                                                       "ttl")
+                if actual[k] != expected[k] and mentions_unknown(actual[k]) is not None]
+    problems += [] if tags_known else tag_problems
     if actual["sse_key"] != key.get("Arn"):
         problems.append(f"encrypted with {actual['sse_key'] or 'no KMS key'}, not {alias} ({key.get('Arn')})")
-    problems += [f"tags: {p}" for p in _tags_problems(dict(env.tags), tags)]
+    if known:  # definite whatever the key turns out to be
+        return FAIL, expected, actual, certainly(f"the replica in {region}: " + "; ".join(known + problems))
     return verdict(not problems, expected, actual, f"the replica in {region} is configured as contracted",
                    f"the replica in {region}: " + "; ".join(problems), rests_on=(key.get("Arn"),))
 
@@ -1514,7 +1532,8 @@ def run_check(definition: CheckDef, ctx: Context, resource: str, args: tuple[Any
         return Verdict(definition.id, definition.criterion, resource, FAIL, exc.expected, None,
                        f"{exc.what} does not exist")
     unknown = mentions_unknown(actual) or mentions_unknown(getattr(reason, "rests_on", ()))
-    if status == FAIL and unknown is not None:  # a plan: the failure rests on a value it cannot show yet
+    if status == FAIL and unknown is not None and not getattr(reason, "certain", False):
+        # a plan: the failure rests on a value it cannot show yet
         return Verdict(definition.id, definition.criterion, resource, UNVERIFIABLE, expected, actual,
                        f"{unknown[1:-1]}, so the plan cannot show it ({reason})")
     return Verdict(definition.id, definition.criterion, resource, status, expected, actual, str(reason))

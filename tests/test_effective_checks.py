@@ -102,3 +102,28 @@ def test_two_rules_under_the_contract_name_fail(correct_snapshot: Any) -> None:
     set_answer(snap, "get_backup_plan", env.region, env.backup.plan, plan)
     [v] = [v for v in evaluate(desired, snap, SILENT_GAPS["moto"]) if v.id == "backup.plan_rules"]
     assert v.status == FAIL and "2 rules are named hourly" in v.reason
+
+
+def test_a_definite_replica_defect_is_not_masked_by_a_key_a_plan_cannot_show(correct_snapshot: Any) -> None:
+    """A first plan cannot show the DR key's ARN; deletion protection off on the replica is a FAIL all the same
+    (an Unknown elsewhere in the verdict must not turn a definite defect into UNVERIFIABLE)."""
+    from test_checks import replicated
+
+    desired, snap = correct_snapshot("prod")
+    replicated(snap, desired)
+    dr = desired.env.replication.regions[0]
+    unknown_key = Unknown("(known after apply: module.kms_dr[0].aws_kms_key.this.arn)")
+    key = answer_value(snap, "describe_key", dr, desired.key_alias)
+    set_answer(snap, "describe_key", dr, desired.key_alias, {**key, "Arn": unknown_key})
+    name = desired.tables[0].name
+    table = answer_value(snap, "describe_table", dr, name)
+    set_answer(snap, "describe_table", dr, name, {**table, "SSEDescription": {**table["SSEDescription"],
+                                                                                "KMSMasterKeyArn": unknown_key}})
+    only_key_unknown = {v.resource: v for v in evaluate(desired, snap, {}) if v.id == "table.replica_settings"}
+    assert only_key_unknown[f"{name}@{dr}"].status == UNVERIFIABLE  # the key alone: the plan cannot show it yet
+    set_answer(snap, "describe_table", dr, name, {**table, "DeletionProtectionEnabled": False,
+                                                  "SSEDescription": {**table["SSEDescription"],
+                                                                     "KMSMasterKeyArn": unknown_key}})
+    verdicts = {v.resource: v for v in evaluate(desired, snap, {}) if v.id == "table.replica_settings"}
+    broken = verdicts[f"{name}@{dr}"]
+    assert broken.status == FAIL and "deletion_protection is False, not True" in broken.reason, broken.line()
