@@ -1432,10 +1432,22 @@ def bucket_replication(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]
         return FAIL, expected, None, "no replication configuration"
     actual = got
     problems = []
-    if not any(x["destination"] == expected["destination"] and x["status"] == "Enabled" for x in actual["rules"]):
-        problems.append(f"no enabled rule replicating to {r.bucket}")
-    if not str(actual["role"] or "").endswith(f":role/{r.role}"):
-        problems.append(f"replicates as {actual['role']}, not role {r.role}")
+    enabled = [x for x in rules if x.get("Status") == "Enabled"]
+    # S3 replicates an object by every enabled rule whose filter matches it: each one counts, not only the first
+    if not any(_replicated(x) == expected["destination"] and _every_object(x) for x in enabled):
+        problems.append(f"no enabled rule replicates every object to {r.bucket}" if any(
+            _replicated(x) == expected["destination"] for x in enabled) else
+            f"no enabled rule replicating to {r.bucket}")
+    elsewhere = sorted({str(_replicated(x)) for x in enabled if _replicated(x) != expected["destination"]})
+    problems += [f"also replicates to {', '.join(elsewhere)}"] if elsewhere else []
+    accounts = sorted({str(a) for x in enabled if (a := (x.get("Destination") or {}).get("Account"))
+                       and a != _account(ctx)})
+    problems += [f"replicates into account {', '.join(accounts)}"] if accounts else []
+    role = str(actual["role"] or "")
+    account = _account(ctx)
+    if not (role.endswith(f"/{r.role}") and role.startswith(f"arn:aws:iam::{account or ''}")
+            and ":role/" in role):
+        problems.append(f"replicates as {actual['role']}, not role {r.role} of this account")
     if problems:
         return FAIL, expected, actual, "; ".join(problems)
     dest_region = (_s3(ctx, b, "head_bucket", expected, bucket=r.bucket, region=r.region) or {}).get("BucketRegion")
@@ -1446,6 +1458,18 @@ def bucket_replication(ctx: Context, b: BucketSpec) -> tuple[str, Any, Any, str]
         return FAIL, expected, actual, f"{r.bucket} is in {dest_region}, not {r.region}"
     return verdict(dest_versioning == "Enabled", expected, actual, f"replicates to {r.bucket} in {r.region}",
                    f"{r.bucket} is not versioned, so S3 cannot replicate into it")
+
+
+def _replicated(rule: dict[str, Any]) -> Any:
+    return (rule.get("Destination") or {}).get("Bucket")
+
+
+def _every_object(rule: dict[str, Any]) -> bool:
+    """A replication rule that applies to every object: no filter, an empty one, or an empty prefix."""
+    f = rule.get("Filter")
+    if f is None:
+        return not rule.get("Prefix")
+    return not f or (set(f) == {"Prefix"} and not f["Prefix"])
 
 
 @check("bucket.tags", "bucket", C_BUCKET_TAGS)

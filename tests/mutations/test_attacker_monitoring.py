@@ -373,6 +373,49 @@ def _locked(s: Snapshot, d: Desired) -> None:
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 1}}}})
 
 
+BUCKET_PROD = "bbws-templates-prod"
+
+
+def _replication(t: Target, d: Desired, *, rules: list[dict[str, Any]] | None = None, role: str | None = None) -> None:
+    """Re-put PROD's replication configuration as it is, with other rules or another role."""
+    s3 = _s3(t, d)
+    config = s3.get_bucket_replication(Bucket=BUCKET_PROD)["ReplicationConfiguration"]
+    s3.put_bucket_replication(Bucket=BUCKET_PROD, ReplicationConfiguration={
+        "Role": role or config["Role"], "Rules": rules if rules is not None else config["Rules"]})
+
+
+def _dr_rule(**changes: Any) -> dict[str, Any]:
+    return {"ID": "dr", "Status": "Enabled", "Priority": 1, "Filter": {},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "Destination": {"Bucket": "arn:aws:s3:::bbws-templates-prod-dr"}, **changes}
+
+
+def _filtered_rule(s: Snapshot, d: Desired, rule_filter: dict[str, Any]) -> None:
+    """Snapshot edit: moto stores a replication rule's filter but answers it as ``{"Prefix": ""}`` whatever was
+    put, so the filter that makes S3 replicate nothing is given as S3 answers it (GetBucketReplication)."""
+    answer = s.get("get_bucket_replication", d.env.region, BUCKET_PROD)
+    config = dict(answer.value["ReplicationConfiguration"])
+    config["Rules"] = [{**config["Rules"][0], "Filter": rule_filter}]
+    set_answer(s, "get_bucket_replication", d.env.region, BUCKET_PROD, {"ReplicationConfiguration": config})
+
+
+def _replicate_nothing(s: Snapshot, d: Desired) -> None:
+    _filtered_rule(s, d, {"Prefix": "nothing-here/"})
+
+
+def _replicate_tagged_only(s: Snapshot, d: Desired) -> None:
+    _filtered_rule(s, d, {"Tag": {"Key": "replicate", "Value": "never"}})
+
+
+def _replicate_elsewhere_too(t: Target, d: Desired) -> None:
+    _replication(t, d, rules=[_dr_rule(), _dr_rule(ID="copy", Priority=2,
+                                                   Destination={"Bucket": "arn:aws:s3:::evil-bucket"})])
+
+
+def _replicate_as_foreign_role(t: Target, d: Desired) -> None:
+    _replication(t, d, role="arn:aws:iam::999999999999:role/bbws-templates-replication-prod")
+
+
 def _on(check: str, resource: str, env: str = "sit") -> Callable[..., Attack]:
     """Attacks on one check's resource: ``_on(check, resource)(name, account=...)``."""
     return lambda name, **edit: Attack(name, env, check, _name(resource), **edit)
@@ -442,6 +485,14 @@ ATTACKS = [
     _on("bucket.tags", BUCKET_SIT)("the log bucket re-tagged Component=logs", account=_log_bucket_retagged),
     _on("bucket.region", BUCKET_SIT)("the bucket answers from another region", snapshot=_bucket_in_frankfurt),
     _on("bucket.object_lock", BUCKET_SIT)("a compliance object lock", snapshot=_locked),
+    _on("bucket.replication", BUCKET_PROD, "prod")("the DR rule filtered to a prefix nothing has",
+                                                     snapshot=_replicate_nothing),
+    _on("bucket.replication", BUCKET_PROD, "prod")("the DR rule filtered to a tag nothing carries",
+                                                     snapshot=_replicate_tagged_only),
+    _on("bucket.replication", BUCKET_PROD, "prod")("a second rule copies every template to a foreign bucket",
+                                                     account=_replicate_elsewhere_too),
+    _on("bucket.replication", BUCKET_PROD, "prod")("replicated as a same-named role of another account",
+                                                     account=_replicate_as_foreign_role),
 ]
 
 
