@@ -629,6 +629,12 @@ def backup_copy(ctx: Context) -> tuple[str, Any, Any, str]:
                 for c in actual if not contracted(c)]
     if not any(contracted(c) for c in actual):
         problems.append(f"no copy to {copy.vault} in {copy.region} kept {copy.retention_days} days")
+    # definite whatever a plan cannot show yet: a copy kept another number of days, or into a known other vault
+    definite = [c for c in actual if (mentions_unknown(c["retention_days"]) is None and
+                                      c["retention_days"] != copy.retention_days) or
+                (mentions_unknown(c["vault"]) is None and not _like(str(c["vault"]), pattern))]
+    if definite:
+        return FAIL, expected, actual, certainly("; ".join(problems))
     if problems:
         return FAIL, expected, actual, because("; ".join(problems), *[c["vault"] for c in actual])
     bad = _vault_key(ctx, copy.region, copy.vault, expected)
@@ -920,8 +926,12 @@ def alarm_action(ctx: Context, a: AlarmSpec) -> tuple[str, Any, Any, str]:
     foreign = sorted({x for acts in actions.values() for x in acts if x not in ours})
     if foreign:
         problems.append(f"also acts on {', '.join(foreign)}, which is not a topic of the contract")
-    if not found.get("ActionsEnabled", True):
+    enabled = found.get("ActionsEnabled", True)
+    if not enabled:
         problems.append("alarm actions are disabled")
+    # definite whatever a plan cannot show yet: actions disabled, or an action on a known foreign ARN
+    if (enabled is False) or any(mentions_unknown(x) is None for x in foreign):
+        return FAIL, a.topic, actions, certainly("; ".join(problems))
     return verdict(not problems, a.topic, actions, f"notifies {a.topic}", "; ".join(problems))
 
 

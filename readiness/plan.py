@@ -137,6 +137,19 @@ def destroy_verdicts(plan: Plan, desired: Desired) -> list[Verdict]:
             seen = {c.address: "+".join(c.actions) for c in ours}
             verdicts.append(Verdict(NO_DESTROY, C_NO_DESTROY, name, PASS, expected, seen or "not in resource_changes",
                                     f"the plan does not delete or replace the {what}"))
+    # a KMS key has no name to match on; deleting or replacing any key of the stack schedules the old key's
+    # deletion, and whatever it encrypts (tables, PITR history, recovery points, topics) becomes unreadable
+    keys = [c for c in plan.changes if c.type == "aws_kms_key" and c.destroys]
+    verdicts.append(Verdict(
+        NO_DESTROY, C_NO_DESTROY, "KMS keys", FAIL if keys else PASS, "not deleted or replaced",
+        {c.address: "+".join(c.actions) for c in keys} or "no key deleted or replaced",
+        "; ".join(f"the plan {'replaces' if 'create' in c.actions else 'deletes'} the KMS key at {c.address}: "
+                  "the old key is scheduled for deletion and what it encrypts becomes unreadable" for c in keys)
+        or "the plan does not delete or replace a KMS key"))
+    if not plan.complete:  # deferred changes may delete anything: no PASS can stand on what the plan does not hold
+        verdicts = [Verdict(v.id, v.criterion, v.resource, UNVERIFIABLE, v.expected, v.actual,
+                            "the plan is not complete (complete: false): Terraform deferred some changes to a later "
+                            "plan, which could delete it") if v.status == PASS else v for v in verdicts]
     return verdicts
 
 
