@@ -21,6 +21,7 @@ from readiness.cli import (
     EXIT_SKIPPED,
     EXIT_TARGET,
     UsageError,
+    checked_choices,
     deadline,
     gate,
     gate_args,
@@ -80,6 +81,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Bad values of the suite's options stop the run before it starts, with exit 2 as from the CLI."""
     try:
+        checked_choices(config.getoption)
         config.stash[ALLOW_KEY] = parse_allow(config.getoption("--allow"))
         deadline(config.getoption("--deadline"), config.getoption("--target"))
     except (TargetError, UsageError) as exc:
@@ -191,6 +193,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = EXIT_SKIPPED  # a job must never go green having checked nothing
     run = config.stash.get(RUN_KEY, None)
     if run is None:
+        if acceptance_only(config) and session.exitstatus == 0 and REPORT_KEY not in config.stash:
+            # every selected scenario was refused or deselected: nothing read the account, so nothing passed
+            reason = ("no selected scenario read the account (each was refused or deselected): nothing was "
+                      "checked")
+            config.stash[REPORT_KEY] = error_report(config.getoption("--env"), config.getoption("--target"), reason,
+                                                    started=utc_now(), endpoint_url=config.getoption("--endpoint-url"),
+                                                    options=_options(config)).write(
+                                                        config.getoption("--report-dir"))
+            if not config.getoption("--skip-unavailable"):
+                session.exitstatus = EXIT_SKIPPED
         return
     report = run.report()
     config.stash[REPORT_KEY] = report.write(config.getoption("--report-dir"))

@@ -37,7 +37,21 @@ from readiness.targets import TARGETS, TargetError, open_target
 EXIT_OK, EXIT_BLOCKED, EXIT_CONTRACT, EXIT_TARGET = 0, 1, 2, 3
 EXIT_INCOMPLETE, EXIT_SKIPPED = 6, 7
 REQUIRE = ("no-fail", "ready")
+ENVIRONMENTS = ("dev", "sit", "prod")
 LIVE_DEADLINE_SECONDS = 900.0  # --deadline default for --target aws and plan: a hung call must end the job
+
+
+def checked_choices(get: Callable[[str], object]) -> None:
+    """A value from the environment (READINESS_REQUIRE=READY) bypasses argparse's and pytest's choices: check
+    every option that has choices once more, so a typo is a usage error (exit 2), never a silently weaker gate."""
+    from readiness.targets import TARGETS
+
+    for option, allowed in (("--require", REQUIRE), ("--items", ("sample", "full")), ("--env", ENVIRONMENTS),
+                            ("--target", TARGETS)):
+        value = get(option)
+        if value not in allowed:
+            raise UsageError(f"{option} {value!r}: must be one of {', '.join(allowed)} "
+                             f"(check READINESS_{option[2:].upper().replace('-', '_')} in the environment)")
 
 
 def gate(verdict: str, require: str) -> int:
@@ -156,6 +170,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from readiness.safety import parse_allow
     from readiness.targets import TargetUnavailable
 
+    checked_choices(lambda option: getattr(args, option[2:].replace("-", "_")))
     out = report_dir(args.report_dir)
     try:
         allow = parse_allow(args.allow)

@@ -156,3 +156,35 @@ def test_the_deadline_defaults_to_900_s_for_live_and_plan_runs_only() -> None:
     assert cli.deadline(None, "aws") == cli.deadline(None, "plan") == 900.0
     assert cli.deadline(None, "moto") is None and cli.deadline("0", "aws") is None
     assert cli.deadline("30", "moto") == 30.0
+
+
+def test_a_run_in_which_no_scenario_read_the_account_is_never_green(tmp_path: Path) -> None:
+    """Every selected scenario refused (a restore drill on a read-only live run): nothing was checked, so the
+    run writes an ERROR report saying so and exits 7, unless --skip-unavailable asks for a green skip."""
+    def run(*extra: str) -> tuple[int, dict[str, object]]:
+        out = tmp_path / f"none{len(extra)}"
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance and restore_drill", "--env=prod",
+                               "--target=aws", "--require=ready", f"--report-dir={out}", "-p", "no:cacheprovider",
+                               "-q", *extra], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+                              env=_env(tmp_path))
+        assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        return proc.returncode, json.loads((out / "readiness.json").read_text(encoding="utf-8"))
+
+    code, report = run()
+    assert code == 7 and report["verdict"] == "ERROR" and "nothing was checked" in str(report["error"])
+    assert run("--skip-unavailable")[0] == 0
+
+
+@pytest.mark.parametrize("variable", ["READINESS_REQUIRE", "READINESS_ITEMS"])
+def test_a_bad_value_from_the_environment_is_a_usage_error(variable: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse and pytest check choices only on the command line: READINESS_REQUIRE=READY must not quietly
+    become the weaker no-fail gate."""
+    monkeypatch.setenv(variable, "READY")
+    code = cli.main(["verify", "--env", "sit", "--report-dir", str(tmp_path)])
+    assert code == 2 and "'READY': must be one of" in capsys.readouterr().err
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-m", "acceptance", "--env=sit",
+                           f"--report-dir={tmp_path}", "-p", "no:cacheprovider", "-q"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False, env=_env(tmp_path, **{variable: "READY"}))
+    assert proc.returncode == 2 and "'READY': must be one of" in proc.stdout + proc.stderr
