@@ -92,11 +92,11 @@ class PlanBuilder:
             "configuration": {
                 "provider_config": {
                     "aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
-                            "version_constraint": "~> 5.80",
+                            "version_constraint": "~> 6.9",
                             "expressions": {"region": {"references": ["var.region"]},
                                             "allowed_account_ids": {"references": ["var.account"]}}},
                     "aws.dr": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws", "alias": "dr",
-                               "version_constraint": "~> 5.80",
+                               "version_constraint": "~> 6.9",
                                "expressions": {"region": {"references": ["var.dr_region", "var.region"]},
                                                "allowed_account_ids": {"references": ["var.account"]}}},
                 },
@@ -268,9 +268,10 @@ def plan_document(env: str, *, create: bool = False, edit: Callable[[dict[str, A
                                         if t["pitr"]["enabled"] else None}],
             "server_side_encryption": [{"enabled": True, **({} if create else {"kms_key_arn": sse_key})}],
             "ttl": [{"enabled": t["ttl"]["enabled"], "attribute_name": t["ttl"]["attribute_name"] or ""}],
-            # provider 5.x replica blocks have no deletion_protection_enabled (added in 6.x): a replica the
-            # stack makes is unprotected, which table.replica_settings FAILs in prod (a finding, not a fixture gap)
-            "replica": [{"region_name": r, "point_in_time_recovery": t["pitr"]["enabled"], "propagate_tags": True,
+            # AWS does not copy deletion protection to a replica: the module sets it on each one
+            # (replica.deletion_protection_enabled, AWS provider >= 6.9, ADR 0064)
+            "replica": [{"region_name": r, "point_in_time_recovery": t["pitr"]["enabled"],
+                         "deletion_protection_enabled": t["deletion_protection"], "propagate_tags": True,
                          "arn": None if create else _arn("dynamodb", r, account, f"table/{t['name']}"),
                          "stream_arn": None, "stream_label": None,
                          **({"kms_key_arn": dr_key_arn} if dr_key_arn and not create else {})}
@@ -522,28 +523,3 @@ PLAN_CANNOT_SHOW = {
 }
 """The checks a plan can never show, with the reason their UNVERIFIABLE gives; the drills do not run on a
 document either ("not run: a Terraform plan is a document", ADR 0053)."""
-
-STACK_FINDINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
-    # AWS provider 5.x (terraform/modules pin ~> 5.97) has no replica deletion_protection_enabled (6.x added it,
-    # hashicorp/terraform-provider-aws#43240), and AWS does not replicate the setting ("You must enable deletion
-    # protection on each replica", DynamoDB developer guide, best practices for global tables): the replicas
-    # the stack makes in eu-west-1 are unprotected, which 004 3.3 (D10) forbids in prod
-    "table.replica_settings": (("prod",), tuple(f"{t}-prod@eu-west-1" for t in
-                                                ("tenants", "products", "campaigns", "orders", "users")),
-                               "deletion_protection is False, not True"),
-}
-"""The FAILs terraform/ itself earns (env, resources, what the reason says): real findings for the lead, not
-fixture gaps. protect_replicas() is the plan of the fixed stack."""
-
-
-def protect_replicas(doc: dict[str, Any]) -> None:
-    """The plan of a stack that protects its replicas (provider 6.x: replica.deletion_protection_enabled)."""
-    def walk(module: dict[str, Any]) -> None:
-        for r in module.get("resources", []):
-            if r["type"] == "aws_dynamodb_table":
-                for replica in r["values"].get("replica") or []:
-                    replica["deletion_protection_enabled"] = r["values"]["deletion_protection_enabled"]
-        for child in module.get("child_modules", []):
-            walk(child)
-
-    walk(doc["planned_values"]["root_module"])

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from make_plan_fixtures import FIXTURES, ORDERS, documents
-from plan_documents import PLAN_CANNOT_SHOW, plan_document, planned, protect_replicas, set_actions, write
+from plan_documents import PLAN_CANNOT_SHOW, plan_document, planned, set_actions, write
 from test_plan_target import judged
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
@@ -43,14 +43,6 @@ def verdicts_of(contract: Contract, env: str, doc: Doc, tmp_path: Path) -> list[
 def status(verdicts: list[Verdict], check_id: str, resource: str) -> Verdict:
     [v] = [v for v in verdicts if v.id == check_id and v.resource == resource]
     return v
-
-
-def prod_plan() -> Doc:
-    """The prod plan of a stack without findings (protect_replicas: plan_documents.STACK_FINDINGS), so that a
-    FAIL below is the one the test makes."""
-    doc = plan_document("prod")
-    protect_replicas(doc)
-    return doc
 
 
 def failing(verdicts: list[Verdict]) -> set[tuple[str, str]]:
@@ -157,7 +149,7 @@ CONTRACTED = {  # prod: one resource of each contracted kind, by its address and
 def test_destroying_a_contracted_resource_fails_naming_it(loaded_contract: Contract, kind: str, actions: list[str],
                                                           tmp_path: Path) -> None:
     address, name = CONTRACTED[kind]
-    doc = prod_plan()
+    doc = plan_document("prod")
     set_actions(doc, address, actions, reason="replace_because_cannot_update" if len(actions) == 2 else None)
     verdicts = verdicts_of(loaded_contract, "prod", doc, tmp_path)
     v = status(verdicts, NO_DESTROY, name)
@@ -170,7 +162,7 @@ def test_a_decoy_destroys_the_contracted_table_under_another_address(loaded_cont
                                                                     tmp_path: Path) -> None:
     """Renaming the address without a moved block: Terraform deletes the old one (the real table) and
     creates a new one; the new address is correct, the old one's delete is the data loss."""
-    doc = prod_plan()
+    doc = plan_document("prod")
     [change] = [c for c in doc["resource_changes"] if c["address"] == ORDERS]
     old = copy.deepcopy(change)
     old["address"] = 'module.tables["orders_old"].aws_dynamodb_table.this'
@@ -183,7 +175,7 @@ def test_a_decoy_destroys_the_contracted_table_under_another_address(loaded_cont
 
 
 def test_an_update_in_place_is_judged_on_its_end_state(loaded_contract: Contract, tmp_path: Path) -> None:
-    doc = prod_plan()
+    doc = plan_document("prod")
     set_actions(doc, ORDERS, ["update"])
     change = next(c for c in doc["resource_changes"] if c["address"] == ORDERS)["change"]
     change["before"]["billing_mode"] = "PROVISIONED"  # the update fixes drift: the end state is right
@@ -276,7 +268,7 @@ UNKNOWN_BLOCKS: dict[str, tuple[str, tuple[str | int, ...], str, str]] = {
 @pytest.mark.parametrize("name", sorted(UNKNOWN_BLOCKS))
 def test_an_unknown_block_is_unverifiable_naming_it(loaded_contract: Contract, name: str, tmp_path: Path) -> None:
     address, path, check_id, resource = UNKNOWN_BLOCKS[name]
-    doc = prod_plan()
+    doc = plan_document("prod")
     if path == ("tags_all",):
         planned(doc, address).pop("tags")  # after is the same object
     _unknown_at(address, path)(doc)
@@ -350,7 +342,7 @@ def test_a_plan_for_another_region_or_account_is_refused(edit: Callable[[Doc], N
 def test_a_module_in_a_module_with_a_passed_provider(loaded_contract: Contract, tmp_path: Path) -> None:
     """module.platform.module.monitoring, its resources on the root's aws.dr key as Terraform resolves a
     passed provider: the alarms are then planned in the DR region, and the alarm checks say so."""
-    doc = prod_plan()
+    doc = plan_document("prod")
     root = doc["planned_values"]["root_module"]
     [mon] = [m for m in root["child_modules"] if m["address"] == "module.monitoring"]
     root["child_modules"].remove(mon)

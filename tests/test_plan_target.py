@@ -19,7 +19,7 @@ from typing import Any
 import botocore
 import botocore.session
 import pytest
-from plan_documents import PLAN_CANNOT_SHOW, STACK_FINDINGS, drop, plan_document, planned, protect_replicas, write
+from plan_documents import PLAN_CANNOT_SHOW, drop, plan_document, planned, write
 from test_seed_sit_state import SEED_TABLES
 
 from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
@@ -51,25 +51,18 @@ def judged(verdicts: list[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.id not in PLAN_CANNOT_SHOW]
 
 
-def findings(env: str) -> set[tuple[str, str]]:
-    """The FAILs the stack itself earns in env (STACK_FINDINGS: what terraform/ really plans)."""
-    return {(check_id, resource) for check_id, (envs, resources, _) in STACK_FINDINGS.items() if env in envs
-            for resource in resources}
-
-
 # ----------------------------------------------------------------------------------- correct plans
 
 
 @pytest.mark.parametrize("env", ["dev", "sit", "prod"])
 def test_replan_of_a_deployed_environment_passes(loaded_contract: Contract, env: str, tmp_path: Path) -> None:
+    """What terraform/ plans (the replicas protected too, ADR 0064) has no FAIL in any environment."""
     every = judge(loaded_contract, env, plan_document(env), tmp_path)
-    assert failing(every) == findings(env)
+    assert failing(every) == set()
     for v in every:
-        if (v.id, v.resource) in findings(env):
-            assert STACK_FINDINGS[v.id][2] in v.reason, v.line()
-        elif v.id in PLAN_CANNOT_SHOW:  # what only the account has: UNVERIFIABLE with the reason, never PASS
+        if v.id in PLAN_CANNOT_SHOW:  # what only the account has: UNVERIFIABLE with the reason, never PASS
             assert v.status == UNVERIFIABLE and PLAN_CANNOT_SHOW[v.id] in v.reason, v.line()
-    verdicts = [v for v in judged(every) if (v.id, v.resource) not in findings(env)]
+    verdicts = judged(every)
     unverifiable = {v.id for v in verdicts if v.status == UNVERIFIABLE}
     if env == "prod":  # customer-managed key: every ARN the checks compare is in the plan
         assert run_verdict(verdicts) == READY
@@ -329,6 +322,13 @@ MORE_PLAN_MUTATIONS: list[tuple[str, Mutation]] = [
     ("cost.anomaly_alert", ("bbws-dynamodb-prod-cost-monitor", None, doc_edit(
         "module.monitoring.aws_ce_anomaly_subscription.this", lambda r: r.__setitem__("frequency", "WEEKLY")),
         "alerts WEEKLY")),
+    # D10: AWS does not copy deletion protection to a replica (ADR 0064): an unprotected replica, and the plan of
+    # the module under AWS provider 5.x, whose replica block has no deletion_protection_enabled at all
+    ("table.replica_settings", ("orders-prod@eu-west-1", None, doc_edit(
+        TABLE, lambda r: r["replica"][0].__setitem__("deletion_protection_enabled", False)),
+        "deletion_protection is False, not True")),
+    ("table.replica_settings", ("orders-prod@eu-west-1", None, doc_edit(
+        TABLE, lambda r: r["replica"][0].pop("deletion_protection_enabled")), "deletion_protection")),
 ]
 """More ways an operator breaks a check (an extra action, a decoy query, a prefix rule, a policy on the bucket)."""
 
@@ -359,14 +359,11 @@ def test_every_check_has_a_plan_mutation() -> None:
                          ids=lambda x: x if isinstance(x, str) else x[3][:30])
 def test_a_plan_that_breaks_one_property_fails_that_check(loaded_contract: Contract, check_id: str,
                                                           mutation: Mutation, tmp_path: Path) -> None:
-    """Each mutant starts from the correct plan of a stack without findings (protect_replicas: STACK_FINDINGS)."""
+    """Each mutant starts from the correct plan of what terraform/ makes."""
     resource, edit_vars, edit_doc, says = mutation
-    base = plan_document("prod")
-    protect_replicas(base)
-    correct = judge(loaded_contract, "prod", base, tmp_path)
+    correct = judge(loaded_contract, "prod", plan_document("prod"), tmp_path)
     assert next(v for v in correct if v.id == check_id and v.resource == resource).status == PASS
     doc = plan_document("prod", edit=edit_vars)
-    protect_replicas(doc)
     if edit_doc:
         edit_doc(doc)
     verdicts = judge(loaded_contract, "prod", doc, tmp_path)
@@ -500,15 +497,13 @@ def test_plan_json_without_the_plan_target_is_refused() -> None:
 
 
 def test_cli_verify_of_a_plan(tmp_path: Path) -> None:
-    doc = plan_document("prod")
-    protect_replicas(doc)
-    path = write(tmp_path, doc)
+    path = write(tmp_path, plan_document("prod"))
     result = subprocess.run([sys.executable, "-m", "readiness", "verify", "--env", "prod", "--target", "plan",
                              "--plan-json", path, "--report-dir", str(tmp_path / "r")], cwd=ROOT,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "r" / "readiness.json").read_text())
-    # the fixed stack (protect_replicas: STACK_FINDINGS) passes every check a plan can show; PLAN_CANNOT_SHOW
+    # the stack's own plan passes every check a plan can show; PLAN_CANNOT_SHOW
     # (what only the account has) and the drills and the item check (they cannot run on a document) are
     # UNVERIFIABLE (ADRs 0053, 0060)
     assert {c["status"] for c in report["checks"] if not c["id"].startswith(("drill.", "items."))

@@ -41,6 +41,8 @@ REPO = Path(__file__).resolve().parent.parent
 TERRAFORM = REPO / "terraform"
 ENVS = ("dev", "sit", "prod")
 MODULES = ("dynamodb_table", "backup", "monitoring", "kms", "s3_bucket")
+# replica.deletion_protection_enabled arrived in AWS provider 6.9.0 (ADR 0064)
+AWS_PROVIDER = '"~> 6.9"'
 TERRAFORM_BIN = shutil.which("terraform")
 
 needs_terraform = pytest.mark.skipif(
@@ -276,6 +278,10 @@ def _gsis(key: str, attr: str) -> Callable[..., Iterator[tuple[str, Any, Any]]]:
     return _per_table(lambda t, s: ([g[key] for g in t["gsis"]], [getattr(g, attr) for g in s.table.gsis]))
 
 
+def _deletion_protection(tfvars: dict[str, Any], desired: Desired) -> Iterator[tuple[str, Any, Any]]:
+    return _per_table(lambda t, s: (t["deletion_protection"], desired.env.deletion_protection))(tfvars, desired)
+
+
 TABLE = "modules/dynamodb_table resource aws_dynamodb_table this"
 GSI = f"{TABLE} dynamic global_secondary_index"
 REPLICA = f"{TABLE} dynamic replica"
@@ -427,8 +433,11 @@ WIRES: tuple[Wire, ...] = (
          lambda tv, d: _one("encryption", tv["encryption"],
                             {"kind": d.env.encryption_kind, "key_alias": d.key_alias, "rotation": d.env.key_rotation})),
     Wire("deletion protection (D10)", {f"{TABLE} deletion_protection_enabled": "var.table.deletion_protection",
-                                       **TABLES_CALL},
-         lambda tv, d: _per_table(lambda t, s: (t["deletion_protection"], d.env.deletion_protection))(tv, d)),
+                                       **TABLES_CALL}, _deletion_protection),
+    # AWS does not copy deletion protection to a replica: each replica sets its own (provider >= 6.9, ADR 0064)
+    Wire("replica deletion protection (D10)", {
+        f"{REPLICA} content deletion_protection_enabled": "var.table.deletion_protection", **TABLES_CALL},
+         _deletion_protection),
     Wire("tags (D15)", {f"{TABLE} tags": "var.tags", "ROOT module tables tags": "var.tags",
                         f"{REPLICA} content propagate_tags": "true",
                         "modules/backup resource aws_backup_vault this tags": "var.tags",
@@ -484,7 +493,7 @@ WIRES: tuple[Wire, ...] = (
         "modules/backup resource aws_backup_vault dr name": "var.backup.copy.vault",
         "modules/backup resource aws_backup_vault dr kms_key_arn": "var.dr_kms_key_arn",
         "modules/backup resource aws_backup_vault dr lifecycle precondition condition":
-            "data.aws_region.dr.name==var.backup.copy.region",
+            "data.aws_region.dr.region==var.backup.copy.region",
         "ROOT module backup providers aws.dr": "aws.dr",
         "ROOT module backup dr_kms_key_arn": "one(module.kms_dr[*].key_arn)", **BACKUP_CALL},
          lambda tv, d: _one("backup.copy/dr_region", (tv["backup"]["copy"], tv["dr_region"]), (
@@ -631,8 +640,12 @@ MUTATIONS = [
     pytest.param("modules/dynamodb_table/main.tf", "    kms_key_arn = var.kms_key_arn\n", "",
                  "SSE-KMS key (D9)", id="sse-key-deleted"),
     pytest.param("modules/dynamodb_table/main.tf",
-                 "deletion_protection_enabled = var.table.deletion_protection",
-                 "deletion_protection_enabled = false", "deletion protection (D10)", id="deletion-protection-off"),
+                 "\n  deletion_protection_enabled = var.table.deletion_protection\n",
+                 "\n  deletion_protection_enabled = false\n", "deletion protection (D10)",
+                 id="deletion-protection-off"),
+    pytest.param("modules/dynamodb_table/main.tf",
+                 "      deletion_protection_enabled = var.table.deletion_protection\n", "",
+                 "replica deletion protection (D10)", id="replica-deletion-protection-deleted"),
     pytest.param("modules/dynamodb_table/main.tf", "  tags = var.tags\n", "", "tags (D15)", id="tags-deleted"),
     pytest.param("modules/dynamodb_table/main.tf", "hash_key           = global_secondary_index.value.hash_key",
                  "hash_key           = global_secondary_index.value.range_key", "GSI partition keys",
@@ -722,7 +735,7 @@ def test_module_layout_and_typed_variables(module: str) -> None:
     version = lookup(tree, "terraform required_version")
     assert version == '">= 1.6"'
     aws = lookup(tree, "terraform required_providers aws")
-    assert isinstance(aws, dict) and aws["source"] == '"hashicorp/aws"' and aws["version"].startswith('"~> 5.')
+    assert isinstance(aws, dict) and aws["source"] == '"hashicorp/aws"' and aws["version"] == AWS_PROVIDER
     for name, var in tree["variable"].items():
         assert "type" in var and "description" in var, f"modules/{module}: variable {name} needs a type and description"
         assert not re.search(r"\bany\b", var["type"]), f"modules/{module}: variable {name} is typed any"
@@ -731,6 +744,13 @@ def test_module_layout_and_typed_variables(module: str) -> None:
     for rtype, named in tree.get("resource", {}).items():
         if len(named) == 1:
             assert list(named) == ["this"], f"modules/{module}: the only {rtype} should be named this"
+
+
+@needs_hcl2
+def test_the_stack_pins_the_provider_of_the_modules() -> None:
+    """One provider range for the root and every module: init picks one version for them all."""
+    aws = lookup(load_hcl(TERRAFORM / "stack"), "terraform required_providers aws")
+    assert isinstance(aws, dict) and aws["source"] == '"hashicorp/aws"' and aws["version"] == AWS_PROVIDER
 
 
 def test_backup_module_declares_the_dr_provider() -> None:

@@ -26,7 +26,7 @@ resource "aws_backup_vault" "dr" {
 
   lifecycle {
     precondition {
-      condition     = data.aws_region.dr.name == var.backup.copy.region
+      condition     = data.aws_region.dr.region == var.backup.copy.region
       error_message = "The aws.dr provider must be configured for the copy region (backup.copy.region)."
     }
   }

@@ -55,10 +55,11 @@ resource "aws_dynamodb_table" "this" {
     for_each = toset(var.table.replica_regions)
 
     content {
-      region_name            = replica.value
-      kms_key_arn            = lookup(var.replica_kms_key_arns, replica.value, null)
-      point_in_time_recovery = var.table.pitr.enabled
-      propagate_tags         = true
+      region_name                 = replica.value
+      kms_key_arn                 = lookup(var.replica_kms_key_arns, replica.value, null)
+      point_in_time_recovery      = var.table.pitr.enabled
+      deletion_protection_enabled = var.table.deletion_protection
+      propagate_tags              = true
     }
   }
 
