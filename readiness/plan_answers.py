@@ -56,7 +56,7 @@ def _table(v: dict[str, Any], region: str, account: str, dr: dict[str, Any] | No
                                  for a in blocks(v.get("attribute"))],
         "BillingModeSummary": {"BillingMode": v.get("billing_mode") or "PROVISIONED"},
         # a replica's deletion protection is its own (AWS does not replicate it): the replica block's, if the
-        # provider has the argument (provider 5.x does not: a replica it creates is unprotected)
+        # provider has the argument (6.9 and later, ADR 0064; before it a replica is created unprotected)
         "DeletionProtectionEnabled": flag((dr if dr is not None else v).get("deletion_protection_enabled")),
     }
     gsis = [{"IndexName": g.get("name"), "IndexStatus": "ACTIVE",
