@@ -3,7 +3,7 @@
 Same keys and shapes as observe.py's (DescribeAlarms MetricAlarm, ListTopics, ListSubscriptionsByTopic,
 the Resource Groups Tagging API's GetResources, GetDashboard, Cost Explorer's GetAnomalyMonitors and
 GetAnomalySubscriptions), from aws_cloudwatch_metric_alarm, aws_sns_topic, aws_sns_topic_subscription,
-aws_cloudwatch_dashboard, aws_ce_anomaly_monitor and aws_ce_anomaly_subscription (AWS provider 5.x and 6.x write them alike).
+aws_cloudwatch_dashboard, aws_ce_anomaly_monitor and aws_ce_anomaly_subscription (AWS provider 6.x).
 What only a running account has (an alarm's state, whether a subscription was confirmed) is left out or
 answered as unavailable with the reason, so those checks are UNVERIFIABLE on a plan, never PASS.
 """
