@@ -7,6 +7,7 @@ UNVERIFIABLE is never a pass: it says which call could not answer and what it an
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -1301,16 +1302,31 @@ RESTRICTING_CONDITION_KEYS = {
 RESTRICTING_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "IpAddress")
 
 
+def _broad(value: Any) -> bool:
+    """A value that restricts nobody: a wildcard, or an IP range wider than a /8 (IPv4) or a /32 (IPv6), which
+    a decoy can split everyone into (0.0.0.0/1 + 128.0.0.0/1)."""
+    text = str(value)
+    if "*" in text or "?" in text:
+        return True
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen < (8 if network.version == 4 else 32)
+
+
 def _restricted(condition: Any) -> bool:
+    """A condition that restricts who the statement grants: one of the exact operators (an ``...IfExists``
+    operator passes whenever the key is absent, which it is for anonymous requests) on a key that names the
+    caller or the source, with values none of which is broad."""
     if not isinstance(condition, dict):
         return False
     for operator, tests in condition.items():
-        if not str(operator).split(":")[-1].startswith(RESTRICTING_OPERATORS) or not isinstance(tests, dict):
+        if str(operator).split(":")[-1] not in RESTRICTING_OPERATORS or not isinstance(tests, dict):
             continue
         for key, values in tests.items():
             values = values if isinstance(values, list) else [values]
-            if str(key).lower() in RESTRICTING_CONDITION_KEYS and values and not any(
-                    "*" in str(v) or str(v) in ("0.0.0.0/0", "::/0") for v in values):
+            if str(key).lower() in RESTRICTING_CONDITION_KEYS and values and not any(_broad(v) for v in values):
                 return True
     return False
 

@@ -333,6 +333,20 @@ def _public_with_harmless_condition(t: Target, d: Desired) -> None:
                                     "Condition": {"Bool": {"aws:SecureTransport": "true"}}})
 
 
+def _public_if_exists(t: Target, d: Desired) -> None:
+    """Everyone, on a condition that holds whenever the key is absent (as it is for an anonymous caller)."""
+    _open_policy(t, d, BUCKET_SIT, {"Sid": "VpcReadIfExists", "Effect": "Allow", "Principal": "*",
+                                    "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET_SIT}/*",
+                                    "Condition": {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-0a1b2c3d"}}})
+
+
+def _public_split_internet(t: Target, d: Desired) -> None:
+    """Everyone, from 'only' two source ranges that together are the whole IPv4 internet."""
+    _open_policy(t, d, BUCKET_SIT, {"Sid": "OfficeRead", "Effect": "Allow", "Principal": "*",
+                                    "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET_SIT}/*",
+                                    "Condition": {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}})
+
+
 def _public_log_bucket(t: Target, d: Desired) -> None:
     _open_policy(t, d, LOG_SIT, {"Sid": "ReadLogs", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                                  "Resource": f"arn:aws:s3:::{LOG_SIT}/*"})
@@ -477,6 +491,8 @@ ATTACKS = [
     policy("a public read statement for AWS '*'", account=_public_read),
     policy("a public statement whose condition only asks for TLS", account=_public_with_harmless_condition),
     policy("the access logs readable by everyone", account=_public_log_bucket),
+    policy("a public statement behind an IfExists condition", account=_public_if_exists),
+    policy("a public statement from two ranges that are the whole internet", account=_public_split_internet),
     inventory("a leftover bbws-templates-sit-old", account=_leftover("bbws-templates-sit-old")),
     inventory("an unsuffixed bbws-templates in another region", account=_leftover("bbws-templates", "eu-central-1")),
     inventory("a second access-log bucket", account=_leftover("bbws-access-logs-sit-2")),
