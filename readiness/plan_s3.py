@@ -17,7 +17,7 @@ from readiness.checks import public_statements
 from readiness.desired import Desired
 from readiness.observe import S3_BUCKET_OPERATIONS, S3_LOG_BUCKET_OPERATIONS, Unknown
 from readiness.plan_load import Plan, Planned
-from readiness.plan_values import Put, blocks, effective_tags, first, flag, shown, tag_list, unnamed
+from readiness.plan_values import Put, Unshown, blocks, effective_tags, first, flag, shown, tag_list, unnamed
 
 NO_INVENTORY = ("a Terraform plan shows only its own buckets, not the account's others (ListBuckets answers "
                 "for the account: run against it)")
@@ -98,31 +98,39 @@ def _bucket_answers(plan: Plan, bucket: Planned, required: Any) -> dict[str, Cal
             r.values.get("bucket") == name if not isinstance(r.values.get("bucket"), Unknown)
             else r.module == bucket.module)]
 
+    def only(found: list[dict[str, Any]]) -> dict[str, Any]:
+        """The one configuration resource of a kind: two of them fight over the bucket (S3 keeps whichever
+        Terraform applies last), so the answer rests on what the plan cannot show."""
+        if len(found) > 1:
+            raise Unshown(Unknown(f"(not in the plan: {len(found)} configuration resources of one kind configure "
+                                  f"bucket {name}, and S3 keeps whichever Terraform applies last)"))
+        return found[0]
+
     out: dict[str, Callable[[], Any]] = {}
     if (v := of("aws_s3_bucket_versioning")):
         out["get_bucket_versioning"] = lambda: {
-            "Status": first(v[-1].get("versioning_configuration")).get("status")}
+            "Status": first(only(v).get("versioning_configuration")).get("status")}
     if (e := of("aws_s3_bucket_server_side_encryption_configuration")):
         out["get_bucket_encryption"] = lambda: {"ServerSideEncryptionConfiguration": {"Rules": [
             {"ApplyServerSideEncryptionByDefault": {
                 "SSEAlgorithm": first(r.get("apply_server_side_encryption_by_default")).get("sse_algorithm")}}
-            for r in blocks(e[-1].get("rule"))]}}
+            for r in blocks(only(e).get("rule"))]}}
     if (b := of("aws_s3_bucket_public_access_block")):
         out["get_public_access_block"] = lambda: {"PublicAccessBlockConfiguration": {
-            "BlockPublicAcls": b[-1].get("block_public_acls"), "IgnorePublicAcls": b[-1].get("ignore_public_acls"),
-            "BlockPublicPolicy": b[-1].get("block_public_policy"),
-            "RestrictPublicBuckets": b[-1].get("restrict_public_buckets")}}
+            "BlockPublicAcls": only(b).get("block_public_acls"), "IgnorePublicAcls": only(b).get("ignore_public_acls"),
+            "BlockPublicPolicy": only(b).get("block_public_policy"),
+            "RestrictPublicBuckets": only(b).get("restrict_public_buckets")}}
     if (lc := of("aws_s3_bucket_lifecycle_configuration")):
         out["get_bucket_lifecycle_configuration"] = lambda: {"Rules": [
-            _lifecycle_rule(r) for r in blocks(lc[-1].get("rule"))]}
+            _lifecycle_rule(r) for r in blocks(only(lc).get("rule"))]}
     if (lg := of("aws_s3_bucket_logging")):
-        out["get_bucket_logging"] = lambda: {"LoggingEnabled": {"TargetBucket": lg[-1].get("target_bucket"),
-                                                                "TargetPrefix": lg[-1].get("target_prefix")}}
+        out["get_bucket_logging"] = lambda: {"LoggingEnabled": {"TargetBucket": only(lg).get("target_bucket"),
+                                                                "TargetPrefix": only(lg).get("target_prefix")}}
     if (rp := of("aws_s3_bucket_replication_configuration")):
-        out["get_bucket_replication"] = lambda: {"ReplicationConfiguration": {"Role": rp[-1].get("role"), "Rules": [
+        out["get_bucket_replication"] = lambda: {"ReplicationConfiguration": {"Role": only(rp).get("role"), "Rules": [
             {"ID": r.get("id"), "Status": r.get("status"),
              "Destination": {"Bucket": first(r.get("destination")).get("bucket")}}
-            for r in blocks(rp[-1].get("rule"))]}}
+            for r in blocks(only(rp).get("rule"))]}}
     tags = effective_tags(bucket.values, required)
     if isinstance(tags, Unknown) or (isinstance(tags, dict) and tags):
         out["get_bucket_tagging"] = lambda: {"TagSet": tag_list(tags)}
@@ -133,8 +141,8 @@ def _bucket_answers(plan: Plan, bucket: Planned, required: Any) -> dict[str, Cal
             out["get_object_lock_configuration"] = lambda: _object_lock(
                 flag(enabled) or any(x.get("object_lock_enabled") == "Enabled" for x in lock), lock)
     if (policy := of("aws_s3_bucket_policy")):
-        out["get_bucket_policy"] = lambda: {"Policy": shown(policy[-1].get("policy"))}
-        out["get_bucket_policy_status"] = lambda: _policy_status(policy[-1].get("policy"))
+        out["get_bucket_policy"] = lambda: {"Policy": shown(only(policy).get("policy"))}
+        out["get_bucket_policy_status"] = lambda: _policy_status(only(policy).get("policy"))
     out["list_objects_v2"] = lambda: [{"Key": o.get("key"), "ETag": f'"{o.get("etag")}"'}
                                       for o in of("aws_s3_object")]
     out["head_bucket"] = lambda: {"BucketRegion": bucket.region}

@@ -81,3 +81,26 @@ def test_an_incomplete_plan_proves_nothing_is_destroyed(tmp_path: Path, prod: De
     doc["complete"] = False
     verdicts = [v for v in _verdicts(tmp_path, doc, prod) if v.id == NO_DESTROY]
     assert verdicts and all(v.status == UNVERIFIABLE and "not complete" in v.reason for v in verdicts)
+
+
+def test_two_versioning_resources_for_one_bucket_are_not_a_pass(tmp_path: Path, loaded_contract: Contract) -> None:
+    """A second aws_s3_bucket_versioning (suspended) beside the module's: S3 keeps whichever Terraform applies
+    last, so the plan cannot show versioning Enabled (UNVERIFIABLE naming the conflict), never PASS."""
+    sit = desired_state(loaded_contract, "sit")
+    doc = plan_document("sit")
+    assert _of(_verdicts(tmp_path, copy.deepcopy(doc), sit), "bucket.versioning", "bbws-templates-sit").status == PASS
+
+    def add_suspended(module: dict[str, Any]) -> bool:
+        for resource in module.get("resources", []):
+            if resource["address"] == 'module.buckets["templates"].aws_s3_bucket_versioning.this':
+                twin = copy.deepcopy(resource)
+                twin["address"] = 'module.buckets["templates"].aws_s3_bucket_versioning.hotfix'
+                twin["name"] = "hotfix"
+                twin["values"]["versioning_configuration"][0]["status"] = "Suspended"
+                module["resources"].append(twin)
+                return True
+        return any(add_suspended(child) for child in module.get("child_modules", []))
+
+    assert add_suspended(doc["planned_values"]["root_module"])
+    v = _of(_verdicts(tmp_path, doc, sit), "bucket.versioning", "bbws-templates-sit")
+    assert v.status == UNVERIFIABLE and "2 configuration resources of one kind" in v.reason, v.line()
