@@ -366,4 +366,5 @@ def judge_in_run(run: Run, sampling: Sampling | None = None, *, stream: TextIO |
     verdicts, cost = verify_items(run.target, run.desired, sampling=sampling, stream=stream)
     run.verdicts.extend(verdicts)
     run.notes.append(cost.line())
+    run.items_cost = cost.to_dict()
     return verdicts

@@ -90,6 +90,7 @@ class Report:
     # when, with what, by whom and against what (readiness/provenance.py)
     provenance: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # the run could not reach or use its target: verdict ERROR, this is why
+    items_cost: dict[str, Any] | None = None  # what the item check read (calls, items, read units; ADR 0061)
 
     @property
     def verdict(self) -> str:
@@ -113,6 +114,7 @@ class Report:
             "measurements": self.measurements,
             "not_run": self.not_run,
             "provenance": self.provenance,
+            **({"items_cost": self.items_cost} if self.items_cost is not None else {}),
             **({"error": self.error} if self.error is not None else {}),
         }
 

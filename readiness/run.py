@@ -46,6 +46,7 @@ class Run:
     started: str = field(default_factory=utc_now)
     caller: Mapping[str, Any] | str = "not asked"
     options: Mapping[str, Any] = field(default_factory=dict)
+    items_cost: dict[str, Any] | None = None  # set by the item check (readiness/items.judge_in_run)
 
     def drilling(self, allow: frozenset[str] | None = None) -> Drills:
         """The run's drills (one scope of test items per run); the first call sweeps orphans of killed runs
@@ -91,7 +92,8 @@ class Run:
                       provenance=provenance(started=self.started, finished=utc_now(),
                                             contract_root=self.contract.root, caller=self.caller,
                                             endpoint=self.target.endpoint_url or self.target.label,
-                                            options=self.options))
+                                            options=self.options),
+                      items_cost=self.items_cost)
 
 
 def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: bool) -> Run:

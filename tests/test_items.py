@@ -569,6 +569,8 @@ def test_every_run_reads_its_items_once_and_its_report_has_them_with_the_cost() 
     assert [v for v in report.verdicts if v.id in (SCHEMA, INDEX_KEYS, SPARSE_INDEX)] == first
     assert any(n.startswith("items: a sample of at most 1,000 items per table; 1 items read") for n in report.notes)
     assert "Scan calls" in report.to_markdown()
+    cost = report.to_json()["items_cost"]  # the item check's cost is in readiness.json too (issue 16)
+    assert cost["calls"] == scans and cost["items_read"] == 1 and cost["read_units"] > 0
 
 
 class _Looping:
