@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from readiness.checks import CHECKS
 from readiness.contract import load_contract
 from readiness.desired import desired_state
 from readiness.observe import ask, describe_failure, is_unsupported
@@ -92,7 +93,8 @@ def test_dynamodb_local_verifies_the_data_plane_and_quotes_what_it_lacks() -> No
     vault = status[("backup.vault", "bbws-dynamodb-backup-vault-sit")]
     assert vault.status == "unverifiable" and "serves DynamoDB only" in vault.reason
     s3 = [v for v in run.verdicts if v.id.startswith(("bucket.", "template."))]
-    assert len(s3) == 7 + 12  # the templates bucket's checks and one per template (ADR 0042)
+    bucket_checks = sum(1 for c in CHECKS.values() if c.scope == "bucket")
+    assert len(s3) == bucket_checks + 12  # the templates bucket's checks and one per template (ADR 0042)
     for v in s3:  # the call and what DynamoDB Local answered, never a guess
         assert v.status == "unverifiable" and "@eu-west-1 answered: " in v.reason, v.line()
         assert "serves DynamoDB only; it answered" in v.reason, v.line()
