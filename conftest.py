@@ -9,7 +9,6 @@ target that cannot be used exits 3 after writing a report with verdict ERROR.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from readiness.cli import (
     checked_choices,
     deadline,
     gate,
-    gate_args,
     report_dir,
     run_options,
 )
@@ -33,7 +31,7 @@ from readiness.docs import annotate_skips
 from readiness.report import BLOCKED, utc_now
 from readiness.run import Run, error_report, readiness_run
 from readiness.safety import parse_allow, refusal
-from readiness.targets import TARGETS, TargetError, TargetUnavailable
+from readiness.targets import TargetError, TargetUnavailable
 
 pytest_plugins = [
     "steps.common",
@@ -53,29 +51,6 @@ ALLOW_KEY = pytest.StashKey[frozenset[str]]()
 SKIPS_KEY = pytest.StashKey[dict[str, str]]()  # scenario test name -> why it was skipped (UNVERIFIABLE)
 UNAVAILABLE_KEY = pytest.StashKey[str]()  # why the whole run was skipped (the target cannot run here)
 ERROR_KEY = pytest.StashKey[str]()  # why the run could not use its target (verdict ERROR)
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("readiness", "BBWS DynamoDB readiness")
-    group.addoption("--env", default=os.environ.get("READINESS_ENV", "sit"), choices=("dev", "sit", "prod"),
-                    help="environment of the contract to verify (default: sit)")
-    group.addoption("--target", default=os.environ.get("READINESS_TARGET", "moto"), choices=TARGETS,
-                    help="where to verify: embedded moto (default), localstack, dynamodb-local, aws, "
-                         "or plan (a Terraform plan, with --plan-json)")
-    group.addoption("--endpoint-url", default=os.environ.get("READINESS_ENDPOINT_URL"),
-                    help="use an already running AWS-compatible endpoint instead of starting one")
-    group.addoption("--no-deploy", action="store_true",
-                    help="verify the account as it is: never provision, never write")
-    group.addoption("--report-dir", default=os.environ.get("READINESS_REPORT_DIR", "reports"),
-                    help="where readiness.json and readiness.md are written (default: reports/)")
-    group.addoption("--profile", default=None, help="AWS profile for --target aws")
-    group.addoption("--restore-table", default=os.environ.get("READINESS_RESTORE_TABLE", "all"),
-                    help="restore drills: one table (logical name, e.g. orders) instead of every table")
-    group.addoption("--load-workers", default=os.environ.get("READINESS_LOAD_WORKERS", "1"),
-                    help="load drill: Locust worker processes on this machine (1: one process; more: master + workers)")
-    group.addoption("--plan-json", default=None,
-                    help="for --target plan: the Terraform plan to judge (terraform show -json plan.out > FILE)")
-    gate_args(group.addoption)  # --allow, --require, --skip-unavailable, --deadline: the same as the CLI's
 
 
 def pytest_configure(config: pytest.Config) -> None:
