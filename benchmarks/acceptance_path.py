@@ -13,10 +13,10 @@ processes (interpreter start included, as a user waits for them) on that same ac
 
 It prints the median seconds of each, the properties each judged, and the ratios the issue sets
 (issue 15: the pytest path within 1.5x of the engine, both at least 10x faster than the seed CLI per
-property judged). Exits 1 when the pytest path is over 1.5x the engine; the seed comparison is
-printed, not enforced (it needs the CLI).
+property judged). Seconds are printed, not enforced, as in the other benchmarks (machines differ and CI
+shares its cores); ``--enforce`` exits 1 when the pytest path is over 1.5x the engine.
 
-    python benchmarks/acceptance_path.py [--runs 3] [--env sit]
+    python benchmarks/acceptance_path.py [--runs 3] [--env sit] [--enforce]
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--env", default="sit", choices=("dev", "sit", "prod"))
     parser.add_argument("--aws-cli", default=shutil.which("aws"), help="the aws CLI for the seed's validation")
+    parser.add_argument("--enforce", action="store_true", help="exit 1 when the pytest path is over 1.5x the engine")
     args = parser.parse_args()
     desired = desired_state(load_contract(), args.env)
     tables = [t.name for t in desired.tables]
@@ -138,7 +139,7 @@ def main() -> int:
                   f"(target >= {SEED_FACTOR:.0f}x)")
     over = ratio > PYTEST_LIMIT
     print(f"  result      pytest path {'OVER' if over else 'within'} {PYTEST_LIMIT}x of the engine")
-    return 1 if over else 0
+    return 1 if over and args.enforce else 0
 
 
 if __name__ == "__main__":
