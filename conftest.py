@@ -1,4 +1,5 @@
-"""Root conftest: the suite's options, the one readiness run per session, and the report.
+"""Root conftest: the one readiness run per session, and the report (the suite's options are a pytest plugin's:
+readiness_pytest/plugin.py, registered through the pytest11 entry point).
 
 ``pytest -m acceptance --env sit --target moto`` runs the features in ``features/`` against
 one snapshot of the target account and writes ``readiness.json`` / ``readiness.md``. The exit code
