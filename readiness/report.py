@@ -285,7 +285,9 @@ def _by_resource(verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:
 def _by_area(verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:
     areas: dict[str, list[Verdict]] = {}
     names = {"table": "Tables", "gsi": "Indexes", "backup": "Backups", "kms": "Encryption keys",
-             "alarm": "Alarms", "dashboard": "Dashboard", "cost": "Cost alerts", "drill": "Drills"}
+             "alarm": "Alarms", "topic": "Alert topics", "dashboard": "Dashboard", "cost": "Cost alerts",
+             "bucket": "Template buckets", "template": "Email templates", "items": "Items in the tables",
+             "plan": "Terraform plan", "drill": "Drills"}
     for v in verdicts:
         areas.setdefault(names.get(v.id.split(".")[0], v.id.split(".")[0]), []).append(v)
     return areas
