@@ -421,16 +421,15 @@ def table_replica_settings(ctx: Context, t: TableSpec, region: str) -> tuple[str
               "sse_key": sse.get("KMSMasterKeyArn") if sse.get("Status") == "ENABLED" else None,
               "ttl": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None,
               "tags": {k: tags.get(k) for k in env.tags}}
-    known = [f"{k} is {actual[k]!r}, not {expected[k]!r}" for k in ("billing", "deletion_protection", "stream",
-                                                                    "ttl")
-             if actual[k] != expected[k] and mentions_unknown(actual[k]) is None]
+    # each problem is definite (it rests on known values) or rests on what a plan cannot show yet
+    known: list[str] = []
+    problems: list[str] = []
+    for k in ("billing", "deletion_protection", "stream", "ttl"):
+        if actual[k] != expected[k]:
+            (known if mentions_unknown(actual[k]) is None else problems).append(
+                f"{k} is {actual[k]!r}, not {expected[k]!r}")
     tag_problems = [f"tags: {p}" for p in _tags_problems(dict(env.tags), tags)]
-    tags_known = mentions_unknown(list(tags.values())) is None
-    known += tag_problems if tags_known else []
-    problems = [f"{k} is {actual[k]!r}, not {expected[k]!r}" for k in ("billing", "deletion_protection", "stream",
-                                                                       "ttl")
-                if actual[k] != expected[k] and mentions_unknown(actual[k]) is not None]
-    problems += [] if tags_known else tag_problems
+    (known if mentions_unknown(list(tags.values())) is None else problems).extend(tag_problems)
     if actual["sse_key"] != key.get("Arn"):
         problems.append(f"encrypted with {actual['sse_key'] or 'no KMS key'}, not {alias} ({key.get('Arn')})")
     if known:  # definite whatever the key turns out to be
