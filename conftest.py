@@ -27,12 +27,12 @@ from readiness.cli import (
     report_dir,
     run_options,
 )
-from readiness.contract import ContractError
+from readiness.contract.model import ContractError
 from readiness.docs import annotate_skips
 from readiness.report import BLOCKED, utc_now
 from readiness.run import Run, error_report, readiness_run
 from readiness.safety import parse_allow, refusal
-from readiness.targets import TargetError, TargetUnavailable
+from readiness.targets.base import TargetError, TargetUnavailable
 
 pytest_plugins = [
     "steps.common",

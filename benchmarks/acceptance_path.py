@@ -32,11 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from readiness.contract import load_contract
-from readiness.desired import desired_state
-from readiness.provision import deploy
-from readiness.server import moto_server
-from readiness.targets import open_target
+from moto_endpoint import moto_server
+
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import load_contract
+from readiness.targets.base import open_target
+from readiness.targets.provision import deploy
 
 REPO = Path(__file__).resolve().parent.parent
 PYTEST_LIMIT = 1.5  # the pytest path may take at most this many times the engine's whole-process time

@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from readiness.contract import load_contract
-from readiness.desired import desired_state
+from moto_endpoint import moto_server
+
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import load_contract
 from readiness.drills import Drills, Measurement
-from readiness.provision import deploy
-from readiness.server import moto_server
-from readiness.targets import open_target
+from readiness.targets.base import open_target
+from readiness.targets.provision import deploy
 
 
 def poll_schedule(first: float = 0.2, factor: float = 1.5, cap: float = 5.0, until: float = 3600.0

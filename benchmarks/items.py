@@ -22,12 +22,12 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from readiness.contract import load_contract
-from readiness.desired import desired_state
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import load_contract
 from readiness.items import ItemCost, Sampling, verify_items
 from readiness.progress import progress
-from readiness.provision import deploy
-from readiness.targets import Target, open_target
+from readiness.targets.base import Target, open_target
+from readiness.targets.provision import deploy
 from readiness.testitems import EXPIRES, MARKER, RunScope, as_dynamodb, generate_item
 
 

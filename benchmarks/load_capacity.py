@@ -20,12 +20,13 @@ import sys
 import time
 from collections.abc import Iterator
 
-from readiness.contract import load_contract
-from readiness.desired import desired_state
+from moto_endpoint import moto_server
+
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import load_contract
 from readiness.load import LoadResult, run_load
-from readiness.provision import deploy
-from readiness.server import moto_server
-from readiness.targets import Target, open_target
+from readiness.targets.base import Target, open_target
+from readiness.targets.provision import deploy
 
 USERS_PER_PROCESS = 4  # writers, and as many readers
 FLAT_OUT = 100_000  # calls per second asked of each kind: far beyond any local endpoint

@@ -16,13 +16,14 @@ import statistics
 import sys
 import time
 
+from moto_endpoint import moto_server
+
 from readiness.checks import evaluate
-from readiness.contract import load_contract
-from readiness.desired import desired_state
-from readiness.observe import observe
-from readiness.provision import deploy
-from readiness.server import moto_server
-from readiness.targets import open_target
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import load_contract
+from readiness.observation.live import observe
+from readiness.targets.base import open_target
+from readiness.targets.provision import deploy
 
 SECONDS = 1.0
 # per table in the primary region: DescribeTable, DescribeContinuousBackups, DescribeTimeToLive, ListTagsOfResource

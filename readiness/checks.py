@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from readiness.contract import Gsi
-from readiness.desired import (
+from readiness.contract.desired import (
     AlarmSpec,
     BucketSpec,
     Desired,
@@ -24,8 +23,9 @@ from readiness.desired import (
     WidgetSpec,
     observed_alarm_canonical,
 )
-from readiness.observe import BAD_BACKUP_JOB_STATES, TAGGED_TYPES, Answer, Snapshot, Unknown, mentions_unknown
-from readiness.tfvars import COST_FREQUENCY, COST_MONITOR_DIMENSION, COST_MONITOR_TYPE
+from readiness.contract.model import Gsi
+from readiness.contract.tfvars import COST_FREQUENCY, COST_MONITOR_DIMENSION, COST_MONITOR_TYPE
+from readiness.observation.live import BAD_BACKUP_JOB_STATES, TAGGED_TYPES, Answer, Snapshot, Unknown, mentions_unknown
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
 NOT_APPLICABLE = "not_applicable"  # the contract says the criterion does not apply to this environment

@@ -30,9 +30,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from readiness.contract import ContractError, Problem, load_contract
+from readiness.contract.loading import load_contract
+from readiness.contract.model import ContractError, Problem
 from readiness.report import BLOCKED
-from readiness.targets import TARGETS, TargetError, open_target
+from readiness.targets.base import TARGETS, TargetError, open_target
 
 EXIT_OK, EXIT_BLOCKED, EXIT_CONTRACT, EXIT_TARGET = 0, 1, 2, 3
 EXIT_INCOMPLETE, EXIT_SKIPPED = 6, 7
@@ -44,7 +45,7 @@ LIVE_DEADLINE_SECONDS = 900.0  # --deadline default for --target aws and plan: a
 def checked_choices(get: Callable[[str], object]) -> None:
     """A value from the environment (READINESS_REQUIRE=READY) bypasses argparse's and pytest's choices: check
     every option that has choices once more, so a typo is a usage error (exit 2), never a silently weaker gate."""
-    from readiness.targets import TARGETS
+    from readiness.targets.base import TARGETS
 
     for option, allowed in (("--require", REQUIRE), ("--items", ("sample", "full")), ("--env", ENVIRONMENTS),
                             ("--target", TARGETS)):
@@ -122,7 +123,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem)
         print(f"contract invalid: {len(exc.problems)} problem(s)", file=sys.stderr)
         return EXIT_CONTRACT
-    from readiness.templates import validate_templates
+    from readiness.contract.templates import validate_templates
 
     template_problems = validate_templates(contract)
     if template_problems:
@@ -168,7 +169,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from readiness.report import utc_now
     from readiness.run import error_report, readiness_run
     from readiness.safety import parse_allow
-    from readiness.targets import TargetUnavailable
+    from readiness.targets.base import TargetUnavailable
 
     checked_choices(lambda option: getattr(args, option[2:].replace("-", "_")))
     out = report_dir(args.report_dir)
@@ -222,9 +223,9 @@ def run_options(**given: object) -> dict[str, object]:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from readiness.desired import desired_state
-    from readiness.provision import deploy
+    from readiness.contract.desired import desired_state
     from readiness.run import probe_endpoint
+    from readiness.targets.provision import deploy
 
     contract = load_contract(_contract_root(args.contract))
     desired = desired_state(contract, args.env)
@@ -241,7 +242,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_install_dynamodb_local(_: argparse.Namespace) -> int:
-    from readiness.services import ServiceFailed, ServiceUnavailable, install_dynamodb_local
+    from readiness.targets.services import ServiceFailed, ServiceUnavailable, install_dynamodb_local
 
     try:
         jar = install_dynamodb_local()
@@ -252,7 +253,7 @@ def cmd_install_dynamodb_local(_: argparse.Namespace) -> int:
 
 
 def cmd_render_tfvars(args: argparse.Namespace) -> int:
-    from readiness.tfvars import stale, write_all
+    from readiness.contract.tfvars import stale, write_all
 
     contract = load_contract(_contract_root(args.contract))
     if args.check:

@@ -32,11 +32,11 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE, Verdict
-from readiness.contract import Table
-from readiness.desired import Desired, TableSpec
-from readiness.observe import describe_failure, error_parts, is_unsupported
+from readiness.contract.desired import Desired, TableSpec
+from readiness.contract.model import Table
+from readiness.observation.live import describe_failure, error_parts, is_unsupported
 from readiness.progress import progress
-from readiness.targets import ReadOnlyViolation, Target
+from readiness.targets.base import ReadOnlyViolation, Target
 from readiness.testitems import (
     EXPIRES,
     MARKER,

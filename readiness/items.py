@@ -34,11 +34,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
-from readiness.desired import Desired, TableSpec
+from readiness.contract.desired import Desired, TableSpec
 from readiness.items_rules import ACTIVE_FLAG, Entity, Judged, Violation, judge
-from readiness.observe import Answer, ask
+from readiness.observation.live import Answer, ask
 from readiness.progress import Progress, progress
-from readiness.targets import Target
+from readiness.targets.base import Target
 
 if TYPE_CHECKING:  # run.py imports the drills and the provisioner: only its type is needed here
     from readiness.run import Run

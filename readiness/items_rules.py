@@ -21,7 +21,7 @@ from typing import Any, cast
 import jsonschema
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
-from readiness.contract import Gsi, Problem, Table
+from readiness.contract.model import Gsi, Problem, Table
 from readiness.testitems import is_test_item, key_prefix
 
 ACTIVE_FLAG = "active"  # the soft-delete flag a sparse index follows (ADR 0005)

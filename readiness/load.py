@@ -49,9 +49,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from readiness.contract import Environment, LoadProfile, Table
-from readiness.observe import describe_failure
-from readiness.targets import ReadOnlyViolation, Target
+from readiness.contract.model import Environment, LoadProfile, Table
+from readiness.observation.live import describe_failure
+from readiness.targets.base import ReadOnlyViolation, Target
 from readiness.testitems import RunScope, as_dynamodb, generate_item
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
@@ -508,7 +508,7 @@ def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], name
         if result.workers == 1 and not remote_workers:
             master = start([*common, *run, *classes], "locust")
         else:
-            from readiness.server import free_port
+            from readiness.targets.services import free_port
 
             port = master_port or free_port()
             master = start([*common, *run, "--master", "--master-bind-host", master_bind_host, "--master-bind-port",

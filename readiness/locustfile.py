@@ -114,7 +114,7 @@ def _prepare_early() -> None:
 
 def _prepare(o: Any) -> None:
     """This process's client, and the run's items regenerated from the contract (same token, same keys)."""
-    from readiness.contract import DEFAULT_ROOT, load_contract
+    from readiness.contract.loading import DEFAULT_ROOT, load_contract
     from readiness.testitems import RunScope, as_dynamodb, generate_item
 
     root = Path(o.load_contract) if o.load_contract and Path(o.load_contract).is_dir() else DEFAULT_ROOT

@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from readiness.checks import UNVERIFIABLE, Verdict, evaluate
-from readiness.contract import DEFAULT_ROOT, Contract, ContractError, load_contract
-from readiness.desired import Desired, desired_state
+from readiness.contract.desired import Desired, desired_state
+from readiness.contract.loading import DEFAULT_ROOT, load_contract
+from readiness.contract.model import Contract, ContractError
 from readiness.drills import Drills, not_run
 from readiness.items import Sampling, judge_in_run
-from readiness.observe import Snapshot, describe_failure, observe
+from readiness.observation.live import Snapshot, describe_failure, observe
 from readiness.provenance import provenance
-from readiness.provision import Deployment, deploy
 from readiness.report import Report, utc_now
 from readiness.safety import caller_identity
-from readiness.targets import Target, TargetError, open_target
+from readiness.targets.base import Target, TargetError, open_target
+from readiness.targets.provision import Deployment, deploy
 
 RUNNERS = ("pytest", "cli")  # pytest offers every drill scenario; the CLI runs only the read-only drills
 
@@ -115,7 +116,7 @@ def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: b
 def _plan_snapshot(target: Target, desired: Desired) -> tuple[Snapshot, list[Verdict], list[str]]:
     """The plan's answers and verdicts (plan.no_destroy included), after making sure it is a plan of
     this environment's account and region; any problem with the file is one line (TargetError)."""
-    from readiness.plan import PlanError, judge
+    from readiness.observation.plan import PlanError, judge
 
     try:
         return judge(str(target.plan_json), desired, target.silent_gaps)

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from botocore.parsers import ResponseParserError
 
-from readiness.contract import Environment
-from readiness.observe import describe_failure
-from readiness.targets import Target, TargetError
+from readiness.contract.model import Environment
+from readiness.observation.live import describe_failure
+from readiness.targets.base import Target, TargetError
 
 ALLOWANCES = ("writes", "restore", "load", "load-prod")
 GUARDED_MARKERS = ("writes", "restore", "load")

@@ -26,7 +26,7 @@ from typing import Any
 
 import jsonschema
 
-from readiness.contract import Table
+from readiness.contract.model import Table
 
 TEST_MARK = "7e57"
 MARKER = "readinessTestRun"

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from readiness.cli import ENVIRONMENTS, gate_args
-from readiness.targets import TARGETS
+from readiness.targets.base import TARGETS
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,7 +6,7 @@ import pytest
 from pytest_bdd import given
 
 from readiness.checks import FAIL, UNVERIFIABLE
-from readiness.contract import Environment
+from readiness.contract.model import Environment
 from readiness.run import Run
 
 ## Given

@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import then, when
 
 from readiness.checks import FAIL, UNVERIFIABLE
-from readiness.desired import TableSpec
+from readiness.contract.desired import TableSpec
 from readiness.drills import Drills, Measurement
 from readiness.run import Run
 from readiness.safety import parse_allow

@@ -24,11 +24,12 @@ import pytest
 from contract_copy import REAL_CONTRACTS
 
 from readiness.checks import Verdict, evaluate
-from readiness.contract import Contract, load_contract
-from readiness.desired import Desired, desired_state
-from readiness.observe import Snapshot, observe
-from readiness.provision import deploy
-from readiness.targets import SILENT_GAPS, Target, open_target
+from readiness.contract.desired import Desired, desired_state
+from readiness.contract.loading import load_contract
+from readiness.contract.model import Contract
+from readiness.observation.live import Snapshot, observe
+from readiness.targets.base import SILENT_GAPS, Target, open_target
+from readiness.targets.provision import deploy
 
 MOTO_GAPS = SILENT_GAPS["moto"]
 

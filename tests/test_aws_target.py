@@ -35,15 +35,15 @@ from botocore.stub import ANY, Stubber
 
 import readiness.run as run_module
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
-from readiness.contract import Contract
-from readiness.desired import Desired, desired_state
+from readiness.contract.desired import Desired, desired_state
+from readiness.contract.model import Contract
 from readiness.items import Sampling
-from readiness.observe import Snapshot, ask, observe
-from readiness.provision import deploy
+from readiness.observation.live import Snapshot, ask, observe
 from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
 from readiness.safety import ALLOWANCES, guard_account, parse_allow, refusal
-from readiness.targets import FAKE_CREDENTIALS, SILENT_GAPS, Target, TargetError, open_target
+from readiness.targets.base import FAKE_CREDENTIALS, SILENT_GAPS, Target, TargetError, open_target
+from readiness.targets.provision import deploy
 
 MOTO_ACCOUNT = "123456789012"  # the account id embedded moto answers with
 WHEN = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
-from readiness.desired import Desired, TableSpec
-from readiness.observe import Answer, Snapshot, observe
-from readiness.targets import SILENT_GAPS, Target
+from readiness.contract.desired import Desired, TableSpec
+from readiness.observation.live import Answer, Snapshot, observe
+from readiness.targets.base import SILENT_GAPS, Target
 
 MOTO_GAPS = SILENT_GAPS["moto"]
 OTHER_ACCOUNT_KEY_ALIAS = "alias/not-the-contract-key"
@@ -220,7 +220,7 @@ def backup_job(snap: Snapshot, desired: Desired, table: str, state: str, message
 
 def with_backup_jobs(snap: Snapshot, desired: Desired, *jobs: dict[str, Any]) -> None:
     """What ListBackupJobs answers per state (moto does not implement backup jobs): the given jobs, by state."""
-    from readiness.observe import BAD_BACKUP_JOB_STATES
+    from readiness.observation.live import BAD_BACKUP_JOB_STATES
     for state in BAD_BACKUP_JOB_STATES:
         set_answer(snap, "list_backup_jobs", desired.env.region, state, [j for j in jobs if j["State"] == state])
 

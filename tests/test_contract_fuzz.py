@@ -23,8 +23,9 @@ from contract_copy import REAL_CONTRACTS
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from readiness.contract import Contract, Problem, parse_contract
-from readiness.lint import RULES, lint_contract
+from readiness.contract.lint import RULES, lint_contract
+from readiness.contract.loading import parse_contract
+from readiness.contract.model import Contract, Problem
 
 RULE = re.compile(r"^[a-z][a-z-]*$")
 # Rules the loader itself reports; every other rule id must be a lint rule.
@@ -195,7 +196,7 @@ def _names(low: int, high: int, chars: str = NAME_CHARS) -> st.SearchStrategy[st
 
 
 def _regions() -> list[str]:
-    from readiness.lint import aws_regions
+    from readiness.contract.lint import aws_regions
 
     return sorted(aws_regions("dynamodb") & aws_regions("backup") & aws_regions("s3"))
 
@@ -249,11 +250,11 @@ def valid_edits(draw: st.DrawFn) -> dict[str, Any]:
 @given(docs=valid_edits(), env=st.sampled_from(["dev", "sit", "prod"]))
 def test_every_contract_validate_accepts_deploys_verifies_and_renders(docs: dict[str, Any], env: str) -> None:
     from readiness.checks import FAIL
-    from readiness.contract import load_contract
+    from readiness.contract.loading import load_contract
+    from readiness.contract.templates import validate_templates
+    from readiness.contract.tfvars import write_all
     from readiness.run import verify
-    from readiness.targets import open_target
-    from readiness.templates import validate_templates
-    from readiness.tfvars import write_all
+    from readiness.targets.base import open_target
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "contracts"

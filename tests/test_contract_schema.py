@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from contract_copy import REAL_CONTRACTS, json_doc, yaml_doc
 
-from readiness.contract import ContractError, Problem, load_contract, parse_contract
+from readiness.contract.loading import load_contract, parse_contract
+from readiness.contract.model import ContractError, Problem
 
 REPO = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^[^:]+: [^:]+: [a-z-]+: .+")

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE
-from readiness.desired import Desired
+from readiness.contract.desired import Desired
 from readiness.diff import BAD_INPUT, CHANGED, NO_CHANGE, DiffError, diff_reports, load_report, run_diff
 from readiness.report import Report
-from readiness.targets import Target
+from readiness.targets.base import Target
 
 REPO = Path(__file__).resolve().parent.parent
 Account = tuple[Target, Desired]

@@ -20,10 +20,10 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE
-from readiness.desired import Desired, TableSpec
+from readiness.contract.desired import Desired, TableSpec
 from readiness.drills import Drills, Measurement, from_ddb, to_ddb
-from readiness.services import find_dynamodb_local
-from readiness.targets import ReadOnlyViolation, Target
+from readiness.targets.base import ReadOnlyViolation, Target
+from readiness.targets.services import find_dynamodb_local
 from readiness.testitems import MARKER, RunScope, generate_item
 
 Account = Callable[..., tuple[Target, Desired]]
@@ -219,7 +219,7 @@ def stubbed(service: str, region: str) -> tuple[Any, Stubber]:
 
 def prod_replication(loaded_contract: Any, seen_after: list[int], *, step: float) -> Measurement:
     """Canaries that appear in eu-west-1 after the given number of polls; each poll is `step` seconds."""
-    from readiness.desired import desired_state
+    from readiness.contract.desired import desired_state
 
     desired = desired_state(loaded_contract, "prod")
     orders = table(desired, "orders")
@@ -262,7 +262,7 @@ def backup_rpo_with(loaded_contract: Any, points: list[dict[str, Any]], *, env: 
                     dr_points: list[dict[str, Any]] | None = None, jobs: list[dict[str, Any]] | None = None,
                     logical: str = "orders") -> Measurement:
     """The backup RPO drill of one table on stubbed vaults (the DR copy vault too when the contract has one)."""
-    from readiness.desired import desired_state
+    from readiness.contract.desired import desired_state
 
     desired = desired_state(loaded_contract, env)
     e = desired.env
@@ -453,10 +453,11 @@ def test_a_leftover_restore_table_fails_named(sit: tuple[Target, Desired, Drills
 def test_a_long_lived_emulator_makes_no_false_fail(loaded_contract: Any) -> None:
     """A moto server deployed 10 minutes before the run (the wall clock moved on, moto's window did not):
     the PITR drill and the backup RPO are UNVERIFIABLE with moto's answer, never FAIL."""
-    from readiness.desired import desired_state
-    from readiness.provision import deploy
-    from readiness.server import moto_server
-    from readiness.targets import open_target
+    from moto_endpoint import moto_server
+
+    from readiness.contract.desired import desired_state
+    from readiness.targets.base import open_target
+    from readiness.targets.provision import deploy
 
     desired = desired_state(loaded_contract, "sit")
     with moto_server() as url, open_target("moto", endpoint_url=url) as target:
@@ -576,9 +577,9 @@ def test_without_allowance_a_live_run_writes_nothing(moto_account: Account) -> N
                     reason="DynamoDB Local is not installed: run `python -m readiness install-dynamodb-local`")
 def test_drills_on_dynamodb_local(loaded_contract: Any) -> None:
     """AWS's own engine: conditions are atomic, so locking PASSes for real; no PITR, no backups."""
-    from readiness.desired import desired_state
-    from readiness.provision import deploy
-    from readiness.targets import open_target
+    from readiness.contract.desired import desired_state
+    from readiness.targets.base import open_target
+    from readiness.targets.provision import deploy
 
     desired = desired_state(loaded_contract, "sit")
     with open_target("dynamodb-local") as target:

@@ -12,8 +12,8 @@ import pytest
 from test_checks import answer_value, set_answer
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, CheckDef, Context, because, evaluate, run_check, selects, verdict
-from readiness.observe import Snapshot, Unknown
-from readiness.targets import SILENT_GAPS
+from readiness.observation.live import Snapshot, Unknown
+from readiness.targets.base import SILENT_GAPS
 
 
 def _judge(fn: Any, correct_snapshot: Any) -> Any:

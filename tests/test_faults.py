@@ -30,17 +30,18 @@ import pytest
 from botocore.config import Config
 from botocore.retries.bucket import TokenBucket
 from botocore.retries.standard import ExponentialBackoff
+from moto_endpoint import moto_server, operation_of
 
 from readiness import cli
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
-from readiness.contract import Contract
-from readiness.desired import desired_state
-from readiness.provision import deploy
+from readiness.contract.desired import desired_state
+from readiness.contract.model import Contract
 from readiness.report import INCOMPLETE
 from readiness.run import verify
 from readiness.safety import guard_account
-from readiness.server import free_port, moto_server, operation_of
-from readiness.targets import FAKE_CREDENTIALS, Target, TargetError, open_target
+from readiness.targets.base import FAKE_CREDENTIALS, Target, TargetError, open_target
+from readiness.targets.provision import deploy
+from readiness.targets.services import free_port
 
 ATTEMPTS = 5  # Target("aws"): total_max_attempts
 STALL_SECONDS = 3.0
@@ -220,7 +221,7 @@ def sit_server(loaded_contract: Contract) -> Iterator[str]:
 @pytest.fixture
 def sit_account(sit_server: str, loaded_contract: Contract) -> str:
     """The module's SIT account, deployed again if another moto server in this process reset moto's state
-    (moto keeps every account in module globals; readiness.server.moto_server resets them on start)."""
+    (moto keeps every account in module globals; moto_endpoint.moto_server (tests/) resets them on start)."""
     with open_target("moto", endpoint_url=sit_server) as target:
         desired = desired_state(loaded_contract, "sit")
         if desired.tables[0].name not in target.client("dynamodb", desired.env.region).list_tables()["TableNames"]:

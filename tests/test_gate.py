@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from moto_endpoint import moto_server
 
 from readiness import cli
 from readiness import report as report_module
-from readiness.server import moto_server
-from readiness.targets import FAKE_CREDENTIALS
+from readiness.targets.base import FAKE_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRES: tuple[str | None, ...] = (None, "no-fail", "ready")
@@ -89,7 +89,7 @@ def test_incomplete(server: str, tmp_path: Path) -> None:
 
 
 def test_blocked(server: str, tmp_path: Path) -> None:
-    from readiness.targets import open_target
+    from readiness.targets.base import open_target
 
     with open_target("moto", endpoint_url=server) as target:
         ddb = target.client("dynamodb", "eu-west-1", write=True)

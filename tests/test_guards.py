@@ -16,20 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto_endpoint import moto_server
 from test_aws_target import aws_target, correct_on_aws, open_as, stub_clients, stub_sts, with_item_reads
 from test_faults import LiveLikeTarget, faulty_endpoint
 from test_permissions import record
 
 import readiness.run as run_module
 from readiness import cli
-from readiness.contract import Contract
-from readiness.observe import observe
-from readiness.provision import deploy
+from readiness.contract.model import Contract
+from readiness.observation.live import observe
 from readiness.report import run_verdict
 from readiness.run import readiness_run
 from readiness.safety import refusal
-from readiness.server import moto_server
-from readiness.targets import FAKE_CREDENTIALS, ReadOnlyViolation, Target, TargetError
+from readiness.targets.base import FAKE_CREDENTIALS, ReadOnlyViolation, Target, TargetError
+from readiness.targets.provision import deploy
 
 ACCOUNTS = {"dev": "536580886816", "sit": "815856636111", "prod": "093646564004"}
 OTHER = "111122223333"  # nobody's
@@ -146,7 +146,7 @@ def test_a_live_target_refuses_writes_before_anything_is_sent(endpoint: Any, ser
 
 
 def test_a_verify_only_target_refuses_to_deploy_before_any_call(loaded_contract: Contract) -> None:
-    from readiness.desired import desired_state
+    from readiness.contract.desired import desired_state
 
     for kind in ("aws", "moto"):
         target = Target(kind, endpoint_url=None if kind == "aws" else "http://127.0.0.1:9", read_only=True)

@@ -25,14 +25,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
-from readiness.contract import Contract, load_contract
-from readiness.desired import Desired, TableSpec, desired_state
+from readiness.contract.desired import Desired, TableSpec, desired_state
+from readiness.contract.loading import load_contract
+from readiness.contract.model import Contract
 from readiness.items import INDEX_KEYS, SCHEMA, SPARSE_INDEX, ItemCost, Sampling, SamplingError, verify_items
 from readiness.items_rules import judge
-from readiness.provision import deploy
 from readiness.report import BLOCKED, Report, run_verdict
-from readiness.services import find_dynamodb_local
-from readiness.targets import Target, open_target
+from readiness.targets.base import Target, open_target
+from readiness.targets.provision import deploy
+from readiness.targets.services import find_dynamodb_local
 from readiness.testitems import EXPIRES, MARKER, RunScope, as_dynamodb, generate_item
 
 needs_dynamodb_local = pytest.mark.skipif(
@@ -546,9 +547,10 @@ def test_the_cost_record_adds_up() -> None:
 def test_every_run_reads_its_items_once_and_its_report_has_them_with_the_cost() -> None:
     """The run itself judges the items (they only read), so a run that selects no item scenario still has
     their verdicts; a scenario's step later gets the same verdicts without another Scan."""
+    from moto_endpoint import moto_server
+
     from readiness.items import judge_in_run
     from readiness.run import readiness_run
-    from readiness.server import moto_server
 
     with moto_server() as url:
         with open_target("moto", endpoint_url=url) as target:

@@ -1,4 +1,4 @@
-"""Every lint rule in readiness.lint.RULES, on the real contract and on one-edit copies of it.
+"""Every lint rule in readiness.contract.lint.RULES, on the real contract and on one-edit copies of it.
 
 Each invalid case copies contracts/ into tmp_path, edits exactly one thing (most of them a
 mistake one of the seeds actually made), and asserts that the lint reports that rule, in that
@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from contract_copy import REAL_CONTRACTS, json_doc, yaml_doc
 
-from readiness.contract import ContractError, Problem, load_contract, parse_contract
-from readiness.lint import RULES, lint_contract
+from readiness.contract.lint import RULES, lint_contract
+from readiness.contract.loading import load_contract, parse_contract
+from readiness.contract.model import ContractError, Problem
 
 Mutation = Callable[[Path], None]
 

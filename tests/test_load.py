@@ -26,8 +26,9 @@ from boto3.dynamodb.conditions import Attr
 from contract_copy import REAL_CONTRACTS, yaml_doc
 
 from readiness import load
-from readiness.contract import Contract, Environment, LoadProfile, parse_contract
-from readiness.desired import desired_state
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import parse_contract
+from readiness.contract.model import Contract, Environment, LoadProfile
 from readiness.load import (
     FAIL,
     PASS,
@@ -42,9 +43,9 @@ from readiness.load import (
     run_load,
     steady_rate,
 )
-from readiness.provision import deploy
-from readiness.server import free_port
-from readiness.targets import Target, open_target
+from readiness.targets.base import Target, open_target
+from readiness.targets.provision import deploy
+from readiness.targets.services import free_port
 from readiness.testitems import MARKER, RunScope
 
 ENV = "sit"

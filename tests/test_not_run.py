@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from readiness.checks import NOT_APPLICABLE, PASS, UNVERIFIABLE
-from readiness.contract import Contract
-from readiness.desired import Desired, desired_state
+from readiness.contract.desired import Desired, desired_state
+from readiness.contract.model import Contract
 from readiness.drills import CATALOGUE, Measurement, not_run
 from readiness.report import INCOMPLETE, READY, run_verdict
 from readiness.safety import refusal

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from moto_endpoint import moto_server
 from test_aws_target import (
     Recording,
     Script,
@@ -33,9 +34,9 @@ from test_aws_target import (
 
 import readiness.run as run_module
 from readiness.checks import evaluate
-from readiness.contract import Contract
-from readiness.desired import desired_state
-from readiness.observe import observe
+from readiness.contract.desired import desired_state
+from readiness.contract.model import Contract
+from readiness.observation.live import observe
 from readiness.permissions import (
     DRILL_OPERATIONS,
     DRILLS_POLICY,
@@ -51,10 +52,9 @@ from readiness.permissions import (
     statements,
     uncovered,
 )
-from readiness.provision import deploy
 from readiness.run import readiness_run
-from readiness.server import moto_server
-from readiness.targets import open_target
+from readiness.targets.base import open_target
+from readiness.targets.provision import deploy
 
 ENVS = ("dev", "sit", "prod")
 

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from make_plan_fixtures import FIXTURES
 
-from readiness.desired import Desired, desired_state
-from readiness.plan import PlanError, judge
-from readiness.plan_load import MAX_BYTES, MAX_DEPTH
+from readiness.contract.desired import Desired, desired_state
+from readiness.observation.plan import PlanError, judge
+from readiness.observation.plan_load import MAX_BYTES, MAX_DEPTH
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS, MEGABYTES = 5.0, 300
@@ -37,7 +37,7 @@ NOOP = FIXTURES / "sit-noop.json"
 
 @cache
 def sit() -> Desired:
-    from readiness.contract import load_contract
+    from readiness.contract.loading import load_contract
 
     return desired_state(load_contract(None), "sit")
 

@@ -24,12 +24,12 @@ from plan_documents import PLAN_CANNOT_SHOW, plan_document, planned, set_actions
 from test_plan_target import judged
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
-from readiness.contract import Contract
-from readiness.desired import desired_state
-from readiness.plan import NO_DESTROY, PlanError, judge
+from readiness.contract.desired import desired_state
+from readiness.contract.model import Contract
+from readiness.observation.plan import NO_DESTROY, PlanError, judge
 from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
-from readiness.targets import TargetError
+from readiness.targets.base import TargetError
 
 Doc = dict[str, Any]
 REAL = FIXTURES / "terraform-json"
@@ -396,7 +396,7 @@ def test_a_plan_with_a_part_of_the_wrong_shape_is_one_line(edit: Callable[[Doc],
 
 
 def desired_state_for(env: str) -> Any:
-    from readiness.contract import load_contract
+    from readiness.contract.loading import load_contract
 
     return desired_state(load_contract(None), env)
 

@@ -23,13 +23,13 @@ from plan_documents import PLAN_CANNOT_SHOW, drop, plan_document, planned, write
 from test_seed_sit_state import SEED_TABLES
 
 from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
-from readiness.contract import Contract
-from readiness.desired import desired_state
+from readiness.contract.desired import desired_state
+from readiness.contract.model import Contract
 from readiness.items import INDEX_KEYS, SCHEMA, SPARSE_INDEX
-from readiness.plan import PlanError, load_plan, plan_snapshot
+from readiness.observation.plan import PlanError, load_plan, plan_snapshot
 from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
-from readiness.targets import TargetError
+from readiness.targets.base import TargetError
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = 'module.tables["orders"].aws_dynamodb_table.this'

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from readiness import provenance as prov
-from readiness.contract import DEFAULT_ROOT
+from readiness.contract.loading import DEFAULT_ROOT
 from readiness.run import error_report, readiness_run
 
 KEYS = {"started", "finished", "suite_version", "git_commit", "contract", "contract_sha256", "caller", "endpoint",

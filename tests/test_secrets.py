@@ -22,16 +22,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from moto_endpoint import moto_server
 from test_faults import ANSWERS, LiveLikeTarget, faulty_endpoint
 
-from readiness.contract import Contract
-from readiness.desired import desired_state
-from readiness.provision import deploy
+from readiness.contract.desired import desired_state
+from readiness.contract.model import Contract
 from readiness.redact import MASK, install_log_redaction, redact
 from readiness.run import verify
 from readiness.safety import guard_account
-from readiness.server import moto_server
-from readiness.targets import TargetError, open_target
+from readiness.targets.base import TargetError, open_target
+from readiness.targets.provision import deploy
 
 REPO = Path(__file__).resolve().parent.parent
 KEY_ID = "AKIAZZZZEXAMPLE7QXRT"

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from moto_endpoint import moto_server
 
 from readiness.checks import CHECKS
-from readiness.contract import load_contract
-from readiness.desired import desired_state
-from readiness.observe import ask, describe_failure, is_unsupported
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import load_contract
+from readiness.observation.live import ask, describe_failure, is_unsupported
 from readiness.run import verify
-from readiness.server import free_port, moto_server
-from readiness.services import ServiceFailed, _wait_for_port, find_dynamodb_local
-from readiness.targets import TargetError, TargetUnavailable, open_target
+from readiness.targets.base import TargetError, TargetUnavailable, open_target
+from readiness.targets.services import ServiceFailed, _wait_for_port, find_dynamodb_local, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from readiness.checks import UNVERIFIABLE, evaluate
-from readiness.contract import Contract, load_contract
-from readiness.desired import desired_state
-from readiness.observe import observe
+from readiness.contract.desired import desired_state
+from readiness.contract.loading import load_contract
+from readiness.contract.model import Contract
+from readiness.observation.live import observe
 from readiness.safety import guard_account
-from readiness.targets import (
+from readiness.targets.base import (
     FAKE_CREDENTIALS,
     SILENT_GAPS,
     DeadlineExceeded,

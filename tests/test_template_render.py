@@ -23,8 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.contract import TemplateDef, load_contract
-from readiness.templates import _Structure, mustache_uses
+from readiness.contract.loading import load_contract
+from readiness.contract.model import TemplateDef
+from readiness.contract.templates import _Structure, mustache_uses
 
 CONTRACT = load_contract()
 assert CONTRACT.templates is not None

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from contract_copy import REAL_CONTRACTS, json_doc
 
-import readiness.templates as tpl
-from readiness.contract import Problem, load_contract
-from readiness.lint import LLD_TEMPLATE_KEYS
-from readiness.templates import validate_templates
+import readiness.contract.templates as tpl
+from readiness.contract.lint import LLD_TEMPLATE_KEYS
+from readiness.contract.loading import load_contract
+from readiness.contract.model import Problem
+from readiness.contract.templates import validate_templates
 
 REPO = REAL_CONTRACTS.parent
 Edit = Callable[[Path], None]

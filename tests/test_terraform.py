@@ -1,7 +1,7 @@
 """Terraform under terraform/: rendered input, formatting, and the wiring from contract to resource.
 
 - staleness: each environment's committed ``contract.tfvars.json`` equals
-  ``readiness.tfvars.render()``; one edit in a copy of contracts/ makes ``stale()`` name that env.
+  ``readiness.contract.tfvars.render()``; one edit in a copy of contracts/ makes ``stale()`` name that env.
 - ``terraform fmt -check -recursive terraform`` passes.
 - wiring: parsed with python-hcl2, every contract field reaches the resource argument it must set
   (module HCL sets the argument from the expected variable path, the one stack root passes the
@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 from contract_copy import yaml_doc
 
-from readiness.contract import Contract, ContractError, load_contract
-from readiness.desired import Desired, desired_state
-from readiness.tfvars import FILE_NAME, dumps, path_of, render, stale, write_all
+from readiness.contract.desired import Desired, desired_state
+from readiness.contract.loading import load_contract
+from readiness.contract.model import Contract, ContractError
+from readiness.contract.tfvars import FILE_NAME, dumps, path_of, render, stale, write_all
 
 try:
     import hcl2
@@ -328,7 +329,7 @@ def _per_bucket(fn: Callable[[dict[str, Any], Any], tuple[Any, Any]]) -> Callabl
 
 def _objects(t: dict[str, Any], b: Any) -> tuple[Any, Any]:
     """Every template and its plain-text alternative, uploaded from the file whose MD5 the checks expect."""
-    from readiness.templates import md5_hex
+    from readiness.contract.templates import md5_hex
 
     got = {key: md5_hex((REPO / o["source"]).read_bytes()) if (REPO / o["source"]).is_file() else None
            for key, o in t["objects"].items()}

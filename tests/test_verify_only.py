@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from moto_endpoint import is_write_request, moto_server, recording_proxy
 
-from readiness.server import is_write_request, moto_server, recording_proxy
-from readiness.targets import ReadOnlyViolation, open_target
+from readiness.targets.base import ReadOnlyViolation, open_target
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-# Every variable here is set by ../environments/<env>/contract.tfvars.json, which readiness/tfvars.py renders from
+# Every variable here is set by ../environments/<env>/contract.tfvars.json, which readiness/contract/tfvars.py renders from
 # contracts/ (`python -m readiness render-tfvars`); never edit that file by hand: tests/test_terraform.py
 # fails when it no longer equals the contract.
 

@@ -203,7 +203,8 @@ def test_as_a_subprocess_no_traceback(case_id: str, bad_copy: Any) -> None:
 
 def test_a_merge_key_may_be_overridden_without_a_duplicate_key_error(tmp_path: Path) -> None:
     """`<<: *anchor` then one of its keys again is YAML's override, not a duplicate."""
-    from readiness.contract import Problem, read_yaml
+    from readiness.contract.model import Problem
+    from readiness.contract.reading import read_yaml
 
     path = tmp_path / "doc.yaml"
     path.write_text("base: &b {a: 1, c: 2}\nmine:\n  <<: *b\n  c: 3\n", encoding="utf-8")

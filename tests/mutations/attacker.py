@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from readiness.checks import FAIL, Verdict, evaluate
-from readiness.desired import Desired
-from readiness.observe import Snapshot, observe
+from readiness.contract.desired import Desired
+from readiness.observation.live import Snapshot, observe
 from readiness.report import BLOCKED, run_verdict
-from readiness.targets import SILENT_GAPS, Target
+from readiness.targets.base import SILENT_GAPS, Target
 
 AccountEdit = Callable[[Target, Desired], None]
 SnapshotEdit = Callable[[Snapshot, Desired], None]

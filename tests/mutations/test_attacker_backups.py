@@ -27,10 +27,10 @@ from test_checks import (
     with_selection,
 )
 
-from readiness.contract import Contract
-from readiness.desired import Desired, desired_state
-from readiness.observe import Snapshot
-from readiness.targets import Target
+from readiness.contract.desired import Desired, desired_state
+from readiness.contract.model import Contract
+from readiness.observation.live import Snapshot
+from readiness.targets.base import Target
 
 DR = "eu-west-1"
 ANOTHER_ACCOUNT = "444455556666"

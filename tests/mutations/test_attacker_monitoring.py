@@ -28,10 +28,10 @@ from test_checks import (
     with_subscribers,
 )
 
-from readiness.contract import Contract
-from readiness.desired import Desired, desired_state
-from readiness.observe import Snapshot
-from readiness.targets import Target
+from readiness.contract.desired import Desired, desired_state
+from readiness.contract.model import Contract
+from readiness.observation.live import Snapshot
+from readiness.targets.base import Target
 
 LOG_SIT = "bbws-access-logs-sit"
 FOREIGN_TOPIC = "arn:aws:sns:eu-west-1:999999999999:bbws-dynamodb-alerts-sit"

@@ -38,9 +38,9 @@ from test_checks import (
 
 from readiness.checks import CHECKS, FAIL, PASS, Verdict, evaluate
 from readiness.checks import _subjects as subjects
-from readiness.contract import load_contract
-from readiness.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, desired_state
-from readiness.observe import TAGGED_TYPES, Snapshot
+from readiness.contract.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, desired_state
+from readiness.contract.loading import load_contract
+from readiness.observation.live import TAGGED_TYPES, Snapshot
 
 Mutant = tuple[str, Callable[[Snapshot, Desired], None]]  # (what it breaks, the edit)
 Mutator = Callable[[Desired, tuple[Any, ...]], Iterator[Mutant]]

@@ -30,9 +30,9 @@ from test_checks import (
 from test_checks import test_breaking_one_property_fails_its_check as assert_killed
 
 from readiness.checks import CHECKS
-from readiness.desired import Desired
-from readiness.observe import Snapshot
-from readiness.targets import Target
+from readiness.contract.desired import Desired
+from readiness.observation.live import Snapshot
+from readiness.targets.base import Target
 
 REQUIRED = ("renamed table", "extra unexpected GSI", "projection changed", "backup copy action removed",
             "deletion protection off in prod", "backup plan schedule changed to daily", "alarm action removed")

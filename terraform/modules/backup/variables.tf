@@ -1,5 +1,5 @@
 variable "backup" {
-  description = "The environment's AWS Backup settings: `backup` in contract.auto.tfvars.json, rendered by readiness/tfvars.py from contracts/environments/<env>.yaml (D11)."
+  description = "The environment's AWS Backup settings: `backup` in contract.auto.tfvars.json, rendered by readiness/contract/tfvars.py from contracts/environments/<env>.yaml (D11)."
   type = object({
     vault          = string
     plan           = string

@@ -1,5 +1,5 @@
 variable "monitoring" {
-  description = "The environment's alarms, dashboard and cost anomaly alert: `monitoring` in contract.auto.tfvars.json, rendered by readiness/tfvars.py from contracts/monitoring.yaml and contracts/environments/<env>.yaml (ADR 0019, 0020)."
+  description = "The environment's alarms, dashboard and cost anomaly alert: `monitoring` in contract.auto.tfvars.json, rendered by readiness/contract/tfvars.py from contracts/monitoring.yaml and contracts/environments/<env>.yaml (ADR 0019, 0020)."
   type = object({
     topics = object({
       devops = string

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readiness.contract import AlarmDef, Bucket, BucketReplication, Contract, Environment, Gsi, Table
-from readiness.templates import md5_hex, template_files
+from readiness.contract.model import AlarmDef, Bucket, BucketReplication, Contract, Environment, Gsi, Table
+from readiness.contract.templates import md5_hex, template_files
 
 AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
 AWS_MANAGED_BACKUP_KEY = "alias/aws/backup"
 TREAT_MISSING_DATA = "notBreaching"
-"""What every alarm does without data points: the provisioner and Terraform (readiness/tfvars.py) set it."""
+"""What every alarm does without data points: the provisioner and Terraform (readiness/contract/tfvars.py) set it."""
 
 Metric = tuple[str, str, tuple[tuple[str, str], ...], str, int]
 """(namespace, metric name, sorted dimensions, statistic, period)."""

@@ -1,18 +1,12 @@
-"""A moto server on 127.0.0.1 for tests and benchmarks that need a real HTTP endpoint."""
+"""A moto server on 127.0.0.1 for the tests that need a real HTTP endpoint (test-only: not part of the package)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from readiness.targets import is_read_only
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from readiness.targets.base import is_read_only
+from readiness.targets.services import free_port
 
 
 @contextmanager

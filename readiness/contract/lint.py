@@ -14,7 +14,8 @@ from typing import Any
 
 import boto3
 
-from readiness.contract import Bucket, Contract, ContractError, Environment, Problem, Table, fill
+from readiness.contract.desired import desired_state
+from readiness.contract.model import Bucket, Contract, ContractError, Environment, Problem, Table, fill
 
 KEY_TYPES = {"S", "N", "B"}
 REQUIRED_TAGS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy", "BackupPolicy", "Component")
@@ -558,8 +559,6 @@ def _name_rules(c: Contract) -> Iterator[Problem]:
 
 
 def _alarm_names(c: Contract, e: Environment) -> Iterator[Problem]:
-    from readiness.desired import desired_state  # the alarm names are the provisioner's, not a copy of them
-
     try:
         alarms = desired_state(c, e.name).alarms
     except (ContractError, KeyError, IndexError, ValueError):

@@ -2,7 +2,7 @@
 
 The one stack (``terraform/stack``) reads nothing but this file (``-var-file``), so the Terraform
 deploys exactly what the provisioner deploys into an emulator and what the checks verify:
-everything comes from :func:`readiness.desired.desired_state`. The files are committed (checkov
+everything comes from :func:`readiness.contract.desired.desired_state`. The files are committed (checkov
 expands ``for_each`` over a ``--var-file``, not over ``jsondecode(file())``), and :func:`stale` tells
 whether a committed file still equals the contract.
 
@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from readiness.contract import Bucket, Contract, ContractError, Environment, Problem
-from readiness.desired import TREAT_MISSING_DATA, AlarmSpec, BucketSpec, Desired, TableSpec, desired_state
-from readiness.templates import content_type
+from readiness.contract.desired import TREAT_MISSING_DATA, AlarmSpec, BucketSpec, Desired, TableSpec, desired_state
+from readiness.contract.model import Bucket, Contract, ContractError, Environment, Problem
+from readiness.contract.templates import content_type
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "terraform" / "environments"
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "terraform" / "environments"
 FILE_NAME = "contract.tfvars.json"
 PARTITION = "aws"
 COST_MONITOR_TYPE = "DIMENSIONAL"

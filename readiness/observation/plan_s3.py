@@ -14,10 +14,20 @@ from collections.abc import Callable
 from typing import Any
 
 from readiness.checks import public_statements
-from readiness.desired import Desired
-from readiness.observe import S3_BUCKET_OPERATIONS, S3_LOG_BUCKET_OPERATIONS, Unknown
-from readiness.plan_load import Plan, Planned
-from readiness.plan_values import Put, Unshown, blocks, effective_tags, first, flag, shown, tag_list, unnamed
+from readiness.contract.desired import Desired
+from readiness.observation.live import S3_BUCKET_OPERATIONS, S3_LOG_BUCKET_OPERATIONS, Unknown
+from readiness.observation.plan_load import Plan, Planned
+from readiness.observation.plan_values import (
+    Put,
+    Unshown,
+    blocks,
+    effective_tags,
+    first,
+    flag,
+    shown,
+    tag_list,
+    unnamed,
+)
 
 NO_INVENTORY = ("a Terraform plan shows only its own buckets, not the account's others (ListBuckets answers "
                 "for the account: run against it)")

@@ -12,10 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from readiness.desired import Desired
-from readiness.observe import TAGGED_TYPES, Unknown
-from readiness.plan_load import Plan, Planned
-from readiness.plan_values import Put, blocks, effective_tags, first, flag, items, known_arn, mapping, shown, tag_list
+from readiness.contract.desired import Desired
+from readiness.observation.live import TAGGED_TYPES, Unknown
+from readiness.observation.plan_load import Plan, Planned
+from readiness.observation.plan_values import (
+    Put,
+    blocks,
+    effective_tags,
+    first,
+    flag,
+    items,
+    known_arn,
+    mapping,
+    shown,
+    tag_list,
+)
 
 COST_EXPLORER_REGION = "us-east-1"  # observe.py asks Cost Explorer there: it is a global service
 CONFIRMED_AT_ONCE = {"sqs", "lambda", "firehose", "application"}

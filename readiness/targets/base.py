@@ -24,6 +24,13 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
 from readiness.redact import install_log_redaction
+from readiness.targets.services import (
+    START_TIMEOUT_SECONDS,
+    ServiceFailed,
+    ServiceUnavailable,
+    dynamodb_local,
+    localstack,
+)
 
 TARGETS = ("moto", "localstack", "dynamodb-local", "aws", "plan")
 EMULATORS = {"moto", "localstack", "dynamodb-local"}
@@ -297,14 +304,6 @@ def open_target(kind: str, *, endpoint_url: str | None = None, profile: str | No
         with _env(FAKE_CREDENTIALS), mock_aws():
             yield Target("moto", read_only=no_deploy, **limit)
         return
-    from readiness.services import (
-        START_TIMEOUT_SECONDS,
-        ServiceFailed,
-        ServiceUnavailable,
-        dynamodb_local,
-        localstack,
-    )
-
     wait = START_TIMEOUT_SECONDS if deadline_seconds is None else max(
         0.1, min(START_TIMEOUT_SECONDS, limit["_deadline_at"] - time.monotonic()))  # start-up counts too
     starting: Callable[[], AbstractContextManager[str]] = (

@@ -18,10 +18,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from botocore.parsers import ResponseParserError
 
-from readiness.desired import TREAT_MISSING_DATA, BucketSpec, Desired, TableSpec
-from readiness.observe import describe_failure, error_parts, is_unsupported
-from readiness.targets import Target, TargetError
-from readiness.templates import content_type
+from readiness.contract.desired import TREAT_MISSING_DATA, BucketSpec, Desired, TableSpec
+from readiness.contract.templates import content_type
+from readiness.observation.live import describe_failure, error_parts, is_unsupported
+from readiness.targets.base import Target, TargetError
 
 ALREADY_EXISTS = {"ResourceInUseException", "AlreadyExistsException", "AlreadyExists",
                   "ResourceAlreadyExistsException", "EntityAlreadyExists", "BucketAlreadyOwnedByYou"}

@@ -9,7 +9,7 @@ backups) with plan_monitoring.py, plan_s3.py and plan_values.py. What only an ac
 tables and buckets, backup jobs, alarm state, confirmed subscribers) is answered as unavailable, saying so.
 
 What a plan cannot know yet (``after_unknown``) or must not print (``sensitive_values``) is an
-:class:`~readiness.observe.Unknown` naming the attribute. Where a check compares it, a FAIL resting on
+:class:`~readiness.observation.live.Unknown` naming the attribute. Where a check compares it, a FAIL resting on
 it becomes UNVERIFIABLE (checks.run_check); where an answer would read it as a flag or a block (a PITR
 block unknown until apply must not read as DISABLED, nor an unknown TTL as "not enabled"), the whole
 answer is unavailable, naming the attribute: never PASS, never FAIL on what the plan cannot show.
@@ -26,10 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
-from readiness.desired import Desired
-from readiness.observe import Snapshot, Unknown
-from readiness.plan_answers import plan_snapshot
-from readiness.plan_load import Plan, PlanError, Planned, load_plan
+from readiness.contract.desired import Desired
+from readiness.observation.live import Snapshot, Unknown
+from readiness.observation.plan_answers import plan_snapshot
+from readiness.observation.plan_load import Plan, PlanError, Planned, load_plan
 
 __all__ = ["NO_DESTROY", "Plan", "PlanError", "Planned", "destroy_verdicts", "judge", "load_plan",
            "plan_snapshot"]

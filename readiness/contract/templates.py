@@ -33,7 +33,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from readiness.contract import Contract, Problem, TemplateCatalogue, TemplateDef, read_text
+from readiness.contract.model import Contract, Problem, TemplateCatalogue, TemplateDef
+from readiness.contract.reading import read_text
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}

@@ -1,6 +1,6 @@
 """Reading planned values as the AWS provider writes them, shared by the plan answer builders.
 
-A nested block is a list of objects; what the plan cannot show is an :class:`~readiness.observe.Unknown`.
+A nested block is a list of objects; what the plan cannot show is an :class:`~readiness.observation.live.Unknown`.
 Read as a block or as a flag's truth, an Unknown raises :class:`Unshown`, which makes the one answer
 being built unavailable (plan_answers.plan_snapshot's ``put``), never an empty block or a False.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from readiness.observe import Unknown
-from readiness.plan_load import Plan
+from readiness.observation.live import Unknown
+from readiness.observation.plan_load import Plan
 
 Put = Callable[..., None]
 """plan_answers.plan_snapshot's ``put(operation, region, resource, value=None, *, missing=..., error=...)``."""

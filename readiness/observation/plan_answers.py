@@ -3,7 +3,7 @@
 Same keys (operation, region, resource) and the same shapes botocore gives (DescribeTable,
 GetBackupPlan, DescribeAlarms, the S3 configuration calls), so every check runs unchanged. A resource
 the plan does not leave in place is "not found". What the plan cannot show is an
-:class:`~readiness.observe.Unknown` naming the attribute: compared, a FAIL resting on it becomes
+:class:`~readiness.observation.live.Unknown` naming the attribute: compared, a FAIL resting on it becomes
 UNVERIFIABLE (checks.run_check); read as a block or a flag (an unknown PITR block is not DISABLED, an
 unknown TTL is not "not enabled"), it makes that one answer unavailable, naming it.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from readiness.desired import AWS_MANAGED_BACKUP_KEY, AWS_MANAGED_DYNAMODB_KEY, Desired
-from readiness.observe import BAD_BACKUP_JOB_STATES, Answer, Snapshot, Unknown
-from readiness.plan_load import Plan, Planned
-from readiness.plan_monitoring import monitoring
-from readiness.plan_s3 import buckets
-from readiness.plan_values import (
+from readiness.contract.desired import AWS_MANAGED_BACKUP_KEY, AWS_MANAGED_DYNAMODB_KEY, Desired
+from readiness.observation.live import BAD_BACKUP_JOB_STATES, Answer, Snapshot, Unknown
+from readiness.observation.plan_load import Plan, Planned
+from readiness.observation.plan_monitoring import monitoring
+from readiness.observation.plan_s3 import buckets
+from readiness.observation.plan_values import (
     Put,
     Unshown,
     aws_managed,

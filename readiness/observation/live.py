@@ -17,9 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from readiness.desired import Desired
+from readiness.contract.desired import Desired
 from readiness.redact import redact
-from readiness.targets import Target
+from readiness.targets.base import Target
 
 NOT_FOUND_CODES = {
     "ResourceNotFoundException", "ResourceNotFound", "NotFoundException", "TableNotFoundException",
