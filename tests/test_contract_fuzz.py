@@ -196,7 +196,7 @@ def _names(low: int, high: int, chars: str = NAME_CHARS) -> st.SearchStrategy[st
 
 
 def _regions() -> list[str]:
-    from readiness.contract.lint import aws_regions
+    from readiness.contract.lint_aws import aws_regions
 
     return sorted(aws_regions("dynamodb") & aws_regions("backup") & aws_regions("s3"))
 

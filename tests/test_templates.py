@@ -18,7 +18,7 @@ import pytest
 from contract_copy import REAL_CONTRACTS, json_doc
 
 import readiness.contract.templates as tpl
-from readiness.contract.lint import LLD_TEMPLATE_KEYS
+from readiness.contract.lint_s3 import LLD_TEMPLATE_KEYS
 from readiness.contract.loading import load_contract
 from readiness.contract.model import Problem
 from readiness.contract.templates import validate_templates

@@ -6,16 +6,13 @@ mixed table names, no backup selection, ...). Rules are listed in :data:`RULES` 
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import boto3
-
-from readiness.contract.desired import desired_state
-from readiness.contract.model import Bucket, Contract, ContractError, Environment, Problem, Table, fill
+from readiness.contract.lint_aws import name_rules
+from readiness.contract.lint_s3 import bucket_rules, template_rules
+from readiness.contract.model import Contract, Environment, Problem, Table
 
 KEY_TYPES = {"S", "N", "B"}
 REQUIRED_TAGS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy", "BackupPolicy", "Component")
@@ -73,17 +70,6 @@ RULES: dict[str, str] = {
     "aws-name": "every name the contract gives AWS fits that service's length and character rules",
     "region": "every region is one where AWS offers the service (botocore's endpoint data)",
 }
-LLD_TEMPLATE_KEYS = (
-    "receipts/receipt.html", "receipts/receipt_internal.html", "receipts/order.html", "receipts/order_internal.html",
-    "notifications/order_confirmation_customer.html", "notifications/order_confirmation_internal.html",
-    "notifications/payment_confirmation_customer.html", "notifications/payment_confirmation_internal.html",
-    "notifications/site_creation_customer.html", "notifications/site_creation_internal.html",
-    "invoices/invoice.html", "invoices/invoice_internal.html",
-)
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-BUCKET_TAGS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy", "Component")
-SHARED_TAGS = ("Project", "Owner", "CostCenter", "ManagedBy")
-NONCURRENT_DAYS = 90
 
 
 def _item_props(table: Table) -> Mapping[str, Any]:
@@ -300,275 +286,6 @@ def _contract_rules(c: Contract) -> Iterator[Problem]:
 
 
 
-def _bucket_rules(c: Contract, b: Bucket) -> Iterator[Problem]:
-    f = b.file
-    if b.bucket_naming != f"bbws-{b.name}-{{env}}":
-        yield Problem(f, "/bucket", "bucket-naming", f"{b.bucket_naming!r} must be 'bbws-{b.name}-{{env}}'")
-    names: dict[str, str] = {}
-    for env in sorted(c.environments):
-        try:
-            physical = {"bucket": b.bucket_name(env), "access_logging/bucket": b.logging_bucket(env)}
-            repl = b.replication_of(env)
-        except (KeyError, IndexError, ValueError):
-            yield Problem(f, "/bucket", "bucket-naming", "a bucket name may use {env} only")
-            return
-        if repl:
-            physical["replication/bucket"] = repl.bucket
-        for where, name in physical.items():
-            if name is None:
-                continue
-            if why := bucket_name_problem(name):
-                yield Problem(f, f"/{where}", "bucket-naming", why)
-            if name in names and names[name] != env:
-                yield Problem(f, f"/{where}", "bucket-naming", f"{name} is used by {names[name]} and {env} alike")
-            names[name] = env
-        if physical["access_logging/bucket"] == physical["bucket"]:
-            yield Problem(f, "/access_logging/bucket", "bucket-logging",
-                          "access logs must go to a separate bucket, not to the bucket itself")
-        if repl and repl.bucket in (physical["bucket"], physical["access_logging/bucket"]):
-            yield Problem(f, "/replication", "bucket-replication", f"{env} replicates into its own bucket")
-    for env in sorted(set(c.environments) - set(b.replication)):
-        yield Problem(f, "/replication", "bucket-environments", f"environment {env!r} is not named (null: no replica)")
-    for env in sorted(set(b.replication) - set(c.environments)):
-        yield Problem(f, f"/replication/{env}", "bucket-environments", f"no environment {env!r} in the contract")
-    if not b.versioning:
-        yield Problem(f, "/versioning", "bucket-versioning", "versioning must be enabled (template version tracking)")
-    if b.encryption != "SSE-S3":
-        yield Problem(f, "/encryption", "bucket-encryption", f"{b.encryption}; the LLD specifies SSE-S3 (AES-256)")
-    off = sorted(k for k, v in b.public_access_block.items() if not v)
-    if off:
-        yield Problem(f, "/public_access_block", "bucket-public-access", f"not blocked: {', '.join(off)}")
-    if b.object_lock:
-        yield Problem(f, "/object_lock", "bucket-object-lock", "object lock is not enabled (no compliance hold)")
-    if b.noncurrent_version_expiration_days != NONCURRENT_DAYS:
-        yield Problem(f, "/lifecycle/noncurrent_version_expiration_days", "bucket-lifecycle",
-                      f"{b.noncurrent_version_expiration_days} days; the LLD keeps versions {NONCURRENT_DAYS} days")
-    if b.logging_naming is None:
-        yield Problem(f, "/access_logging", "bucket-logging", "access logging is required (audit trail)")
-    for env_name, repl in sorted(b.replication.items()):
-        e = c.environments.get(env_name)
-        if e is None:
-            continue
-        is_prod = env_name == "prod"
-        if is_prod and repl is None:
-            yield Problem(f, "/replication/prod", "bucket-replication", "prod replicates to the DR region")
-        if repl is None:
-            continue
-        if not is_prod:
-            yield Problem(f, f"/replication/{env_name}", "bucket-replication", "replication is for prod only")
-        if repl.region == e.region:
-            yield Problem(f, f"/replication/{env_name}/region", "bucket-replication",
-                          f"{repl.region} is {env_name}'s own region")
-        dr = set(e.replication.regions if e.replication else ()) | ({e.backup.copy.region} if e.backup.copy else set())
-        if dr and repl.region not in dr:
-            yield Problem(f, f"/replication/{env_name}/region", "bucket-replication",
-                          f"{repl.region} is not {env_name}'s DR region ({', '.join(sorted(dr))})")
-        if not b.versioning:
-            yield Problem(f, f"/replication/{env_name}", "bucket-versioning", "replication needs versioning")
-    if "Environment" in b.tags:
-        yield Problem(f, "/tags/Environment", "bucket-tags", "Environment comes from the environment's name")
-    for tag in BUCKET_TAGS:
-        if tag != "Environment" and tag not in b.tags:
-            yield Problem(f, "/tags", "bucket-tags", f"required tag {tag} is missing")
-    if b.tags.get("Component") not in (None, "s3"):
-        yield Problem(f, "/tags/Component", "bucket-tags", f"Component is {b.tags['Component']!r}, not 's3'")
-    for e in sorted(c.environments.values(), key=lambda e: e.name):
-        for tag in SHARED_TAGS:
-            if tag in b.tags and tag in e.tags and b.tags[tag] != e.tags[tag]:
-                yield Problem(f, f"/tags/{tag}", "bucket-tags",
-                              f"{b.tags[tag]!r} here but {e.tags[tag]!r} in {e.file}")
-
-
-def _template_rules(c: Contract) -> Iterator[Problem]:
-    cat = c.templates
-    if cat is None:
-        return
-    f = cat.file
-    if cat.bucket not in c.buckets:
-        yield Problem(f, "/bucket", "template-bucket", f"no bucket {cat.bucket!r} in contracts/buckets/")
-    keys = [t.key for t in cat.templates]
-    for key in LLD_TEMPLATE_KEYS:
-        if key not in keys:
-            yield Problem(f, "/templates", "template-keys", f"{key} (004 4.2.3) is missing")
-    for i, key in enumerate(keys):
-        if key not in LLD_TEMPLATE_KEYS:
-            yield Problem(f, f"/templates/{i}/key", "template-keys", f"{key} is not one of the LLD's templates")
-        if keys.index(key) != i:
-            yield Problem(f, f"/templates/{i}/key", "template-keys", f"{key} is listed twice")
-        audience = "internal" if key.endswith("_internal.html") else "customer"
-        t = cat.templates[i]
-        if t.audience != audience:
-            yield Problem(f, f"/templates/{i}/audience", "template-keys", f"{key} is a {audience} template")
-    for t in cat.templates:
-        v = t.variables
-        raw = v.get("properties")
-        props: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        required = set(v.get("required", []) or [])
-        if v.get("type") != "object" or v.get("additionalProperties") is not False:
-            yield Problem(t.variables_file, "/", "template-variables",
-                          "must be type object with additionalProperties false")
-        for name in sorted(set(props) - required):
-            yield Problem(t.variables_file, f"/properties/{name}", "template-variables",
-                          f"{name} is not required: a missing value would render empty")
-        needed = list(cat.footer_variables) + ([cat.unsubscribe_variable] if t.audience == "customer" else [])
-        for name in needed:
-            if name not in props:
-                yield Problem(t.variables_file, "/properties", "template-variables",
-                              f"{name} (legal footer) is not declared")
-
-
-# AWS's documented name rules, by what the name is: (min, max, allowed characters). Lengths count characters;
-# key attribute names count UTF-8 bytes (DynamoDB). The character classes are linear regexes, never nested.
-AWS_NAMES: dict[str, tuple[int, int, re.Pattern[str]]] = {
-    "DynamoDB table name": (3, 255, re.compile(r"[A-Za-z0-9_.-]*")),
-    "DynamoDB index name": (3, 255, re.compile(r"[A-Za-z0-9_.-]*")),
-    "DynamoDB key attribute name": (1, 255, re.compile(r".*", re.S)),
-    "tag key": (1, 128, re.compile(r"[\w\s.:/=+@-]*")),
-    "tag value": (0, 256, re.compile(r"[\w\s.:/=+@-]*")),
-    "SNS topic name": (1, 256, re.compile(r"[A-Za-z0-9_-]*")),
-    "CloudWatch alarm name": (1, 255, re.compile(r".*", re.S)),
-    "CloudWatch dashboard name": (1, 255, re.compile(r"[A-Za-z0-9_-]*")),
-    "backup plan name": (1, 50, re.compile(r"[A-Za-z0-9_.-]*")),
-    "backup rule name": (1, 50, re.compile(r"[A-Za-z0-9_.-]*")),
-    "backup selection name": (1, 50, re.compile(r"[A-Za-z0-9_.-]*")),
-    "IAM role name": (1, 64, re.compile(r"[\w+=,.@-]*", re.A)),
-    "KMS alias": (7, 256, re.compile(r"alias/[A-Za-z0-9/_-]*")),
-    "cost monitor name": (1, 1024, re.compile(r".*", re.S)),
-    "S3 key prefix": (0, 1024, re.compile(r".*", re.S)),
-}
-BUCKET_NAME_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-BUCKET_NAME_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-
-
-def aws_name_problem(kind: str, name: str) -> str | None:
-    """Why AWS would refuse ``name`` as a ``kind`` (a key of AWS_NAMES), or None."""
-    low, high, chars = AWS_NAMES[kind]
-    size = len(name.encode("utf-8")) if kind == "DynamoDB key attribute name" else len(name)
-    if not low <= size <= high:
-        return f"{_clip(name)} is {size} characters long; a {kind} has {low}-{high}"
-    if not chars.fullmatch(name):
-        bad = sorted({c for c in name if not chars.fullmatch(c)})[:5]
-        return f"{_clip(name)} holds {''.join(bad)!r}, which a {kind} may not"
-    if kind == "KMS alias" and name.startswith("alias/aws/"):
-        return f"{name} is reserved for AWS-managed keys"
-    if kind == "tag key" and name.lower().startswith("aws:"):
-        return f"{_clip(name)}: tag keys starting aws: are reserved for AWS"
-    return None
-
-
-def bucket_name_problem(name: str) -> str | None:
-    """Why S3 would refuse a bucket name (its general purpose bucket naming rules), or None."""
-    if not BUCKET_NAME.match(name) or ".." in name:
-        return f"{_clip(name)} is not a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"
-    try:
-        ipaddress.IPv4Address(name)
-        return f"{name} is formatted as an IP address, which S3 refuses as a bucket name"
-    except ValueError:
-        pass
-    if name.startswith(BUCKET_NAME_PREFIXES) or name.endswith(BUCKET_NAME_SUFFIXES):
-        return f"{name} uses a prefix or suffix S3 reserves"
-    return None
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-@functools.cache
-def aws_regions(service: str) -> frozenset[str]:
-    """The regions of the aws partition that offer the service, from botocore's bundled endpoint data."""
-    return frozenset(boto3.session.Session().get_available_regions(service))
-
-
-def _region_problem(region: str, service: str) -> str | None:
-    if region in aws_regions(service):
-        return None
-    return f"{region} is not a region where AWS offers {service} (botocore's endpoint data)"
-
-
-def _name_rules(c: Contract) -> Iterator[Problem]:
-    """aws-name and region: names and regions AWS would refuse, in the form each environment deploys them."""
-    for t in c.tables.values():
-        for i, g in enumerate(t.gsis):
-            if why := aws_name_problem("DynamoDB index name", g.name):
-                yield Problem(t.file, f"/global_secondary_indexes/{i}/name", "aws-name", why)
-        for attr in t.attributes:
-            if why := aws_name_problem("DynamoDB key attribute name", attr):
-                yield Problem(t.file, f"/attributes/{attr}", "aws-name", why)
-    for e in c.environments.values():
-        f = e.file
-        for name in e.tables:
-            try:
-                physical = e.table_name(name)
-            except (KeyError, IndexError, ValueError):
-                continue  # reported by table-naming
-            if why := aws_name_problem("DynamoDB table name", physical):
-                yield Problem(f, "/naming/table", "aws-name", why)
-        for key, value in e.tags.items():
-            for kind, text in (("tag key", key), ("tag value", value)):
-                if why := aws_name_problem(kind, text):
-                    yield Problem(f, f"/tags/{key}", "aws-name", why)
-        m, b = e.monitoring, e.backup
-        named = [("/monitoring/devops_topic", "SNS topic name", m.devops_topic),
-                 ("/monitoring/finops_topic", "SNS topic name", m.finops_topic),
-                 ("/monitoring/dashboard", "CloudWatch dashboard name", m.dashboard),
-                 ("/monitoring/cost_monitor", "cost monitor name", m.cost_monitor),
-                 ("/backup/plan", "backup plan name", b.plan), ("/backup/rule", "backup rule name", b.rule),
-                 ("/backup/selection/name", "backup selection name", b.selection),
-                 ("/backup/iam_role", "IAM role name", b.iam_role)]
-        if e.key_alias:
-            named.append(("/encryption/key_alias", "KMS alias", e.key_alias))
-        for where, kind, name in named:
-            if why := aws_name_problem(kind, name):
-                yield Problem(f, where, "aws-name", why)
-        yield from _alarm_names(c, e)
-        regions = [("/region", e.region)] + [("/replication/regions", r) for r in
-                                             (e.replication.regions if e.replication else ())]
-        if b.copy:
-            regions.append(("/backup/copy/region", b.copy.region))
-        for where, region in regions:
-            for service in ("dynamodb", "backup"):
-                if why := _region_problem(region, service):
-                    yield Problem(f, where, "region", why)
-                    break
-    for bucket in c.buckets.values():
-        for key, value in bucket.tags.items():
-            for kind, text in (("tag key", key), ("tag value", value)):
-                if why := aws_name_problem(kind, text):
-                    yield Problem(bucket.file, f"/tags/{key}", "aws-name", why)
-        for env_name, r in bucket.replication.items():
-            if r is None:
-                continue
-            if why := _region_problem(r.region, "s3"):
-                yield Problem(bucket.file, f"/replication/{env_name}/region", "region", why)
-            try:
-                role = fill(r.role, env=env_name)
-            except ValueError as exc:
-                yield Problem(bucket.file, f"/replication/{env_name}/role", "aws-name", str(exc))
-                continue
-            if why := aws_name_problem("IAM role name", role):
-                yield Problem(bucket.file, f"/replication/{env_name}/role", "aws-name", why)
-        for env_name in c.environments:
-            try:
-                prefix = fill(bucket.logging_prefix, env=env_name)
-            except ValueError as exc:
-                yield Problem(bucket.file, "/access_logging/prefix", "aws-name", str(exc))
-                break
-            if why := aws_name_problem("S3 key prefix", prefix):
-                yield Problem(bucket.file, "/access_logging/prefix", "aws-name", why)
-
-
-def _alarm_names(c: Contract, e: Environment) -> Iterator[Problem]:
-    try:
-        alarms = desired_state(c, e.name).alarms
-    except (ContractError, KeyError, IndexError, ValueError):
-        return  # a contract the other rules already refuse
-    for a in alarms:
-        if why := aws_name_problem("CloudWatch alarm name", a.name):
-            yield Problem(e.file, "/monitoring/alarm_prefix" if a.name.startswith(e.monitoring.alarm_prefix)
-                          else "/naming/table", "aws-name", why)
-
-
 def lint_contract(contract: Contract) -> list[Problem]:
     """Every rule over every table and environment; an empty list means the contract is clean."""
     problems: list[Problem] = []
@@ -578,7 +295,7 @@ def lint_contract(contract: Contract) -> list[Problem]:
         problems.extend(_environment_rules(contract, env))
     problems.extend(_contract_rules(contract))
     for bucket in contract.buckets.values():
-        problems.extend(_bucket_rules(contract, bucket))
-    problems.extend(_template_rules(contract))
-    problems.extend(_name_rules(contract))
+        problems.extend(bucket_rules(contract, bucket))
+    problems.extend(template_rules(contract))
+    problems.extend(name_rules(contract))
     return sorted(set(problems))
