@@ -1,4 +1,4 @@
-"""Benchmark: the item check (readiness/items.py) on a table larger than its sample bound, on DynamoDB Local.
+"""Benchmark: the item check (readiness/items/scan.py) on a table larger than its sample bound, on DynamoDB Local.
 
 Starts DynamoDB Local with SIT's tables, fills orders-sit with valid orders generated from the item
 schema (BatchWriteItem, not timed), then times the bounded sample (the default read of every run) and
@@ -24,7 +24,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from readiness.contract.desired import desired_state
 from readiness.contract.loading import load_contract
-from readiness.items import ItemCost, Sampling, verify_items
+from readiness.items.scan import ItemCost, Sampling, verify_items
 from readiness.progress import progress
 from readiness.targets.base import Target, open_target
 from readiness.targets.provision import deploy

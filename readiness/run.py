@@ -20,7 +20,7 @@ from readiness.contract.desired import Desired, desired_state
 from readiness.contract.loading import DEFAULT_ROOT, load_contract
 from readiness.contract.model import Contract, ContractError
 from readiness.drills import Drills, not_run
-from readiness.items import Sampling, judge_in_run
+from readiness.items.scan import Sampling, judge_in_run
 from readiness.observation.live import Snapshot, describe_failure, observe
 from readiness.provenance import provenance
 from readiness.report import Report, utc_now

@@ -1,11 +1,11 @@
-"""Items: the data the tables hold, judged against the contract (readiness/items.py), read once per run."""
+"""Items: the data the tables hold, judged against the contract (readiness/items/scan.py), read once per run."""
 
 from __future__ import annotations
 
 import pytest
 from pytest_bdd import parsers, then, when
 
-from readiness.items import INDEX_KEYS, SCHEMA, SPARSE_INDEX, Sampling, judge_in_run
+from readiness.items.scan import INDEX_KEYS, SCHEMA, SPARSE_INDEX, Sampling, judge_in_run
 from readiness.run import Run
 from steps.common import expect
 

@@ -37,7 +37,7 @@ import readiness.run as run_module
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
 from readiness.contract.desired import Desired, desired_state
 from readiness.contract.model import Contract
-from readiness.items import Sampling
+from readiness.items.scan import Sampling
 from readiness.observation.live import Snapshot, ask, observe
 from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
@@ -458,7 +458,7 @@ def correct_on_aws(rec: Recording) -> Script:
 
 
 def with_item_reads(script: Script, desired: Desired) -> Script:
-    """Every run also reads a bounded sample of each table's items (readiness/items.py, ADR 0060): a correct
+    """Every run also reads a bounded sample of each table's items (readiness/items/scan.py, ADR 0060): a correct
     account whose tables are empty answers each parallel segment's Scan with no items. The answers are alike,
     so the order in which the segments ask does not matter (no expected parameters)."""
     out = {k: list(v) for k, v in script.items()}

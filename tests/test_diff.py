@@ -53,7 +53,7 @@ def written(tmp_path: Path, name: str, document: Any) -> Path:
 
 
 def _report_of(target: Target, desired: Desired, verdicts_after: Callable[[Target, Desired], Any]) -> dict[str, Any]:
-    from readiness.items import verify_items
+    from readiness.items.scan import verify_items
 
     items, _ = verify_items(target, desired)
     verdicts = verdicts_after(target, desired) + items

@@ -1,4 +1,4 @@
-"""The data contract on the items themselves (readiness/items.py), on embedded moto and DynamoDB Local.
+"""The data contract on the items themselves (readiness/items/scan.py), on embedded moto and DynamoDB Local.
 
 Every rule is broken the way a service bug or an operator would break it: one bad item among valid
 ones (a decoy the check must not stop at), an item of another entity, a hot fix that drops an index
@@ -28,8 +28,8 @@ from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
 from readiness.contract.desired import Desired, TableSpec, desired_state
 from readiness.contract.loading import load_contract
 from readiness.contract.model import Contract
-from readiness.items import INDEX_KEYS, SCHEMA, SPARSE_INDEX, ItemCost, Sampling, SamplingError, verify_items
-from readiness.items_rules import judge
+from readiness.items.rules import judge
+from readiness.items.scan import INDEX_KEYS, SCHEMA, SPARSE_INDEX, ItemCost, Sampling, SamplingError, verify_items
 from readiness.report import BLOCKED, Report, run_verdict
 from readiness.targets.base import Target, open_target
 from readiness.targets.provision import deploy
@@ -511,7 +511,7 @@ def test_no_output_carries_an_attribute_value(sit: Account, caplog: pytest.LogCa
 
 def test_violation_text_is_built_from_the_schema_never_from_the_value() -> None:
     """jsonschema's own messages quote the value ('x' is not one of [...]); ours never do."""
-    from readiness.items_rules import _schema_violations, _validator
+    from readiness.items.rules import _schema_violations, _validator
 
     schema = {"type": "object", "properties": {"a": {"type": "string", "maxLength": 3},
                                                "b": {"anyOf": [{"type": "integer"}, {"const": "none"}]},
@@ -530,7 +530,7 @@ def test_violation_text_is_built_from_the_schema_never_from_the_value() -> None:
 
 
 def test_the_cost_record_adds_up() -> None:
-    from readiness.items import TableCost
+    from readiness.items.scan import TableCost
 
     cost = ItemCost(mode="sample", items_per_table=100,
                     tables=[TableCost("a", calls=2, items_read=100, read_units=5.0),
@@ -549,7 +549,7 @@ def test_every_run_reads_its_items_once_and_its_report_has_them_with_the_cost() 
     their verdicts; a scenario's step later gets the same verdicts without another Scan."""
     from moto_endpoint import moto_server
 
-    from readiness.items import judge_in_run
+    from readiness.items.scan import judge_in_run
     from readiness.run import readiness_run
 
     with moto_server() as url:

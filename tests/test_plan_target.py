@@ -25,7 +25,7 @@ from test_seed_sit_state import SEED_TABLES
 from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
 from readiness.contract.desired import desired_state
 from readiness.contract.model import Contract
-from readiness.items import INDEX_KEYS, SCHEMA, SPARSE_INDEX
+from readiness.items.scan import INDEX_KEYS, SCHEMA, SPARSE_INDEX
 from readiness.observation.plan import PlanError, load_plan, plan_snapshot
 from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
 from readiness.contract.desired import Desired, TableSpec
-from readiness.items_rules import ACTIVE_FLAG, Entity, Judged, Violation, judge
+from readiness.items.rules import ACTIVE_FLAG, Entity, Judged, Violation, judge
 from readiness.observation.live import Answer, ask
 from readiness.progress import Progress, progress
 from readiness.targets.base import Target
@@ -154,7 +154,7 @@ class _NoItemBodies(logging.Filter):
         except Exception:  # a record whose args do not fit: logging reports that itself
             return True
         if message.startswith("Response body") and '"Items"' in message:
-            record.msg, record.args = "Response body: not logged (it holds table items: readiness/items.py)", None
+            record.msg, record.args = "Response body: not logged (it holds table items: readiness/items/scan.py)", None
         return True
 
 
