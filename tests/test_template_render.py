@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from readiness.contract.loading import load_contract
 from readiness.contract.model import TemplateDef
-from readiness.contract.templates import _Structure, mustache_uses
+from readiness.contract.template_parsing import HtmlStructure, mustache_uses
 
 CONTRACT = load_contract()
 assert CONTRACT.templates is not None
@@ -89,7 +89,7 @@ def resolved(key: str, data: Mapping[str, Any]) -> None:
 
 
 def structure(html: str) -> list[str]:
-    parser = _Structure()
+    parser = HtmlStructure()
     parser.feed(html)
     parser.close()
     assert not parser.errors and not parser.stack
@@ -97,14 +97,14 @@ def structure(html: str) -> list[str]:
 
 
 def texts(html: str) -> str:
-    parser = _Structure()
+    parser = HtmlStructure()
     parser.feed(html)
     parser.close()
     return "".join(d for d, _ in parser.texts)
 
 
 def attributes(html: str) -> list[str]:
-    parser = _Structure()
+    parser = HtmlStructure()
     parser.feed(html)
     parser.close()
     return [v for _, attrs, _ in parser.elements for v in attrs.values()]

@@ -38,7 +38,7 @@ def _resolve(module: str, names: list[str]) -> set[str]:
 
 
 def _type_checking(node: ast.If) -> bool:
-    return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING" or (
+    return (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING") or (
         isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")
 
 
