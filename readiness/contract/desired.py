@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readiness.contract.model import AlarmDef, Bucket, BucketReplication, Contract, Environment, Gsi, Table
+from readiness.contract.model import AlarmDef, Bucket, BucketReplication, Contract, Environment, Gsi, Table, fill
 from readiness.contract.templates import md5_hex, template_files
 
 AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
@@ -221,7 +221,7 @@ def _bucket_specs(contract: Contract, env: Environment) -> list[BucketSpec]:
                 root=contract.templates_root) for t in cat.templates)
         specs.append(BucketSpec(logical=b.name, name=b.bucket_name(env.name), region=env.region, bucket=b,
                                 logging_bucket=b.logging_bucket(env.name),
-                                logging_prefix=b.logging_prefix.format(env=env.name),
+                                logging_prefix=fill(b.logging_prefix, env=env.name),
                                 replication=b.replication_of(env.name), tags=b.tags_of(env.name),
                                 objects=objects))
     return specs
