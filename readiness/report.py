@@ -419,7 +419,7 @@ def target_kind(data: Mapping[str, Any]) -> str:
     """The target a readiness.json was made on (moto, localstack, dynamodb-local, aws, plan; else "unknown"):
     the run's own ``--target`` option from its provenance, else read from the target's label. A label that is
     not exactly AWS (e.g. "aws at http://...") is never taken for the live target."""
-    options = (data.get("provenance") or {}).get("options") or {}
+    options = _provenance(data).get("options")
     kind = options.get("target") if isinstance(options, Mapping) else None
     if isinstance(kind, str) and kind in _KINDS:
         return kind
@@ -427,6 +427,11 @@ def target_kind(data: Mapping[str, Any]) -> str:
     if label == LIVE_TARGET:
         return LIVE_TARGET
     return next((k for prefix, k in _LABELS if label.startswith(prefix)), "unknown")
+
+
+def _provenance(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    prov = data.get("provenance")
+    return prov if isinstance(prov, Mapping) else {}
 
 
 def evidence(kind: str) -> str:
@@ -516,7 +521,7 @@ def promotion(data: Mapping[str, Any]) -> dict[str, Any]:
     env = str(data.get("environment") or "?").upper()
     kind = target_kind(data)
     verdict = data.get("verdict")
-    commit = (data.get("provenance") or {}).get("git_commit")
+    commit = _provenance(data).get("git_commit")
     summary = data.get("summary") or {}
     base = {"environment": data.get("environment"), "target_kind": kind, "evidence": evidence(kind),
             "commit": commit, "promotable": False}
@@ -568,7 +573,7 @@ def summary_markdown(data: Mapping[str, Any]) -> str:
     s = data.get("summary") or {}
     verdict = str(data.get("verdict"))
     icon = {READY: "✅", BLOCKED: "❌", INCOMPLETE: "⚠️", ERROR: "🛑"}.get(verdict, "")
-    prov = data.get("provenance") or {}
+    prov = _provenance(data)
     lines = [f"### {'✅' if p['promotable'] else '❌'} {_cell(headline(data), 600)}", "",
              "| Verdict | Target | Evidence | Commit | Finished | Pass | Fail | Unverifiable | Not applicable |",
              "|---|---|---|---|---|---|---|---|---|",
