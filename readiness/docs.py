@@ -41,6 +41,7 @@ HISTORY_DIR = "history"  # in the site: the runs it keeps, one directory each (r
 DEFAULT_KEEP = 10  # runs kept per environment and target (--keep)
 
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "unverifiable", "not run"
+NOT_APPLICABLE_SCENARIO = "not applicable"  # skipped because the contract says the criterion does not apply
 
 
 class DocsError(Exception):
@@ -222,7 +223,7 @@ class Check:
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    status: str  # PASSED | FAILED | SKIPPED | NOT_RUN
+    status: str  # PASSED | FAILED | SKIPPED | NOT_RUN | NOT_APPLICABLE_SCENARIO
     message: str = ""
 
 
@@ -332,7 +333,7 @@ class Feature:
     scenarios: list[Scenario]
 
     def counts(self, run: Run) -> dict[str, int]:
-        out = dict.fromkeys((PASSED, FAILED, SKIPPED, NOT_RUN), 0)
+        out = dict.fromkeys((PASSED, FAILED, SKIPPED, NOT_RUN, NOT_APPLICABLE_SCENARIO), 0)
         for s in self.scenarios:
             out[run.result(self.file, s.name).status] += 1
         return out
@@ -478,7 +479,7 @@ def load_run(directory: Path, slug: str | None = None) -> Run:
 def _scenario_results(features: list[dict[str, Any]]) -> dict[tuple[str, str], ScenarioResult]:
     """Per (feature file, scenario): failed if any step failed, unverifiable if any was skipped, passed only
     if every step passed; the examples of an outline fold into one result the same way."""
-    rank = {FAILED: 3, SKIPPED: 2, NOT_RUN: 1, PASSED: 0}
+    rank = {FAILED: 4, SKIPPED: 3, NOT_RUN: 2, NOT_APPLICABLE_SCENARIO: 1, PASSED: 0}
     out: dict[tuple[str, str], ScenarioResult] = {}
     for feature in features:
         file = Path(feature["uri"]).name
@@ -499,6 +500,8 @@ def _element_result(element: dict[str, Any]) -> ScenarioResult:
     for step in element["steps"]:
         if step["result"]["status"] == "skipped":
             reason = step["result"].get("error_message")
+            if str(reason or "").startswith("NOT APPLICABLE"):  # steps/drills.py: the contract rules it out
+                return ScenarioResult(NOT_APPLICABLE_SCENARIO, str(reason))
             return ScenarioResult(SKIPPED, str(reason or "skipped: the target could not show it (see this run's gaps)"))
     if statuses and all(s == "passed" for s in statuses):
         return ScenarioResult(PASSED)

@@ -15,12 +15,24 @@ from xml.sax.saxutils import escape, quoteattr
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from readiness.docs import FAILED, NOT_RUN, PASSED, SKIPPED, Figure, Measurement, Run, Site, _num
+from readiness.docs import (
+    FAILED,
+    NOT_APPLICABLE_SCENARIO,
+    NOT_RUN,
+    PASSED,
+    SKIPPED,
+    Figure,
+    Measurement,
+    Run,
+    Site,
+    _num,
+)
 from readiness.report import LIVE_TARGET
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 STATUS_LABEL = {PASSED: "passed", FAILED: "failed", SKIPPED: "unverifiable", NOT_RUN: "not run",
+                NOT_APPLICABLE_SCENARIO: "not applicable",
                 "pass": "pass", "fail": "fail", "unverifiable": "unverifiable", "not_applicable": "not applicable"}
 
 
@@ -143,7 +155,7 @@ def _env() -> Environment:
     env.globals["trend_chart"] = trend_chart
     env.globals["LIVE"] = LIVE_TARGET
     env.globals["summary_charts"] = summary_charts
-    env.globals.update(PASSED=PASSED, FAILED=FAILED, SKIPPED=SKIPPED, NOT_RUN=NOT_RUN)
+    env.globals.update(PASSED=PASSED, FAILED=FAILED, SKIPPED=SKIPPED, NOT_RUN=NOT_RUN, NA=NOT_APPLICABLE_SCENARIO)
     return env
 
 

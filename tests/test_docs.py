@@ -482,3 +482,16 @@ def test_emulator_timings_are_never_drawn_green(tmp_path: Path, features: Path) 
     assert "Not evidence of AWS behaviour" in moto_part and "chart-ok" not in moto_part.split('id="run-moto"', 1)[1]
     assert "chart-emulator" in moto_part and "on the emulator only" in moto_part
     assert "chart-ok" in aws_part and "Not evidence of AWS behaviour" not in aws_part
+
+
+def test_a_scenario_skipped_as_not_applicable_is_its_own_status(tmp_path: Path, features: Path) -> None:
+    """steps/drills.py skips with "NOT APPLICABLE: ..." (annotate_skips puts it on the step): not a gap."""
+    elements = [element("Every table is billed on demand", "passed", "skipped"),
+                element("No table expires items", "passed", "skipped")]
+    elements[0]["steps"][1]["result"]["error_message"] = "NOT APPLICABLE: the contract gives sit no replica region"
+    elements[1]["steps"][1]["result"]["error_message"] = "UNVERIFIABLE on embedded moto: x"
+    site = build_site([write_report(tmp_path / "moto", elements=elements)], features)
+    assert results(site, "Every table is billed on demand") == {"moto": "not applicable"}
+    assert results(site, "No table expires items") == {"moto": SKIPPED}
+    assert site.features[0].counts(site.runs[0])["not applicable"] == 1
+    assert 'data-status="not applicable"' in render_site(site)["features/tables.html"]
