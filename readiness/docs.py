@@ -16,6 +16,7 @@ scenario the run did not report is "not run", a skipped one (UNVERIFIABLE) "unve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -85,8 +86,9 @@ READINESS_SCHEMA: dict[str, Any] = {
                     "properties": {k: {"type": "integer"} for k in (PASS, FAIL, UNVERIFIABLE)}},
         "api_calls": {"type": "integer"},
         "checks": {"type": "array", "items": _CHECK},
-        "provenance": {"type": "object", "properties": {"started": {"type": ["string", "null"]},
-                                                        "git_commit": {"type": ["string", "null"]}}},
+        "provenance": {"type": "object", "properties": {"started": {"type": ["string", "null"], "maxLength": 64},
+                                                        "git_commit": {"type": ["string", "null"],
+                                                                       "maxLength": 128}}},
         "measurements": {"type": "array", "items": _MEASUREMENT},
     },
 }
@@ -284,8 +286,10 @@ class Run:
     @property
     def key(self) -> str:
         """The run's name in the history: environment, target, start time and commit."""
-        return _slug(f"{self.environment}-{self.kind if self.kind != 'unknown' else self.target}-{self.started}-"
-                     f"{(self.commit or 'no-commit')[:12]}")
+        name = (f"{self.environment}-{self.kind if self.kind != 'unknown' else self.target}-{self.started}-"
+                f"{self.commit or 'no-commit'}")
+        # bounded (a file name), and unique even when two long names share their first 80 characters
+        return f"{_slug(name)[:80].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
 
     @property
     def cell(self) -> tuple[str, str]:

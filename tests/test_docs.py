@@ -495,3 +495,18 @@ def test_a_scenario_skipped_as_not_applicable_is_its_own_status(tmp_path: Path, 
     assert results(site, "No table expires items") == {"moto": SKIPPED}
     assert site.features[0].counts(site.runs[0])["not applicable"] == 1
     assert 'data-status="not applicable"' in render_site(site)["features/tables.html"]
+
+
+def test_a_hostile_provenance_is_refused_or_kept_to_a_short_file_name(tmp_path: Path, features: Path) -> None:
+    long_env = "e" * 5000
+    run = write_report(tmp_path / "moto", environment=long_env, kind="moto", commit="c" * 40,
+                       started="2026-12-01T10:00:00Z")
+    out = tmp_path / "site"
+    assert main(["docs", "--reports", str(run), "--out", str(out), "--features", str(features)]) == 0
+    [kept] = (out / "history").iterdir()
+    assert len(kept.name) <= 91
+    data = json.loads((run / "readiness.json").read_text(encoding="utf-8"))
+    data["provenance"]["started"] = "x" * 65
+    (run / "readiness.json").write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = _docs(tmp_path, features, run)
+    assert code == 2 and "/provenance/started" in err and "Traceback" not in err
