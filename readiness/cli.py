@@ -282,14 +282,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
         raise UsageError(f"the docs need the docs extra: pip install -e '.[docs]' ({exc})") from None
     try:
         site, out = build([Path(p) for p in args.reports], Path(args.out),
-                          Path(args.features) if args.features else FEATURES_DIR)
+                          Path(args.features) if args.features else FEATURES_DIR, keep=args.keep,
+                          commit=args.commit)
     except DocsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONTRACT
     for run in site.runs:
         print(f"{run.directory}: {run.label}: {run.verdict}")
-    print(f"site: {out / 'index.html'} ({len(site.runs)} runs, {len(site.features)} features, "
-          f"{len(site.blockers)} blockers, {len(site.gaps)} gaps)")
+    for h in site.headlines:
+        print(h.text)
+    print(f"site: {out / 'index.html'} ({len(site.runs)} runs, {len(site.history)} kept, {len(site.features)} "
+          f"features, {len(site.root_causes)} blockers ({len(site.blockers)} failed checks), {len(site.gaps)} gaps)")
     return EXIT_OK
 
 
@@ -321,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="report directories (holding readiness.json and cucumber.json), or directories of them")
     o.add_argument("--out", default="site", help="where the site goes (default: site/); replaced atomically")
     o.add_argument("--features", help="feature files directory (default: the repository's features/)")
+    o.add_argument("--keep", type=int, default=10, metavar="N",
+                   help="runs the site's history keeps per environment and target, with those of an earlier "
+                        "build in --out (default: 10)")
+    o.add_argument("--commit", help="the commit being promoted (default: the commit of each environment's newest run)")
     o.set_defaults(func=cmd_docs)
     f = sub.add_parser("diff", help="what changed between two readiness.json reports (exit 1 when the verdict "
                                     "changed or a check started failing, 2 on unreadable input)")

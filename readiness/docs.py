@@ -16,10 +16,12 @@ scenario the run did not report is "not run", a skipped one (UNVERIFIABLE) "unve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
 import tempfile
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,12 +33,16 @@ from gherkin.errors import CompositeParserException, ParserError
 from gherkin.parser import Parser
 
 from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE
-from readiness.report import _atomic
+from readiness.report import LIVE_TARGET, _atomic, evidence, general_reason, promotion, root_causes, target_kind
 
 FEATURES_DIR = Path(__file__).resolve().parent.parent / "features"
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"  # the markers: tag -> seed criterion
 SITE_MARKER = ".readiness-site"  # an --out directory holding this file may be replaced by a new build
+HISTORY_DIR = "history"  # in the site: the runs it keeps, one directory each (readiness.json, cucumber.json)
+DEFAULT_KEEP = 10  # runs kept per environment and target (--keep)
 
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "unverifiable", "not run"
+NOT_APPLICABLE_SCENARIO = "not applicable"  # skipped because the contract says the criterion does not apply
 
 
 class DocsError(Exception):
@@ -80,6 +86,9 @@ READINESS_SCHEMA: dict[str, Any] = {
                     "properties": {k: {"type": "integer"} for k in (PASS, FAIL, UNVERIFIABLE)}},
         "api_calls": {"type": "integer"},
         "checks": {"type": "array", "items": _CHECK},
+        "provenance": {"type": "object", "properties": {"started": {"type": ["string", "null"], "maxLength": 64},
+                                                        "git_commit": {"type": ["string", "null"],
+                                                                       "maxLength": 128}}},
         "measurements": {"type": "array", "items": _MEASUREMENT},
     },
 }
@@ -216,7 +225,7 @@ class Check:
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    status: str  # PASSED | FAILED | SKIPPED | NOT_RUN
+    status: str  # PASSED | FAILED | SKIPPED | NOT_RUN | NOT_APPLICABLE_SCENARIO
     message: str = ""
 
 
@@ -235,10 +244,62 @@ class Run:
     measurements: list[Measurement]
     # (feature file name, scenario name) -> result; None when the run has no cucumber.json
     scenarios: dict[tuple[str, str], ScenarioResult] | None
+    data: dict[str, Any] = field(default_factory=dict)  # the readiness.json as read
+    started: str = ""  # provenance.started, else the file's time (UTC, ISO 8601 with Z)
+    sources: dict[str, str] = field(default_factory=dict)  # file name -> text, to keep the run in the history
 
     @property
     def label(self) -> str:
         return f"{self.environment.upper()} · {self.target}"
+
+    @property
+    def kind(self) -> str:
+        """moto, localstack, dynamodb-local, aws, plan or unknown (readiness.report.target_kind)."""
+        return target_kind(self.data)
+
+    @property
+    def live(self) -> bool:
+        return self.kind == LIVE_TARGET
+
+    @property
+    def evidence(self) -> str:
+        return evidence(self.kind)
+
+    @property
+    def commit(self) -> str | None:
+        commit = (self.data.get("provenance") or {}).get("git_commit")
+        return str(commit) if commit else None
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        prov = self.data.get("provenance")
+        return prov if isinstance(prov, dict) else {}
+
+    @property
+    def promotion(self) -> dict[str, Any]:
+        return promotion(self.data)
+
+    @property
+    def root_causes(self) -> list[dict[str, Any]]:
+        return root_causes(self.data.get("checks") or [])
+
+    @property
+    def key(self) -> str:
+        """The run's name in the history: environment, target, start time and commit."""
+        name = (f"{self.environment}-{self.kind if self.kind != 'unknown' else self.target}-{self.started}-"
+                f"{self.commit or 'no-commit'}")
+        # bounded (a file name), and unique even when two long names share their first 80 characters
+        return f"{_slug(name)[:80].rstrip('-')}-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+
+    @property
+    def cell(self) -> tuple[str, str]:
+        """(environment, target) the history keeps N runs of."""
+        return self.environment, self.kind if self.kind != "unknown" else self.target
+
+    def rows(self) -> list[Check]:
+        """Every check, failures first, then unverifiable, not applicable, pass: each with expected and actual."""
+        order = {FAIL: 0, UNVERIFIABLE: 1, NOT_APPLICABLE: 2, PASS: 3}
+        return sorted(self.checks, key=lambda c: order.get(c.status, 9))
 
     def result(self, feature_file: str, scenario: str) -> ScenarioResult:
         if self.scenarios is None:
@@ -259,6 +320,10 @@ class Scenario:
     tags: list[str]
     steps: list[Step]
     results: list[tuple[Run, ScenarioResult]] = field(default_factory=list)
+    # (tag, its marker's text) for the tags that name a seed criterion ("003 SIT Success - ...")
+    criteria: list[tuple[str, str]] = field(default_factory=list)
+    # (tag, its marker's text) for the other tags: what the scenario needs from a target
+    needs: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -272,7 +337,7 @@ class Feature:
     scenarios: list[Scenario]
 
     def counts(self, run: Run) -> dict[str, int]:
-        out = dict.fromkeys((PASSED, FAILED, SKIPPED, NOT_RUN), 0)
+        out = dict.fromkeys((PASSED, FAILED, SKIPPED, NOT_RUN, NOT_APPLICABLE_SCENARIO), 0)
         for s in self.scenarios:
             out[run.result(self.file, s.name).status] += 1
         return out
@@ -288,6 +353,34 @@ class Blocker:
     expected: Any
     actual: Any
     reason: str
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """One blocker as an approver counts it: a missing resource with the checks that fail because of it,
+    or a failure of its own (readiness.report.root_causes)."""
+
+    run: Run
+    resource: str
+    cause: str
+    dependents: int
+    blockers: tuple[Blocker, ...]  # every failed check and drill of this cause, with expected and actual
+
+
+@dataclass(frozen=True)
+class Headline:
+    """"SIT promotable: yes/no, because ..." (ADR 0071)."""
+
+    environment: str
+    promotable: bool
+    because: str
+    commit: str | None  # the commit being promoted
+    live: Run | None  # the live run the answer rests on
+    prechecks: tuple[Run, ...]  # the newest emulator and plan run per target: never evidence for promotion
+
+    @property
+    def text(self) -> str:
+        return f"{self.environment.upper()} promotable: {'yes' if self.promotable else 'no'}, because {self.because}"
 
 
 @dataclass(frozen=True)
@@ -309,6 +402,17 @@ class Site:
     blockers: list[Blocker]
     gaps: list[Gap]
     generated: str
+    root_causes: list[RootCause] = field(default_factory=list)
+    history: list[Run] = field(default_factory=list)  # every kept run, oldest first (the runs included)
+    headlines: list[Headline] = field(default_factory=list)
+    keep: int = DEFAULT_KEEP
+
+    def trends(self) -> list[tuple[tuple[str, str], list[Run]]]:
+        """Per (environment, target), the kept runs oldest first."""
+        cells: dict[tuple[str, str], list[Run]] = {}
+        for r in self.history:
+            cells.setdefault(r.cell, []).append(r)
+        return sorted(cells.items(), key=lambda kv: (_env_order(kv[0][0]), kv[0][1]))
 
     @property
     def measurements(self) -> list[tuple[Run, Measurement]]:
@@ -367,14 +471,19 @@ def load_run(directory: Path, slug: str | None = None) -> Run:
     cucumber = directory / "cucumber.json"
     scenarios = _scenario_results(_read_json(cucumber, CUCUMBER_SCHEMA, "pytest-bdd's cucumber JSON")) \
         if cucumber.exists() else None
+    sources = {"readiness.json": (directory / "readiness.json").read_text(encoding="utf-8")}
+    if cucumber.exists():
+        sources["cucumber.json"] = cucumber.read_text(encoding="utf-8")
+    started = (data.get("provenance") or {}).get("started") or datetime.fromtimestamp(
+        (directory / "readiness.json").stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Run(slug or _slug(directory.name), directory, data["environment"], data["target"], data["verdict"],
-               data["summary"], data.get("api_calls"), checks, measurements, scenarios)
+               data["summary"], data.get("api_calls"), checks, measurements, scenarios, data, str(started), sources)
 
 
 def _scenario_results(features: list[dict[str, Any]]) -> dict[tuple[str, str], ScenarioResult]:
     """Per (feature file, scenario): failed if any step failed, unverifiable if any was skipped, passed only
     if every step passed; the examples of an outline fold into one result the same way."""
-    rank = {FAILED: 3, SKIPPED: 2, NOT_RUN: 1, PASSED: 0}
+    rank = {FAILED: 4, SKIPPED: 3, NOT_RUN: 2, NOT_APPLICABLE_SCENARIO: 1, PASSED: 0}
     out: dict[tuple[str, str], ScenarioResult] = {}
     for feature in features:
         file = Path(feature["uri"]).name
@@ -395,6 +504,8 @@ def _element_result(element: dict[str, Any]) -> ScenarioResult:
     for step in element["steps"]:
         if step["result"]["status"] == "skipped":
             reason = step["result"].get("error_message")
+            if str(reason or "").startswith("NOT APPLICABLE"):  # steps/drills.py: the contract rules it out
+                return ScenarioResult(NOT_APPLICABLE_SCENARIO, str(reason))
             return ScenarioResult(SKIPPED, str(reason or "skipped: the target could not show it (see this run's gaps)"))
     if statuses and all(s == "passed" for s in statuses):
         return ScenarioResult(PASSED)
@@ -477,16 +588,131 @@ def _unique_slugs(dirs: Sequence[Path]) -> list[str]:
     return slugs
 
 
-def build_site(report_paths: Sequence[Path], features_dir: Path = FEATURES_DIR) -> Site:
-    """The page model: runs, features with each scenario's result per run, blockers first, then gaps."""
+def marker_texts(pyproject: Path = PYPROJECT) -> dict[str, str]:
+    """Each declared pytest marker's text (``tag: 003 SIT Success - ...``): how a scenario's tags trace to the
+    seeds' success criteria. Empty when pyproject.toml is missing or unreadable (the pages then show the tags)."""
+    try:
+        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    markers = config.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("markers", [])
+    out: dict[str, str] = {}
+    for line in markers if isinstance(markers, list) else []:
+        name, _, text = str(line).partition(":")
+        out[name.strip()] = text.strip()
+    return out
+
+
+_SEED_CRITERION = re.compile(r"^(00\d|D\d+)\b")  # "003 SIT Success - ...", "004 3.3 - ...", "D5 ..."
+
+
+def _trace(features: Sequence[Feature], markers: Mapping[str, str]) -> None:
+    for feature in features:
+        for scenario in feature.scenarios:
+            known = [(t, markers[t]) for t in scenario.tags if t in markers and t != "acceptance"]
+            scenario.criteria = [(t, text) for t, text in known if _SEED_CRITERION.match(text)]
+            scenario.needs = [(t, text) for t, text in known if not _SEED_CRITERION.match(text)]
+
+
+def load_history(site_dir: Path) -> list[Run]:
+    """The runs an earlier build of the site kept (``history/*/readiness.json``); none when ``site_dir`` is not
+    an earlier site."""
+    history = site_dir / HISTORY_DIR
+    if not (site_dir / SITE_MARKER).is_file() or not history.is_dir():
+        return []
+    return [load_run(d, d.name) for d in sorted(history.iterdir())
+            if d.is_dir() and (d / "readiness.json").is_file()]
+
+
+def keep_history(runs: Sequence[Run], keep: int) -> list[Run]:
+    """The newest ``keep`` runs per environment and target, oldest first; a run already kept (same
+    environment, target, start and commit) is kept once, the first given winning."""
+    if keep < 1:
+        raise DocsError(f"--keep {keep}: expected a number of runs of at least 1")
+    unique: dict[str, Run] = {}
+    for r in runs:
+        unique.setdefault(r.key, r)
+    cells: dict[tuple[str, str], list[Run]] = {}
+    for r in sorted(unique.values(), key=lambda r: r.started):
+        cells.setdefault(r.cell, []).append(r)
+    kept = [r for cell in cells.values() for r in cell[-keep:]]
+    return sorted(kept, key=lambda r: (r.started, _env_order(r.environment), r.cell[1]))
+
+
+def headlines(history: Sequence[Run], commit: str | None = None) -> list[Headline]:
+    """Per environment: promotable only when the newest live (aws) run of the commit being promoted is READY on
+    a clean commit (readiness.report.promotion). The commit being promoted is ``commit`` when given, else the
+    commit of the environment's newest run. Emulator and plan runs are pre-checks: they never make it yes."""
+    out: list[Headline] = []
+    for env in sorted({r.environment for r in history}, key=_env_order):
+        runs = sorted((r for r in history if r.environment == env), key=lambda r: r.started)
+        latest_pre: dict[tuple[str, str], Run] = {r.cell: r for r in runs if not r.live}
+        prechecks = tuple(sorted(latest_pre.values(), key=lambda r: r.cell[1]))
+        promoted = commit or runs[-1].commit
+        live = [r for r in runs if r.live]
+        if not live:
+            newest = runs[-1]
+            out.append(Headline(env, False, f"no run on the live target ({LIVE_TARGET}) yet: {len(runs)} "
+                                f"pre-check run{'s' if len(runs) != 1 else ''} only (the newest: {newest.target} "
+                                f"{newest.verdict} at {newest.started}); an emulator or a plan never makes "
+                                f"{env.upper()} promotable", promoted, None, prechecks))
+            continue
+        at_commit = [r for r in live if promoted is not None and r.commit == promoted]
+        if promoted is None:
+            out.append(Headline(env, False, "the newest run names no commit, so no live run can be matched to the "
+                                "commit being promoted (give --commit)", None, live[-1], prechecks))
+            continue
+        if not at_commit:
+            newest = live[-1]
+            out.append(Headline(env, False, f"no live run of commit {_short(promoted)} being promoted (the newest "
+                                f"live run, {newest.started}, verified {_short(newest.commit)})", promoted, newest,
+                                prechecks))
+            continue
+        run = at_commit[-1]
+        p = run.promotion
+        out.append(Headline(env, bool(p["promotable"]), f"{p['because']} (run {run.started})", promoted, run,
+                            prechecks))
+    return out
+
+
+def _short(commit: str | None) -> str:
+    return "an unknown commit" if not commit else commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
+def build_site(report_paths: Sequence[Path], features_dir: Path = FEATURES_DIR, *, earlier: Sequence[Run] = (),
+               keep: int = DEFAULT_KEEP, commit: str | None = None) -> Site:
+    """The page model: the headline per environment, runs, features with each scenario's result per run,
+    blockers collapsed to their root causes, the gaps grouped by reason, and the history of the kept runs
+    (these runs and ``earlier`` ones, the newest ``keep`` per environment and target)."""
     dirs = report_dirs(report_paths)
     runs = [load_run(d, slug) for d, slug in zip(dirs, _unique_slugs(dirs), strict=True)]
     features = load_features(features_dir)
+    _trace(features, marker_texts())
     for feature in features:
         for scenario in feature.scenarios:
             scenario.results = [(run, run.result(feature.file, scenario.name)) for run in runs]
-    return Site(runs, features, list(_blockers(runs)), list(_gaps(runs)),
-                datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    blockers = list(_blockers(runs))
+    history = keep_history([*runs, *earlier], keep)
+    return Site(runs, features, blockers, list(_gaps(runs)), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                _root_causes(runs, blockers), history, headlines(history, commit), keep)
+
+
+def _root_causes(runs: Sequence[Run], blockers: Sequence[Blocker]) -> list[RootCause]:
+    out: list[RootCause] = []
+    for run in runs:
+        mine = [b for b in blockers if b.run is run]
+        claimed: set[int] = set()
+        for cause in run.root_causes:
+            members = {(cause["root"]["id"], cause["root"]["resource"])} if cause["root"] else set()
+            members |= {(c["id"], c["resource"]) for c in cause["failures"] + cause["dependents"]}
+            picked = [i for i, b in enumerate(mine) if (b.id, b.resource) in members and i not in claimed]
+            claimed.update(picked)
+            out.append(RootCause(run, cause["resource"], cause["cause"], cause["dependent_checks"],
+                                 tuple(mine[i] for i in picked)))
+        for i, b in enumerate(mine):  # a failed drill with no check of its own: a blocker of its own
+            if i not in claimed:
+                out.append(RootCause(run, b.resource, f"{b.resource}: {b.id}: {b.reason}", 0, (b,)))
+    return out
 
 
 def _drilled(run: Run) -> set[tuple[str, str]]:
@@ -515,16 +741,20 @@ def _blockers(runs: Iterable[Run]) -> Iterable[Blocker]:
 
 
 def _gaps(runs: Iterable[Run]) -> Iterable[Gap]:
+    """Per run (one target), one gap per (kind, reason with the resource taken out): a reason that names each
+    table in turn is one line, not one per table (ADR 0072); a reason on one resource is shown as given."""
     for run in runs:
         drilled, checked = _drilled(run), _as_check(run)
-        grouped: dict[tuple[str, str, str], list[str]] = {}
+        grouped: dict[tuple[str, str], list[Check]] = {}
         for c in run.checks:
             if c.status == UNVERIFIABLE:
                 kind = "drill" if (c.id, c.resource) in drilled else "check"
-                grouped.setdefault((kind, c.id, c.reason), []).append(c.resource)
-        criteria = {c.id: c.criterion for c in run.checks}
-        for (kind, check_id, reason), resources in grouped.items():
-            yield Gap(run, kind, check_id, criteria[check_id], reason, tuple(resources))
+                grouped.setdefault((kind, general_reason(c.reason, c.resource)), []).append(c)
+        for (kind, reason), checks in grouped.items():
+            ids = list(dict.fromkeys(c.id for c in checks))
+            criteria = list(dict.fromkeys(c.criterion for c in checks))
+            yield Gap(run, kind, ", ".join(ids), "; ".join(criteria),
+                      checks[0].reason if len(checks) == 1 else reason, tuple(c.resource for c in checks))
         for m in run.measurements:
             if m.status == UNVERIFIABLE and (m.id, m.resource, m.status) not in checked:
                 yield Gap(run, "drill", m.id, m.criterion, m.reason or "the drill could not measure it",
@@ -577,8 +807,15 @@ def write_site(pages: dict[str, str], out: Path) -> Path:
     return out
 
 
-def build(report_paths: Sequence[Path], out: Path, features_dir: Path = FEATURES_DIR) -> tuple[Site, Path]:
+def build(report_paths: Sequence[Path], out: Path, features_dir: Path = FEATURES_DIR, *, keep: int = DEFAULT_KEEP,
+          commit: str | None = None) -> tuple[Site, Path]:
+    """Build the site into ``out``; the runs an earlier build there kept stay in its history (newest ``keep``
+    per environment and target)."""
     from readiness.docs_render import render_site
 
-    site = build_site(report_paths, features_dir)
-    return site, write_site(render_site(site), out)
+    site = build_site(report_paths, features_dir, earlier=load_history(out.resolve()), keep=keep, commit=commit)
+    pages = render_site(site)
+    for run in site.history:
+        for name, text in run.sources.items():
+            pages[f"{HISTORY_DIR}/{run.key}/{name}"] = text
+    return site, write_site(pages, out)

@@ -6,6 +6,7 @@ import base64
 import json
 import math
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -103,7 +104,7 @@ class Report:
                 "not_applicable": counts[NOT_APPLICABLE]}
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "environment": self.environment,
             "target": self.target,
             "verdict": self.verdict,
@@ -117,6 +118,9 @@ class Report:
             **({"items_cost": self.items_cost} if self.items_cost is not None else {}),
             **({"error": self.error} if self.error is not None else {}),
         }
+        # added by issue 17 (ADR 0071, 0072): the approver's headline, the root causes, the gaps by reason
+        data["approval"] = approval(strict(data))
+        return data
 
     def criteria(self) -> list[dict[str, Any]]:
         """Per success criterion: its checks, its status, and whether this target could verify it."""
@@ -159,16 +163,27 @@ class Report:
                 f"{self.api_calls} API calls)")
 
     def to_markdown(self) -> str:
+        """Shaped like the hand-written 000_* summary: headline, quick status, blockers, action items, details."""
         s = self.summary
+        data = strict(self.to_json())
+        ok = data["approval"]
         icon = {READY: "✅", BLOCKED: "❌", INCOMPLETE: "⚠️", ERROR: "🛑"}[self.verdict]
         failed = [v for v in self.verdicts if v.status == FAIL]
         unknown = [v for v in self.verdicts if v.status == UNVERIFIABLE]
+        causes = ok["root_causes"]
+        commit = self.provenance.get("git_commit")
+        kind = ok["target_kind"]
         lines = [
             f"# {self.environment.upper()} Readiness: DynamoDB Schemas",
             "",
+            f"**{self.environment.upper()} promotable**: {'✅ **yes**' if ok['promotable'] else '❌ **no**'}, "
+            f"because {_cell(ok['because'], 2000)}  ",
             f"**Generated**: {self.generated}  ",
             f"**Environment**: {self.environment.upper()} ({self.account}, {self.region})  ",
-            f"**Target**: {self.target}  ",
+            f"**Target**: {self.target} — "
+            + ("live: the account itself  " if kind == LIVE_TARGET else
+               f"pre-check ({_what(kind)}): never evidence for promotion  "),
+            f"**Commit**: {commit or 'not recorded'}  ",
             f"**Status**: {icon} **{self.verdict}**",
             *([f"**Error**: {_cell(self.error, 2000)}  "] if self.error is not None else []),
             "",
@@ -189,20 +204,42 @@ class Report:
                          + (f", {c[NOT_APPLICABLE]} not applicable |" if c[NOT_APPLICABLE] else " |"))
         lines += ["", f"API calls: {self.api_calls}; verification took {self.seconds:.2f} s.", "", "---", "",
                   f"## CRITICAL BLOCKERS ({len(failed)})", "",
-                  f"{len(failed)} failed checks on {len(_by_resource(failed))} resources." if failed else ""]
+                  f"{len(failed)} failed checks from {len(causes)} root causes." if failed else ""]
         if not failed:
             lines.append("None: no check failed.")
-        for i, (resource, verdicts) in enumerate(_by_resource(failed).items(), 1):
-            lines += [f"### {i}. {resource} ({len(verdicts)} failed)", ""]
-            lines += [f"- **{v.id}**: {v.reason} (expected {_md(v.expected)}; actual {_md(v.actual)}) — "
-                      f"*{v.criterion}*" for v in verdicts]
+        for i, cause in enumerate(causes, 1):
+            lines += [f"### {i}. {cause['resource']} ({cause['failed']} failed): {_cell(cause['cause'], 400)}", ""]
+            for c in ([cause["root"]] if cause["root"] else []) + cause["failures"]:
+                lines.append(f"- **{c['id']}**: {c['reason']} (expected {_md(c['expected'])}; actual "
+                             f"{_md(c['actual'])}) — *{c['criterion']}*")
+            if cause["dependents"]:
+                lines.append(f"- {len(cause['dependents'])} dependent checks fail because {cause['resource']} "
+                             "does not exist:")
+                lines += [f"  - **{d['id']}**: {d['resource']}" for d in cause["dependents"]]
             lines.append("")
-        lines += ["", "---", "", f"## NOT VERIFIED ON THIS TARGET ({len(unknown)})", ""]
+        lines += ["", "---", "", "## ACTION ITEMS", ""]
+        lines += self._action_items(causes, ok)
+        lines += ["", "---", "", "# DETAILS", "", f"## NOT VERIFIED ON THIS TARGET ({len(unknown)})", ""]
+        gaps = [g for g in ok["gaps"] if g["status"] == UNVERIFIABLE]
         if not unknown:
             lines.append("None: every check could be verified.")
         else:
-            lines += ["| Check | Resource | Why |", "|-------|----------|-----|"]
-            lines += [f"| {v.id} | {v.resource} | {_cell(v.reason)} |" for v in unknown]
+            lines += [f"{len(unknown)} checks, {len(gaps)} reasons (the resource's own name shown as …).", "",
+                      "| Check | Resource | Why |", "|-------|----------|-----|"]
+            for g in gaps:
+                if g["count"] == 1:
+                    [v] = [v for v in unknown if v.resource == g["resources"][0] and v.id in g["checks"]][:1]
+                    lines.append(f"| {v.id} | {v.resource} | {_cell(v.reason)} |")
+                else:
+                    lines.append(f"| {', '.join(g['checks'])} | {_resources(g['resources'])} | {_cell(g['reason'])} |")
+        na = [g for g in ok["gaps"] if g["status"] == NOT_APPLICABLE]
+        lines += ["", f"## NOT APPLICABLE ({s['not_applicable']})", ""]
+        if not na:
+            lines.append("None: every criterion applies to this environment.")
+        else:
+            lines += ["| Check | Resources | Why |", "|-------|-----------|-----|"]
+            lines += [f"| {', '.join(g['checks'])} | {_resources(g['resources'])} | {_cell(g['reason'])} |"
+                      for g in na]
         lines += ["", "---", "", f"## NOT EXERCISED BY THIS RUN ({len(self.not_run)})", ""]
         if not self.not_run:
             lines.append("None: every drill of the contract ran.")
@@ -222,6 +259,10 @@ class Report:
             lines.append("No drill ran (scenarios tagged @writes, @restore, @replication or @load; live runs "
                          "need --allow).")
         else:
+            if kind != LIVE_TARGET:
+                lines += [f"**Timings on {self.target} are not evidence of AWS behaviour**: an emulator restores "
+                          "and replicates in-process; only the live target's figures count against the RTO, "
+                          "RPO and lag targets.", ""]
             lines += ["| Drill | Resource | Status | Figures | Reason |",
                       "|-------|----------|--------|---------|--------|"]
             lines += [f"| {m['id']} | {m['resource']} | {m['status'].upper()} | {_cell(_figures(m['figures']))} | "
@@ -232,9 +273,12 @@ class Report:
                           "AWS does not restore these with the data; after a real restore, set them again:", ""]
                 first = checklists[0]["details"]["rehydration_checklist"]
                 lines += [f"- [ ] {item}" for item in first]
-        lines += ["", "---", "", "## ACTUAL RESOURCES", "", "| Check | Resource | Status | Actual |",
-                  "|-------|----------|--------|--------|"]
-        lines += [f"| {v.id} | {v.resource} | {v.status.upper()} | {_cell(_md(v.actual))} |" for v in self.verdicts]
+        lines += ["", "---", "", "## ACTUAL RESOURCES", "",
+                  "Every check with what the contract expects and what the account showed, passes included.", "",
+                  "| Check | Resource | Status | Expected | Actual |",
+                  "|-------|----------|--------|----------|--------|"]
+        lines += [f"| {v.id} | {v.resource} | {v.status.upper()} | {_cell(_md(v.expected))} | {_cell(_md(v.actual))} |"
+                  for v in self.verdicts]
         lines += ["", "---", "", "## DISCREPANCIES", "", "| Resource | Check | Expected | Actual |",
                   "|----------|-------|----------|--------|"]
         lines += [f"| {v.resource} | {v.id} | {_cell(_md(v.expected))} | {_cell(_md(v.actual))} |" for v in failed]
@@ -246,11 +290,48 @@ class Report:
         lines += [f"| {key} | {_cell(_md(value), 2000)} |" for key, value in self.provenance.items()]
         if not self.provenance:
             lines.append("| — | not recorded |")
-        approval = {BLOCKED: "❌ DENIED - BLOCKERS PRESENT", READY: "✅ no blockers",
-                    INCOMPLETE: "⚠️ PENDING - verify the unverified checks on a target that can show them",
-                    ERROR: "🛑 NO VERDICT - the run could not use its target (see Error)"}
-        lines += ["", "---", "", f"**Deployment Approval**: {approval[self.verdict]}", ""]
+        approval_line = {BLOCKED: "❌ DENIED - BLOCKERS PRESENT", READY: "✅ no blockers",
+                         INCOMPLETE: "⚠️ PENDING - verify the unverified checks on a target that can show them",
+                         ERROR: "🛑 NO VERDICT - the run could not use its target (see Error)"}
+        lines += ["", "---", "", f"**Deployment Approval**: {approval_line[self.verdict]}"
+                  + ("" if ok["promotable"] or self.verdict != READY else " (a pre-check: not a promotion)"), ""]
         return "\n".join(lines)
+
+    def _action_items(self, causes: list[dict[str, Any]], ok: Mapping[str, Any]) -> list[str]:
+        """Checklist in 000_*'s priorities: fix the blockers, verify the gaps, run the rest, then promote."""
+        out: list[str] = []
+        if causes:
+            out += ["**Priority 1 - Fix the blockers**:"]
+            for c in causes:
+                if c["missing"]:
+                    out.append(f"- [ ] Create `{c['resource']}` as the contract defines it (clears {c['failed']} "
+                               "failed checks)")
+                for f in c["failures"][:10]:
+                    out.append(f"- [ ] `{f['resource']}`: {f['id']} — expected {_cell(_md(f['expected']), 160)}, "
+                               f"actual {_cell(_md(f['actual']), 160)}")
+            out.append("")
+        gaps = [g for g in ok["gaps"] if g["status"] == UNVERIFIABLE]
+        if gaps:
+            out += ["**Priority 2 - Verify what this target could not show** (on a target that can show it):"]
+            out += [f"- [ ] {', '.join(g['checks'])} on {g['count']} resource{'s' if g['count'] != 1 else ''}: "
+                    f"{_cell(g['reason'], 200)}" for g in gaps]
+            out.append("")
+        needs: dict[str, list[str]] = {}
+        for n in self.not_run:
+            if n["status"] == UNVERIFIABLE:
+                needs.setdefault(str(n.get("needs") or "a run that exercises it"), []).append(n["id"])
+        if needs:
+            out += ["**Priority 3 - Run the drills this run did not exercise**:"]
+            out += [f"- [ ] `{how}`: {', '.join(sorted(set(ids)))}" for how, ids in needs.items()]
+            out.append("")
+        if not ok["promotable"]:
+            out += ["**Priority 4 - Promotion evidence**:"]
+            if ok["target_kind"] != LIVE_TARGET:
+                out.append(f"- [ ] A READY run on the live target: `python -m readiness verify --env {self.environment}"
+                           f" --target {LIVE_TARGET}` (tox -e {self.environment}-live) on the commit being promoted")
+            else:
+                out.append("- [ ] Re-run on the live target once the items above are done")
+        return out or ["None: nothing stands between this run and promotion."]
 
     def write(self, directory: Path | str) -> tuple[Path, Path]:
         """Write both files atomically (never half-written)."""
@@ -309,6 +390,10 @@ def _md(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(strict(value), sort_keys=True, allow_nan=False)
 
 
+def _resources(resources: Sequence[str]) -> str:
+    return f"{len(resources)}: " + _cell(", ".join(resources[:4]) + (", ..." if len(resources) > 4 else ""))
+
+
 def _cell(text: str, limit: int = 240) -> str:
     text = text.replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -316,3 +401,194 @@ def _cell(text: str, limit: int = 240) -> str:
 
 def check_catalogue() -> list[dict[str, str]]:
     return [{"id": c.id, "criterion": c.criterion, "scope": c.scope} for c in CHECKS.values()]
+
+
+# ============================================================================ for approvers (ADR 0071, 0072)
+
+LIVE_TARGET = "aws"
+_KINDS = ("moto", "localstack", "dynamodb-local", "aws", "plan")
+_LABELS = (("embedded moto", "moto"), ("moto", "moto"), ("localstack", "localstack"),
+           ("dynamodb local", "dynamodb-local"), ("dynamodb-local", "dynamodb-local"),
+           ("terraform plan", "plan"), ("plan", "plan"))
+# "X does not exist" / "X in eu-west-1 does not exist": the engine's reason when a resource is missing
+_MISSING = re.compile(r"^(?:(?:SNS topic|table|bucket|index|alarm|vault|plan|dashboard|key) )?"
+                      r"(?P<name>[^\s]+?)(?: in [a-z]{2}(?:-[a-z]+)+-\d)? does not exist$")
+
+
+def target_kind(data: Mapping[str, Any]) -> str:
+    """The target a readiness.json was made on (moto, localstack, dynamodb-local, aws, plan; else "unknown"):
+    the run's own ``--target`` option from its provenance, else read from the target's label. A label that is
+    not exactly AWS (e.g. "aws at http://...") is never taken for the live target."""
+    options = _provenance(data).get("options")
+    kind = options.get("target") if isinstance(options, Mapping) else None
+    if isinstance(kind, str) and kind in _KINDS:
+        return kind
+    label = str(data.get("target") or "").strip().lower()
+    if label == LIVE_TARGET:
+        return LIVE_TARGET
+    return next((k for prefix, k in _LABELS if label.startswith(prefix)), "unknown")
+
+
+def _provenance(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    prov = data.get("provenance")
+    return prov if isinstance(prov, Mapping) else {}
+
+
+def evidence(kind: str) -> str:
+    """What a run on ``kind`` is evidence of: "live" (the account itself) or "pre-check" (an emulator, a plan)."""
+    return "live" if kind == LIVE_TARGET else "pre-check"
+
+
+def _what(kind: str) -> str:
+    return {"plan": "a Terraform plan, not the account", "unknown": "an unknown target"}.get(kind, "an emulator")
+
+
+def root_causes(checks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The failed checks collapsed to their root causes, in the order they first fail.
+
+    A missing resource is one blocker: every failure whose reason is "<name> does not exist" is counted
+    under <name> (a missing table takes its GSIs, PITR, tags... with it), the check on <name> itself
+    (``*.exists`` first) is the root and the rest its dependents. Any other failure is a blocker of its
+    resource. Only how failures are *shown* is grouped: every failed check stays in ``checks``.
+    """
+    groups: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
+    for c in checks:
+        if c.get("status") != FAIL:
+            continue
+        found = _MISSING.match(str(c.get("reason") or "").strip())
+        key = found["name"] if found else str(c.get("resource"))
+        group = groups.setdefault(key, {"missing": [], "other": []})
+        group["missing" if found else "other"].append(c)
+    out: list[dict[str, Any]] = []
+    for key, group in groups.items():
+        missing, other = group["missing"], group["other"]
+        root: Mapping[str, Any] | None = None
+        if missing:
+            own = [c for c in missing if c.get("resource") == key]
+            root = next((c for c in own if str(c.get("id", "")).endswith(".exists")), (own or missing)[0])
+        dependents = [c for c in missing if c is not root]
+        if root is not None:
+            n = len(dependents)
+            cause = f"{key} does not exist ({n} dependent check{'s' if n != 1 else ''})"
+            if other:
+                cause += f"; {len(other)} other failure{'s' if len(other) != 1 else ''}"
+        elif len(other) == 1:
+            cause = f"{key}: {other[0].get('id')}: {other[0].get('reason')}"
+        else:
+            cause = f"{key}: {len(other)} failed checks ({', '.join(str(c.get('id')) for c in other[:4])}" \
+                    f"{', ...' if len(other) > 4 else ''})"
+        ordered = ([root] if root is not None else []) + other + dependents
+        out.append({"resource": key, "cause": cause, "missing": root is not None, "failed": len(ordered),
+                    "dependent_checks": len(dependents),
+                    "root": _brief(root) if root is not None else None,
+                    "failures": [_brief(c) for c in other],
+                    "dependents": [{"id": c.get("id"), "resource": c.get("resource")} for c in dependents]})
+    return out
+
+
+def _brief(c: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: c.get(k) for k in ("id", "resource", "criterion", "expected", "actual", "reason")}
+
+
+def general_reason(reason: str, resource: str) -> str:
+    """A reason with its own resource taken out ("…"), so one cause on many resources reads as one line:
+    ``describe_table(tenants-prod)@af-south-1 answered no Replicas`` -> ``describe_table(…)@af-south-1 ...``."""
+    text = reason
+    parts = {resource, *re.split(r"\s*\+\s*|/", resource)} - {""}
+    for part in sorted(parts, key=len, reverse=True):
+        text = text.replace(part, "…")
+    return re.sub(r"\([^()]*\)@", "(…)@", text)
+
+
+def gap_groups(checks: Sequence[Mapping[str, Any]], target: str) -> list[dict[str, Any]]:
+    """UNVERIFIABLE and NOT APPLICABLE checks grouped by status and reason (resource taken out), per target:
+    one row per cause, not one per table."""
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for c in checks:
+        if c.get("status") in (UNVERIFIABLE, NOT_APPLICABLE):
+            key = (str(c["status"]), general_reason(str(c.get("reason") or ""), str(c.get("resource") or "")))
+            grouped.setdefault(key, []).append(c)
+    return [{"status": status, "reason": reason, "target": target,
+             "checks": sorted({str(c.get("id")) for c in cs}), "resources": [str(c.get("resource")) for c in cs],
+             "count": len(cs)}
+            for (status, reason), cs in grouped.items()]
+
+
+def promotion(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The approver's headline of one run (ADR 0071): promotable only when the run is on the live target
+    (aws), READY, and traceable to a clean commit. An emulator or plan run is a pre-check: it can say
+    "no", never "yes"."""
+    env = str(data.get("environment") or "?").upper()
+    kind = target_kind(data)
+    verdict = data.get("verdict")
+    commit = _provenance(data).get("git_commit")
+    summary = data.get("summary") or {}
+    base = {"environment": data.get("environment"), "target_kind": kind, "evidence": evidence(kind),
+            "commit": commit, "promotable": False}
+    if kind != LIVE_TARGET:
+        because = (f"this run is a pre-check on {data.get('target')} ({_what(kind)}): only a READY run on the "
+                   f"live target ({LIVE_TARGET}) can make {env} promotable")
+        if verdict == BLOCKED:
+            because += f"; and this pre-check is already BLOCKED ({summary.get('fail', 0)} failed checks)"
+        return {**base, "because": because}
+    if verdict == ERROR:
+        return {**base, "because": f"the live run could not use its target: {data.get('error')}"}
+    if verdict == BLOCKED:
+        causes = root_causes(data.get("checks") or [])
+        first = causes[0]["cause"] if causes else "a drill failed"
+        more = f" and {len(causes) - 1} more" if len(causes) > 1 else ""
+        return {**base, "because": f"the live run is BLOCKED by {len(causes) or 1} root cause"
+                                   f"{'s' if len(causes) > 1 else ''}: {first}{more}"}
+    if verdict != READY:
+        return {**base, "because": f"the live run is {verdict}: {summary.get('unverifiable', 0)} checks could not "
+                                   "be verified (never counted as a pass)"}
+    if not commit:
+        return {**base, "because": "the live run is READY but names no commit: it cannot be traced to the code "
+                                   "being promoted"}
+    if str(commit).endswith("+dirty"):
+        return {**base, "because": f"the live run is READY but was made from uncommitted changes on {commit}"}
+    return {**base, "promotable": True,
+            "because": f"the live run on {LIVE_TARGET} is READY for commit {str(commit)[:12]} "
+                       f"({summary.get('pass', 0)} pass, 0 fail, 0 unverifiable)"}
+
+
+def headline(data: Mapping[str, Any]) -> str:
+    """``SIT promotable: no, because ...`` for one run."""
+    p = promotion(data)
+    return f"{str(data.get('environment') or '?').upper()} promotable: {'yes' if p['promotable'] else 'no'}, " \
+           f"because {p['because']}"
+
+
+def approval(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``approval`` block of readiness.json: the headline, root causes and grouped gaps (additive)."""
+    checks = data.get("checks") or []
+    return {**promotion(data), "headline": headline(data), "root_causes": root_causes(checks),
+            "gaps": gap_groups(checks, str(data.get("target") or ""))}
+
+
+def summary_markdown(data: Mapping[str, Any]) -> str:
+    """A short Markdown of a readiness.json for a CI step summary: the headline, quick status, the blockers
+    collapsed to their root causes and the gaps grouped by reason."""
+    p = promotion(data)
+    s = data.get("summary") or {}
+    verdict = str(data.get("verdict"))
+    icon = {READY: "✅", BLOCKED: "❌", INCOMPLETE: "⚠️", ERROR: "🛑"}.get(verdict, "")
+    prov = _provenance(data)
+    lines = [f"### {'✅' if p['promotable'] else '❌'} {_cell(headline(data), 600)}", "",
+             "| Verdict | Target | Evidence | Commit | Finished | Pass | Fail | Unverifiable | Not applicable |",
+             "|---|---|---|---|---|---|---|---|---|",
+             f"| {icon} **{verdict}** | {_cell(str(data.get('target')))} | {p['evidence']} | "
+             f"{_cell(str(prov.get('git_commit') or '—')[:12])} | {prov.get('finished') or '—'} | {s.get('pass', 0)} | "
+             f"{s.get('fail', 0)} | {s.get('unverifiable', 0)} | {s.get('not_applicable', 0)} |", ""]
+    if data.get("error"):
+        lines += [f"**Error**: {_cell(str(data['error']), 1000)}", ""]
+    causes = root_causes(data.get("checks") or [])
+    lines += [f"**Blockers ({len(causes)} root causes, {s.get('fail', 0)} failed checks)**", ""]
+    lines += [f"{i}. {_cell(c['cause'], 400)}" for i, c in enumerate(causes, 1)] or ["None."]
+    gaps = [g for g in gap_groups(data.get("checks") or [], "") if g["status"] == UNVERIFIABLE]
+    if gaps:
+        lines += ["", f"**Not verified on this target ({sum(g['count'] for g in gaps)} checks, {len(gaps)} reasons)**",
+                  ""]
+        lines += [f"- {', '.join(g['checks'])} on {g['count']} resource{'s' if g['count'] != 1 else ''}: "
+                  f"{_cell(g['reason'], 300)}" for g in gaps]
+    return "\n".join(lines) + "\n"

@@ -24,7 +24,9 @@ def element(name: str, *statuses: str, error: str = "") -> dict[str, Any]:
 
 def write_report(directory: Path, *, environment: str = "sit", target: str = "embedded moto",
                  checks: list[dict[str, Any]] | None = None, elements: list[dict[str, Any]] | None = None,
-                 measurements: list[dict[str, Any]] | None = None) -> Path:
+                 measurements: list[dict[str, Any]] | None = None, started: str | None = None,
+                 commit: str | None = None, kind: str | None = None) -> Path:
+    """A report directory; ``started``, ``commit`` and ``kind`` (the --target option) give it provenance."""
     directory.mkdir(parents=True, exist_ok=True)
     checks = checks if checks is not None else [check("table.billing_mode", "pass")]
     statuses = [c["status"] for c in checks]
@@ -34,6 +36,9 @@ def write_report(directory: Path, *, environment: str = "sit", target: str = "em
                             "api_calls": 30, "checks": checks, "criteria": []}
     if measurements is not None:
         data["measurements"] = measurements
+    if started or commit or kind:
+        data["provenance"] = {"started": started, "finished": started, "git_commit": commit,
+                              "options": {"env": environment, "target": kind}}
     (directory / "readiness.json").write_text(json.dumps(data), encoding="utf-8")
     if elements is not None:
         cucumber = [{"keyword": "Feature", "uri": "features/tables.feature", "name": "Tables", "id": "tables",

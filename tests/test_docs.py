@@ -246,7 +246,7 @@ def test_the_site_is_self_contained_and_links_each_feature(tmp_path: Path, featu
     assert main(["docs", "--reports", str(run), "--out", str(out), "--features", str(features)]) == 0
     assert "site: " in capsys.readouterr().out
     pages = sorted(str(p.relative_to(out)) for p in out.rglob("*.html"))
-    assert pages == ["features/tables.html", "index.html", "measurements.html"]
+    assert pages == ["features/tables.html", "index.html", "measurements.html", "runs/moto.html"]
     for page in out.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert "<script" not in html
@@ -354,3 +354,159 @@ def test_the_pipeline_publishes_the_site_and_its_screenshot() -> None:
         live = next(i for i, r in enumerate(runs) if f"tox -e {env}-live" in r)
         assert any("tox -e docs" in r for r in runs[live:]), f"apply-{env}.yml: no tox -e docs after {env}-live"
         assert _uploads_site(steps[live:]), f"apply-{env}.yml: the site is not uploaded"
+
+
+# ============================================================================ for approvers (ADR 0071, 0072)
+
+COMMIT_A, COMMIT_B = "a" * 40, "b" * 40
+
+
+def missing_table(name: str = "users-sit") -> list[dict[str, Any]]:
+    gone = f"{name} does not exist"
+    return [check("table.exists", "fail", resource=name, reason=gone, expected=f"table {name}", actual=None),
+            *[check(c, "fail", resource=name, reason=gone, expected=f"table {name}", actual=None)
+              for c in ("table.key_schema", "table.billing_mode", "table.pitr", "table.tags")],
+            *[check(c, "fail", resource=f"{name}/EmailIndex", reason=gone, expected=f"table {name}", actual=None)
+              for c in ("gsi.status", "gsi.key_schema", "gsi.projection")]]
+
+
+def test_a_missing_table_is_one_root_cause_blocker_with_its_dependents_counted(tmp_path: Path,
+                                                                                features: Path) -> None:
+    run = write_report(tmp_path / "moto", checks=[
+        *missing_table(), check("table.stream", "fail", resource="products-sit", reason="no stream", actual=None),
+        check("table.billing_mode", "pass", resource="tenants-sit")])
+    site = build_site([run], features)
+    assert [(rc.resource, rc.cause, rc.dependents, len(rc.blockers)) for rc in site.root_causes] == [
+        ("users-sit", "users-sit does not exist (7 dependent checks)", 7, 8),
+        ("products-sit", "products-sit: table.stream: no stream", 0, 1)]
+    assert sum(len(rc.blockers) for rc in site.root_causes) == len(site.blockers) == 9  # nothing hidden
+    html = render_site(site)["index.html"]
+    assert "Blockers (2 root causes, 9 failed checks)" in html
+    assert html.count('class="root-cause"') == 2 and html.count('class="blocker"') == 9
+
+
+def test_an_emulator_only_history_never_says_promotable(tmp_path: Path, features: Path) -> None:
+    targets = [("embedded moto", "moto"), ("LocalStack at http://localhost:4566", "localstack"),
+               ("DynamoDB Local", "dynamodb-local"), ("Terraform plan p.json", "plan")]
+    runs = [write_report(tmp_path / f"r{i}", target=target, kind=kind, commit=COMMIT_A,
+                         started=f"2026-12-0{i + 1}T10:00:00Z") for i, (target, kind) in enumerate(targets)]
+    site = build_site(runs, features)
+    assert all(r.verdict == "READY" for r in site.runs)
+    [h] = site.headlines
+    assert (h.environment, h.promotable, h.live) == ("sit", False, None)
+    assert h.text.startswith("SIT promotable: no, because no run on the live target (aws) yet: 4 pre-check runs")
+    assert {r.kind for r in h.prechecks} == {"moto", "localstack", "dynamodb-local", "plan"}
+    html = render_site(site)["index.html"]
+    assert 'data-promotable="no"' in html and "SIT promotable: yes" not in html
+
+
+def test_only_a_ready_live_run_of_the_commit_being_promoted_says_yes(tmp_path: Path, features: Path) -> None:
+    moto = write_report(tmp_path / "moto", kind="moto", commit=COMMIT_B, started="2026-12-01T11:00:00Z")
+    live_a = write_report(tmp_path / "aws-a", target="AWS", kind="aws", commit=COMMIT_A,
+                          started="2026-12-01T10:00:00Z")
+    # the live READY run verified commit A; the newest run (moto) is of commit B: B is not promotable yet
+    [h] = build_site([moto, live_a], features).headlines
+    assert not h.promotable and h.commit == COMMIT_B
+    assert "no live run of commit bbbbbbbbbbbb being promoted" in h.because
+    # promoting A: its live run is READY
+    [h] = build_site([moto, live_a], features, commit=COMMIT_A).headlines
+    assert h.promotable and h.text.startswith("SIT promotable: yes, because the live run on aws is READY")
+    # a later live run of A that is BLOCKED takes it back
+    blocked = write_report(tmp_path / "aws-a2", target="AWS", kind="aws", commit=COMMIT_A,
+                           started="2026-12-01T12:00:00Z", checks=missing_table())
+    [h] = build_site([moto, live_a, blocked], features, commit=COMMIT_A).headlines
+    assert not h.promotable and "BLOCKED by 1 root cause: users-sit does not exist (7 dependent checks)" in h.because
+    # uncommitted changes are no commit to promote
+    dirty = write_report(tmp_path / "aws-dirty", target="AWS", kind="aws", commit=COMMIT_A + "+dirty",
+                         started="2026-12-01T13:00:00Z")
+    [h] = build_site([dirty], features).headlines
+    assert not h.promotable and "uncommitted changes" in h.because
+
+
+def test_a_pass_row_shows_its_expected_and_actual_values(tmp_path: Path, features: Path) -> None:
+    run = write_report(tmp_path / "moto", checks=[
+        check("table.pitr", "pass", resource="users-sit", expected={"enabled": True, "recovery_days": 35},
+              actual={"enabled": True, "recovery_days": 35}),
+        check("table.billing_mode", "fail", resource="orders-sit", actual="PROVISIONED")])
+    site = build_site([run], features)
+    [row] = [c for c in site.runs[0].rows() if c.status == "pass"]
+    assert row.expected == row.actual == {"enabled": True, "recovery_days": 35}
+    assert [c.status for c in site.runs[0].rows()] == ["fail", "pass"]  # failures first
+    page = render_site(site)["runs/moto.html"]
+    tr = re.search(r'<tr class="check" data-status="pass".*?</tr>', page, re.S)
+    assert tr is not None
+    assert tr.group(0).count("enabled: True; recovery_days: 35") == 2  # expected and actual, both shown
+
+
+def test_gaps_are_one_row_per_reason_and_target_not_per_table(tmp_path: Path, features: Path) -> None:
+    tables = ("tenants-prod", "products-prod", "orders-prod")
+    run = write_report(tmp_path / "moto", checks=[
+        check("table.replicas", "unverifiable", resource=t,
+              reason=f"describe_table({t})@af-south-1 answered no Replicas") for t in tables])
+    [gap] = build_site([run], features).gaps
+    assert (gap.id, gap.resources) == ("table.replicas", tables)
+    assert gap.reason == "describe_table(…)@af-south-1 answered no Replicas"
+
+
+def test_the_history_keeps_the_last_n_runs_per_environment_and_target(tmp_path: Path, features: Path) -> None:
+    out = tmp_path / "site"
+    for i, verdict_checks in enumerate([missing_table(), [check("table.pitr", "unverifiable", reason="x")],
+                                        [check("table.pitr", "pass")], [check("table.pitr", "pass")]]):
+        run = write_report(tmp_path / f"build{i}" / "moto", kind="moto", commit=COMMIT_A, checks=verdict_checks,
+                           started=f"2026-12-0{i + 1}T10:00:00Z")
+        assert main(["docs", "--reports", str(run), "--out", str(out), "--features", str(features),
+                     "--keep", "3"]) == 0
+    kept = sorted(p.parent.name for p in (out / "history").glob("*/readiness.json"))
+    assert len(kept) == 3 and "2026-12-01" not in " ".join(kept), kept  # the oldest build fell out
+    html = (out / "index.html").read_text(encoding="utf-8")
+    trend = html.split('id="history"', 1)[1].split('id="features"', 1)[0]
+    assert re.findall(r'class="history-run" data-verdict="(\w+)"', trend) == ["READY", "READY", "INCOMPLETE"]
+    assert trend.count('class="trend-run"') == 3
+
+
+def test_each_scenario_shows_its_criterion_from_the_seeds(tmp_path: Path, features: Path) -> None:
+    site = build_site([write_report(tmp_path / "moto")], features)
+    scenario = next(s for s in site.features[0].scenarios if s.name == "Every table is billed on demand")
+    assert scenario.criteria == [("on_demand", "003 SIT Success - on-demand capacity mode confirmed")]
+    page = render_site(site)["features/tables.html"]
+    assert "003 SIT Success - on-demand capacity mode confirmed" in page
+
+
+def test_emulator_timings_are_never_drawn_green(tmp_path: Path, features: Path) -> None:
+    restore = [{"id": "drill.restore.pitr", "resource": "orders-sit", "status": "pass", "reason": "restored",
+                "figures": [{"name": "rto", "value": 0.05, "unit": "s", "target": 3600, "limit": "max"}]}]
+    emulated = write_report(tmp_path / "moto", kind="moto", measurements=restore)
+    live_run = write_report(tmp_path / "aws", target="AWS", kind="aws", measurements=restore)
+    page = render_site(build_site([emulated, live_run], features))["measurements.html"]
+    moto_part, aws_part = page.split('id="run-aws"', 1)
+    assert "Not evidence of AWS behaviour" in moto_part and "chart-ok" not in moto_part.split('id="run-moto"', 1)[1]
+    assert "chart-emulator" in moto_part and "on the emulator only" in moto_part
+    assert "chart-ok" in aws_part and "Not evidence of AWS behaviour" not in aws_part
+
+
+def test_a_scenario_skipped_as_not_applicable_is_its_own_status(tmp_path: Path, features: Path) -> None:
+    """steps/drills.py skips with "NOT APPLICABLE: ..." (annotate_skips puts it on the step): not a gap."""
+    elements = [element("Every table is billed on demand", "passed", "skipped"),
+                element("No table expires items", "passed", "skipped")]
+    elements[0]["steps"][1]["result"]["error_message"] = "NOT APPLICABLE: the contract gives sit no replica region"
+    elements[1]["steps"][1]["result"]["error_message"] = "UNVERIFIABLE on embedded moto: x"
+    site = build_site([write_report(tmp_path / "moto", elements=elements)], features)
+    assert results(site, "Every table is billed on demand") == {"moto": "not applicable"}
+    assert results(site, "No table expires items") == {"moto": SKIPPED}
+    assert site.features[0].counts(site.runs[0])["not applicable"] == 1
+    assert 'data-status="not applicable"' in render_site(site)["features/tables.html"]
+
+
+def test_a_hostile_provenance_is_refused_or_kept_to_a_short_file_name(tmp_path: Path, features: Path) -> None:
+    long_env = "e" * 5000
+    run = write_report(tmp_path / "moto", environment=long_env, kind="moto", commit="c" * 40,
+                       started="2026-12-01T10:00:00Z")
+    out = tmp_path / "site"
+    assert main(["docs", "--reports", str(run), "--out", str(out), "--features", str(features)]) == 0
+    [kept] = (out / "history").iterdir()
+    assert len(kept.name) <= 91
+    data = json.loads((run / "readiness.json").read_text(encoding="utf-8"))
+    data["provenance"]["started"] = "x" * 65
+    (run / "readiness.json").write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = _docs(tmp_path, features, run)
+    assert code == 2 and "/provenance/started" in err and "Traceback" not in err

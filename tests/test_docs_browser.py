@@ -3,8 +3,8 @@
 ``tox -e docs`` builds ``site/`` from the runs under ``reports/`` and then runs this test on that site
 (READINESS_DOCS_SITE, READINESS_DOCS_REPORTS); run on its own (``pytest -m browser``) it builds a site
 from hand-made reports. The dashboard's verdicts must match each run's readiness.json, a feature link
-must lead to that feature's page, and a screenshot is saved (READINESS_DOCS_SCREENSHOT; CI uploads
-reports/docs-screenshot.png).
+must lead to that feature's page, the headline must answer "promotable?" per environment, the history must
+show the kept runs, and a screenshot is saved (READINESS_DOCS_SCREENSHOT; CI uploads reports/docs-screenshot.png).
 
 Chromium is Debian's ``chromium`` with its ``chromedriver`` (CHROMIUM / CHROMEDRIVER override the
 paths); ``.ci/run`` installs them. Without them the test fails under CI and is skipped, saying how to
@@ -58,24 +58,42 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
-    """(site directory, the report directories it was built from)."""
+    """(site directory, the report directories of its newest build).
+
+    On its own, the site is built four times into one directory, as CI builds it after each run: SIT on moto
+    three times (BLOCKED with a missing table, then INCOMPLETE, then READY), so the history holds at least
+    three runs, then the newest runs of SIT and PROD."""
     built, reports = os.environ.get("READINESS_DOCS_SITE"), os.environ.get("READINESS_DOCS_REPORTS")
     if built and reports:
         return Path(built), report_dirs([Path(reports)])
     from docs_reports import MEASUREMENTS, check, element, write_report
 
     root = tmp_path_factory.mktemp("docs")
+    gone = "users-sit does not exist"
+    earlier = [
+        [check("table.exists", "fail", resource="users-sit", reason=gone, actual=None),
+         *[check(c, "fail", resource="users-sit", reason=gone, actual=None)
+           for c in ("table.pitr", "table.tags", "table.stream")]],
+        [check("table.billing_mode", "pass"), check("backup.selection", "unverifiable", reason="not implemented")],
+        [check("table.billing_mode", "pass")],
+    ]
+    for i, checks in enumerate(earlier):
+        build([write_report(root / f"build{i}" / "moto", checks=checks, kind="moto", commit="c" * 40,
+                            started=f"2026-11-2{i}T09:00:00Z")], root / "site")
     runs = [
-        write_report(root / "reports" / "moto", checks=[
+        write_report(root / "reports" / "moto", kind="moto", commit="c" * 40, started="2026-11-29T09:00:00Z",
+                     checks=[
             check("table.billing_mode", "pass"),
             check("backup.selection", "unverifiable", reason="list_backup_selections answered: not implemented")],
             elements=[element("All five tables are created and ACTIVE under the contract's names", "passed", "passed"),
                       element("On-demand capacity mode is confirmed for every table", "passed", "failed",
                               error="orders-sit: expected PAY_PER_REQUEST")],
             measurements=MEASUREMENTS),
-        write_report(root / "reports" / "prod-moto", environment="prod", checks=[
+        write_report(root / "reports" / "prod-moto", environment="prod", kind="moto", commit="c" * 40,
+                     started="2026-11-29T09:05:00Z", checks=[
             check("table.billing_mode", "fail", resource="orders-prod", actual="PROVISIONED")]),
-        write_report(root / "reports" / "ddblocal", target="DynamoDB Local"),
+        write_report(root / "reports" / "ddblocal", target="DynamoDB Local", kind="dynamodb-local", commit="c" * 40,
+                     started="2026-11-29T09:10:00Z"),
     ]
     build(runs, root / "site")
     return root / "site", runs
@@ -99,7 +117,33 @@ def test_the_dashboard_shows_each_runs_verdict_and_leads_to_a_feature_page(
     failed = sum(1 for r in reports for c in r["checks"] if c["status"] == "fail") + sum(
         1 for r in reports for m in r.get("measurements") or [] if m["status"] == "fail")
     assert len(browser.find_elements(By.CSS_SELECTOR, "tr.blocker")) == failed
-    assert browser.find_element(By.ID, "blockers").text == f"Blockers ({failed})"
+    causes = len(browser.find_elements(By.CSS_SELECTOR, "tr.root-cause"))
+    assert 0 < causes <= failed if failed else causes == 0
+    assert browser.find_element(By.ID, "blockers").text == f"Blockers ({causes} root causes, {failed} failed checks)"
+
+    # the first screen answers "can it be promoted?" per environment: no run here is on the live target
+    headlines = browser.find_elements(By.CSS_SELECTOR, "#headline .headline")
+    assert {h.get_attribute("data-environment") for h in headlines} == {r["environment"] for r in reports}
+    for h in headlines:
+        env = h.get_attribute("data-environment").upper()
+        live = any(r["environment"].lower() == env.lower() and r["target"] == "AWS" for r in reports)
+        assert h.is_displayed() and h.location["y"] < 600, "the headline is on the first screen"
+        assert h.find_element(By.CSS_SELECTOR, ".answer").text.startswith(f"{env} promotable: ")
+        if not live:
+            assert h.get_attribute("data-promotable") == "no"
+            assert h.find_element(By.CSS_SELECTOR, ".answer").text.startswith(f"{env} promotable: no, because ")
+
+    # the history shows the kept runs of each environment and target, with a trend
+    trends = browser.find_elements(By.CSS_SELECTOR, "#history ~ section.trend")
+    assert trends, "no history"
+    longest = max(len(t.find_elements(By.CSS_SELECTOR, "tr.history-run")) for t in trends)
+    if not built_by_ci():
+        assert longest >= 3, "the history keeps earlier builds' runs"
+        sit_moto = next(t for t in trends if t.get_attribute("data-environment") == "sit"
+                        and t.get_attribute("data-target") == "moto")
+        verdicts = [r.get_attribute("data-verdict") for r in sit_moto.find_elements(By.CSS_SELECTOR, "tr.history-run")]
+        assert verdicts == ["INCOMPLETE", "READY", "INCOMPLETE", "BLOCKED"], "newest first"
+        assert len(sit_moto.find_elements(By.CSS_SELECTOR, "g.trend-run")) == 4
 
     screenshot = Path(os.environ.get("READINESS_DOCS_SCREENSHOT") or tmp_path / "docs-screenshot.png")
     screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -116,8 +160,12 @@ def test_the_dashboard_shows_each_runs_verdict_and_leads_to_a_feature_page(
     assert len(results) % len(reports) == 0, "every scenario has one verdict per run"
     for row in results:
         status = row.get_attribute("data-status")
-        assert status in ("passed", "failed", "unverifiable", "not run")
+        assert status in ("passed", "failed", "unverifiable", "not applicable", "not run")
         assert row.find_element(By.CSS_SELECTOR, ".badge").text == status
+
+
+def built_by_ci() -> bool:
+    return bool(os.environ.get("READINESS_DOCS_SITE") and os.environ.get("READINESS_DOCS_REPORTS"))
 
 
 def test_the_site_needs_nothing_but_the_files(browser: object, site: tuple[Path, list[Path]]) -> None:

@@ -13,7 +13,18 @@ from hypothesis import strategies as st
 
 from readiness import report as report_module
 from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE, Verdict
-from readiness.report import BLOCKED, ERROR, INCOMPLETE, READY, Report, run_verdict
+from readiness.report import (
+    BLOCKED,
+    ERROR,
+    INCOMPLETE,
+    READY,
+    Report,
+    promotion,
+    root_causes,
+    run_verdict,
+    summary_markdown,
+    target_kind,
+)
 
 STATUSES = (PASS, FAIL, UNVERIFIABLE, NOT_APPLICABLE)
 
@@ -80,9 +91,10 @@ def test_run_verdict_for_any_mix(statuses: list[str]) -> None:
 
 def test_json_shape_and_summary() -> None:
     data = report(*MIXED).to_json()
-    # DESIGN.md section 4, in that order; "criteria" is the per-criterion extension (issue 3)
+    # DESIGN.md section 4, in that order; "criteria" is the per-criterion extension (issue 3), "approval" the
+    # approver's headline (issue 17): added last, nothing renamed
     assert list(data) == ["environment", "target", "verdict", "summary", "api_calls", "checks", "criteria",
-                          "measurements", "not_run", "provenance"]
+                          "measurements", "not_run", "provenance", "approval"]
     assert data["environment"] == "sit" and data["target"] == "embedded moto"
     assert data["verdict"] == BLOCKED and data["api_calls"] == 42
     assert data["summary"] == {"pass": 2, "fail": 2, "unverifiable": 1, "not_applicable": 0}
@@ -311,3 +323,114 @@ def test_strict_names_what_it_cannot_write() -> None:
     assert report_module.strict([float("nan"), float("inf"), -float("inf"), Decimal("NaN"), Decimal("1.50"),
                                  Decimal("3"), b"\x00\xff", {1: "a"}]) == [
         "NaN", "Infinity", "-Infinity", "NaN", 1.5, 3, "AP8=", {"1": "a"}]
+
+
+# ------------------------------------------------------------------------ for approvers (ADR 0071, 0072)
+
+MISSING_USERS = [
+    v(FAIL, "table.exists", "users-sit", "users-sit does not exist", "table users-sit in eu-west-1", None),
+    *[v(FAIL, check_id, "users-sit", "users-sit does not exist", "table users-sit in eu-west-1", None)
+      for check_id in ("table.key_schema", "table.billing_mode", "table.pitr", "table.stream", "table.tags")],
+    *[v(FAIL, check_id, f"users-sit/{gsi}", "users-sit does not exist", "table users-sit in eu-west-1", None)
+      for gsi in ("EmailIndex", "OrganisationIndex") for check_id in ("gsi.status", "gsi.projection")],
+    v(FAIL, "backup.vault_tags", "bbws-dynamodb-backup-vault-sit",
+      "bbws-dynamodb-backup-vault-sit in eu-west-1 does not exist", {"Environment": "sit"}, None),
+    v(FAIL, "table.stream", "products-sit", "no stream", "NEW_AND_OLD_IMAGES", None),
+    v(PASS, "table.billing_mode", "tenants-sit", "billed on demand", "PAY_PER_REQUEST", "PAY_PER_REQUEST"),
+]
+
+
+def live(r: Report, commit: str | None = "0123456789abcdef0123456789abcdef01234567") -> Report:
+    r.target = "AWS"
+    r.provenance = {"git_commit": commit, "options": {"target": "aws"}}
+    return r
+
+
+def test_a_missing_table_is_one_root_cause_with_its_dependents_counted() -> None:
+    causes = root_causes(report(*MISSING_USERS).to_json()["checks"])
+    assert [(c["resource"], c["failed"], c["dependent_checks"]) for c in causes] == [
+        ("users-sit", 10, 9), ("bbws-dynamodb-backup-vault-sit", 1, 0), ("products-sit", 1, 0)]
+    assert causes[0]["cause"] == "users-sit does not exist (9 dependent checks)"
+    assert causes[0]["root"]["id"] == "table.exists"  # the check on the table itself, not a GSI's
+    assert {d["resource"] for d in causes[0]["dependents"]} == {"users-sit", "users-sit/EmailIndex",
+                                                                "users-sit/OrganisationIndex"}
+    assert causes[2]["cause"] == "products-sit: table.stream: no stream"
+    # collapsing only groups: every failure is still counted, and the markdown names each blocker once
+    assert sum(c["failed"] for c in causes) == report(*MISSING_USERS).summary["fail"]
+    md = report(*MISSING_USERS).to_markdown()
+    assert "### 1. users-sit (10 failed): users-sit does not exist (9 dependent checks)" in md
+    assert "12 failed checks from 3 root causes." in md
+
+
+def test_a_missing_resource_with_other_failures_keeps_them_in_full() -> None:
+    lookalike = v(FAIL, "table.lookalikes", "users-sit", "tables named like users-sit: users", "none", ["users"])
+    [cause] = root_causes([c.to_dict() for c in (*MISSING_USERS[:3], lookalike)])
+    assert cause["cause"] == "users-sit does not exist (2 dependent checks); 1 other failure"
+    assert [f["id"] for f in cause["failures"]] == ["table.lookalikes"]
+
+
+def test_an_emulator_or_plan_run_is_a_pre_check_and_never_promotable() -> None:
+    for target, kind in (("embedded moto", "moto"), ("DynamoDB Local (started by the suite)", "dynamodb-local"),
+                         ("Terraform plan plan.json", "plan"), ("aws at http://127.0.0.1:4566", "unknown")):
+        r = report(v(PASS))
+        r.target = target
+        r.provenance = {"git_commit": "0123456789abcdef"}
+        p = r.to_json()["approval"]
+        assert (target_kind(r.to_json()), p["promotable"], p["evidence"]) == (kind, False, "pre-check")
+        assert p["because"].startswith("this run is a pre-check on")
+        assert r.to_markdown().splitlines()[2].startswith(
+            "**SIT promotable**: ❌ **no**, because this run is a pre-check")
+
+
+def test_only_a_ready_live_run_on_a_clean_commit_is_promotable() -> None:
+    ready = live(report(v(PASS)))
+    assert ready.to_json()["approval"]["promotable"] is True
+    assert ready.to_json()["approval"]["headline"].startswith("SIT promotable: yes, because the live run on aws")
+    assert "**SIT promotable**: ✅ **yes**" in ready.to_markdown()
+    for r, why in ((live(report(*MISSING_USERS)), "BLOCKED by 3 root causes: users-sit does not exist"),
+                   (live(report(v(PASS), v(UNVERIFIABLE))), "INCOMPLETE"),
+                   (live(report(v(PASS)), commit=None), "names no commit"),
+                   (live(report(v(PASS)), commit="0123+dirty"), "uncommitted changes")):
+        p = promotion(r.to_json())
+        assert p["promotable"] is False and why in p["because"], (why, p["because"])
+    errored = live(report(v(PASS)))
+    errored.error = "the account is not SIT's"
+    assert "could not use its target" in promotion(errored.to_json())["because"]
+
+
+def test_a_pass_row_shows_its_expected_and_actual_values() -> None:
+    md = report(*MISSING_USERS).to_markdown()
+    actual = md.split("## ACTUAL RESOURCES", 1)[1].split("## DISCREPANCIES", 1)[0]
+    assert "| Check | Resource | Status | Expected | Actual |" in actual
+    assert "| table.billing_mode | tenants-sit | PASS | PAY_PER_REQUEST | PAY_PER_REQUEST |" in actual
+
+
+def test_gaps_are_grouped_by_reason_with_the_resource_taken_out() -> None:
+    gaps = [v(UNVERIFIABLE, "table.replicas", f"{t}-prod", f"describe_table({t}-prod)@af-south-1 answered no Replicas")
+            for t in ("tenants", "orders", "users")]
+    na = [v(NOT_APPLICABLE, "table.replicas", f"{t}-sit", "not applicable: sit has no replica region")
+          for t in ("tenants", "orders")]
+    data = report(v(PASS), *gaps, *na).to_json()
+    assert [(g["status"], g["reason"], g["count"]) for g in data["approval"]["gaps"]] == [
+        ("unverifiable", "describe_table(…)@af-south-1 answered no Replicas", 3),
+        ("not_applicable", "not applicable: sit has no replica region", 2)]
+    md = report(v(PASS), *gaps, *na).to_markdown()
+    assert "| table.replicas | 3: tenants-prod, orders-prod, users-prod | describe_table(…)@af-south-1 answered " \
+           "no Replicas |" in md
+    assert "## NOT APPLICABLE (2)" in md
+
+
+def test_emulator_timings_are_labelled_as_no_evidence_of_aws() -> None:
+    r = report(v(PASS))
+    r.measurements = [{"id": "drill.restore.pitr", "resource": "orders-sit", "status": PASS, "reason": "restored",
+                       "figures": [{"name": "rto", "value": 0.05, "unit": "s", "target": 3600, "limit": "max"}]}]
+    assert "not evidence of AWS behaviour" in r.to_markdown()
+    assert "not evidence of AWS behaviour" not in live(r).to_markdown()
+
+
+def test_the_step_summary_is_the_headline_quick_status_and_root_causes() -> None:
+    text = summary_markdown(report(*MISSING_USERS).to_json())
+    assert text.startswith("### ❌ SIT promotable: no, because this run is a pre-check on embedded moto")
+    assert "**Blockers (3 root causes, 12 failed checks)**" in text
+    assert "1. users-sit does not exist (9 dependent checks)" in text
+    assert "table.stream" not in text.split("1. users-sit", 1)[1].split("\n", 1)[0]

@@ -135,7 +135,7 @@ def test_seed_report_json_has_the_stable_shape(seed_run: Run, tmp_path: Path) ->
     data = json.loads(json_path.read_text(encoding="utf-8"))
     # DESIGN.md section 4, plus the per-criterion "criteria" (where each criterion was verified)
     assert set(data) == {"environment", "target", "verdict", "summary", "api_calls", "checks", "criteria",
-                         "measurements", "not_run", "provenance"}
+                         "measurements", "not_run", "provenance", "approval"}
     assert data["environment"] == "sit" and data["target"] == "embedded moto" and data["verdict"] == "BLOCKED"
     assert isinstance(data["api_calls"], int) and data["api_calls"] > 0
     assert set(data["summary"]) == {"pass", "fail", "unverifiable", "not_applicable"}
