@@ -32,7 +32,7 @@ from pathlib import Path
 
 from readiness.contract.loading import load_contract
 from readiness.contract.model import ContractError, Problem
-from readiness.report import BLOCKED
+from readiness.report.verdict import BLOCKED
 from readiness.targets.base import TARGETS, TargetError, open_target
 
 EXIT_OK, EXIT_BLOCKED, EXIT_CONTRACT, EXIT_TARGET = 0, 1, 2, 3
@@ -57,7 +57,7 @@ def checked_choices(get: Callable[[str], object]) -> None:
 
 def gate(verdict: str, require: str) -> int:
     """The exit code of a run's verdict under --require (pytest's conftest uses the same function)."""
-    from readiness.report import ERROR, INCOMPLETE
+    from readiness.report.verdict import ERROR, INCOMPLETE
 
     if verdict == ERROR:
         return EXIT_TARGET
@@ -166,7 +166,7 @@ def gate_args(add: Callable[..., object]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from readiness.report import utc_now
+    from readiness.report.run_report import utc_now
     from readiness.run import error_report, readiness_run
     from readiness.safety import parse_allow
     from readiness.targets.base import TargetUnavailable
@@ -212,7 +212,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from readiness.diff import run_diff
+    from readiness.report.diff import run_diff
 
     return run_diff(args.old, args.new, markdown=args.markdown)
 
@@ -268,7 +268,7 @@ def cmd_render_tfvars(args: argparse.Namespace) -> int:
 
 
 def cmd_checks(_: argparse.Namespace) -> int:
-    from readiness.report import check_catalogue
+    from readiness.report.run_report import check_catalogue
 
     for c in check_catalogue():
         print(f"{c['id']:<28} {c['scope']:<12} {c['criterion']}")
@@ -277,7 +277,9 @@ def cmd_checks(_: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     try:
-        from readiness.docs import FEATURES_DIR, DocsError, build
+        from readiness.report.site import build
+        from readiness.report.site_input import DocsError
+        from readiness.report.site_model import FEATURES_DIR
     except ImportError as exc:  # jinja2 / gherkin-official: the docs (or test) extra
         raise UsageError(f"the docs need the docs extra: pip install -e '.[docs]' ({exc})") from None
     try:

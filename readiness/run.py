@@ -22,8 +22,8 @@ from readiness.contract.model import Contract, ContractError
 from readiness.drills import Drills, not_run
 from readiness.items.scan import Sampling, judge_in_run
 from readiness.observation.live import Snapshot, describe_failure, observe
-from readiness.provenance import provenance
-from readiness.report import Report, utc_now
+from readiness.report.provenance import provenance
+from readiness.report.run_report import Report, utc_now
 from readiness.safety import caller_identity
 from readiness.targets.base import Target, TargetError, open_target
 from readiness.targets.provision import Deployment, deploy

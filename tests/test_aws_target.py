@@ -39,7 +39,7 @@ from readiness.contract.desired import Desired, desired_state
 from readiness.contract.model import Contract
 from readiness.items.scan import Sampling
 from readiness.observation.live import Snapshot, ask, observe
-from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
+from readiness.report.verdict import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
 from readiness.safety import ALLOWANCES, guard_account, parse_allow, refusal
 from readiness.targets.base import FAKE_CREDENTIALS, SILENT_GAPS, Target, TargetError, open_target

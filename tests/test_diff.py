@@ -1,4 +1,4 @@
-"""``readiness diff`` (readiness/diff.py): what changed between two readiness.json files of one environment.
+"""``readiness diff`` (readiness/report/diff.py): what changed between two readiness.json files of one environment.
 
 The pairs are real reports: a correct SIT account on moto, then the same account broken from the
 outside (a table's billing switched, an order with a status outside the enum), written by the
@@ -20,8 +20,8 @@ import pytest
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE
 from readiness.contract.desired import Desired
-from readiness.diff import BAD_INPUT, CHANGED, NO_CHANGE, DiffError, diff_reports, load_report, run_diff
-from readiness.report import Report
+from readiness.report.diff import BAD_INPUT, CHANGED, NO_CHANGE, DiffError, diff_reports, load_report, run_diff
+from readiness.report.run_report import Report
 from readiness.targets.base import Target
 
 REPO = Path(__file__).resolve().parent.parent
@@ -189,7 +189,7 @@ def test_run_diff_prints_and_returns_the_exit_code(tmp_path: Path) -> None:
 
 def test_python_dash_m_readiness_diff_runs(tmp_path: Path) -> None:
     old_path = written(tmp_path, "old.json", BASE)
-    done = subprocess.run([sys.executable, "-m", "readiness.diff", str(old_path), str(old_path), "--markdown"],
+    done = subprocess.run([sys.executable, "-m", "readiness", "diff", str(old_path), str(old_path), "--markdown"],
                           cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == NO_CHANGE, done.stderr
     assert done.stdout.startswith("## ✅ Drift: SIT")
@@ -239,9 +239,9 @@ def test_a_missing_file_a_directory_and_another_environment_are_refused(tmp_path
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import readiness.diff
+    from readiness.report import diff as diff_module
 
-    monkeypatch.setattr(readiness.diff, "MAX_REPORT_BYTES", 100)
+    monkeypatch.setattr(diff_module, "MAX_REPORT_BYTES", 100)
     big = written(tmp_path, "big.json", {**BASE, "notes": ["x" * 200]})
     with pytest.raises(DiffError, match=r"bytes is not a readiness report \(at most 100\)"):
         load_report(big)

@@ -20,19 +20,11 @@ import yaml
 from docs_reports import MEASUREMENTS, check, element, write_report
 
 from readiness.cli import main
-from readiness.docs import (
-    FAILED,
-    NOT_RUN,
-    PASSED,
-    SKIPPED,
-    DocsError,
-    Figure,
-    Measurement,
-    annotate_skips,
-    build_site,
-    write_site,
-)
-from readiness.docs_render import charts, render_site, summary_charts
+from readiness.report.site import build_site, write_site
+from readiness.report.site_input import DocsError
+from readiness.report.site_load import annotate_skips
+from readiness.report.site_model import FAILED, NOT_RUN, PASSED, SKIPPED, Figure, Measurement
+from readiness.report.site_render import charts, render_site, summary_charts
 
 REPO = Path(__file__).resolve().parent.parent
 

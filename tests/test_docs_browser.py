@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.docs import build, report_dirs
+from readiness.report.site import build
+from readiness.report.site_load import report_dirs
 
 pytestmark = pytest.mark.browser
 

@@ -36,7 +36,7 @@ from readiness import cli
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
 from readiness.contract.desired import desired_state
 from readiness.contract.model import Contract
-from readiness.report import INCOMPLETE
+from readiness.report.verdict import INCOMPLETE
 from readiness.run import verify
 from readiness.safety import guard_account
 from readiness.targets.base import FAKE_CREDENTIALS, Target, TargetError, open_target

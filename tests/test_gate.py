@@ -23,7 +23,7 @@ import pytest
 from moto_endpoint import moto_server
 
 from readiness import cli
-from readiness import report as report_module
+from readiness.report import run_report as report_module
 from readiness.targets.base import FAKE_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,7 +30,8 @@ from readiness.contract.loading import load_contract
 from readiness.contract.model import Contract
 from readiness.items.rules import judge
 from readiness.items.scan import INDEX_KEYS, SCHEMA, SPARSE_INDEX, ItemCost, Sampling, SamplingError, verify_items
-from readiness.report import BLOCKED, Report, run_verdict
+from readiness.report.run_report import Report
+from readiness.report.verdict import BLOCKED, run_verdict
 from readiness.targets.base import Target, open_target
 from readiness.targets.provision import deploy
 from readiness.targets.services import find_dynamodb_local

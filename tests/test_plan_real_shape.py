@@ -27,7 +27,7 @@ from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
 from readiness.contract.desired import desired_state
 from readiness.contract.model import Contract
 from readiness.observation.plan import NO_DESTROY, PlanError, judge
-from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
+from readiness.report.verdict import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
 from readiness.targets.base import TargetError
 

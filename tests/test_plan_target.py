@@ -27,7 +27,7 @@ from readiness.contract.desired import desired_state
 from readiness.contract.model import Contract
 from readiness.items.scan import INDEX_KEYS, SCHEMA, SPARSE_INDEX
 from readiness.observation.plan import PlanError, load_plan, plan_snapshot
-from readiness.report import BLOCKED, INCOMPLETE, READY, run_verdict
+from readiness.report.verdict import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
 from readiness.targets.base import TargetError
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness import provenance as prov
 from readiness.contract.loading import DEFAULT_ROOT
+from readiness.report import provenance as prov
 from readiness.run import error_report, readiness_run
 
 KEYS = {"started", "finished", "suite_version", "git_commit", "contract", "contract_sha256", "caller", "endpoint",

@@ -11,20 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from readiness import report as report_module
 from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE, Verdict
-from readiness.report import (
-    BLOCKED,
-    ERROR,
-    INCOMPLETE,
-    READY,
-    Report,
-    promotion,
-    root_causes,
-    run_verdict,
-    summary_markdown,
-    target_kind,
-)
+from readiness.report import run_report as report_module
+from readiness.report.approval import promotion, root_causes, summary_markdown, target_kind
+from readiness.report.run_report import Report
+from readiness.report.verdict import BLOCKED, ERROR, INCOMPLETE, READY, run_verdict
 
 STATUSES = (PASS, FAIL, UNVERIFIABLE, NOT_APPLICABLE)
 

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
-from readiness.report import BLOCKED, Report, run_verdict
+from readiness.report.run_report import Report
+from readiness.report.verdict import BLOCKED, run_verdict
 from readiness.run import Run, verify
 
 TAGS = {"Environment": "sit", "Project": "BBWS WP Containers", "Owner": "Tebogo", "CostCenter": "AWS",

@@ -60,7 +60,8 @@ def _imports(path: Path) -> tuple[set[str], list[tuple[int, str]], list[tuple[in
                     child.module == "readiness" or child.module.startswith("readiness.")):
                 loaded = _resolve(child.module, [a.name for a in child.names])
                 private.extend((child.lineno, a.name) for a in child.names
-                               if a.name.startswith("_") and f"{child.module}.{a.name}" not in MODULES)
+                               if a.name.startswith("_") and not a.name.startswith("__")
+                               and f"{child.module}.{a.name}" not in MODULES)
             elif isinstance(child, ast.Import):
                 loaded = {a.name for a in child.names if a.name in MODULES}
             if loaded:

@@ -21,7 +21,7 @@ from typing import Any
 from readiness.checks import FAIL, Verdict, evaluate
 from readiness.contract.desired import Desired
 from readiness.observation.live import Snapshot, observe
-from readiness.report import BLOCKED, run_verdict
+from readiness.report.verdict import BLOCKED, run_verdict
 from readiness.targets.base import SILENT_GAPS, Target
 
 AccountEdit = Callable[[Target, Desired], None]

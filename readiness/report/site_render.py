@@ -15,7 +15,8 @@ from xml.sax.saxutils import escape, quoteattr
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from readiness.docs import (
+from readiness.report.approval import LIVE_TARGET
+from readiness.report.site_model import (
     FAILED,
     NOT_APPLICABLE_SCENARIO,
     NOT_RUN,
@@ -25,9 +26,8 @@ from readiness.docs import (
     Measurement,
     Run,
     Site,
-    _num,
+    num_text,
 )
-from readiness.report import LIVE_TARGET
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -49,10 +49,10 @@ def _short(commit: str | None) -> str:
 
 
 def _figure_text(f: Figure) -> str:
-    text = f"{_num(f.value)} {f.unit}".strip() if f.value is not None else "not measured"
+    text = f"{num_text(f.value)} {f.unit}".strip() if f.value is not None else "not measured"
     if f.target is not None:
         bound = {"max": "≤ ", "min": "≥ "}.get(f.limit or "", "")
-        text += f" (target {bound}{_num(f.target)} {f.unit})".rstrip()
+        text += f" (target {bound}{num_text(f.target)} {f.unit})".rstrip()
     return text
 
 
@@ -147,7 +147,7 @@ def _env() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["value"] = _value
     env.filters["figure"] = _figure_text
-    env.filters["num"] = _num
+    env.filters["num"] = num_text
     env.filters["status_label"] = lambda s: STATUS_LABEL.get(s, s)
     env.filters["attr"] = lambda s: Markup(quoteattr(str(s)))
     env.filters["short"] = _short

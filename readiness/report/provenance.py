@@ -16,7 +16,7 @@ from typing import Any
 
 from readiness import __version__
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 GIT_TIMEOUT_SECONDS = 5.0
 
 

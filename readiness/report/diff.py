@@ -1,9 +1,9 @@
 """What changed between two readiness reports: the drift watch between promotions.
 
-``python -m readiness.diff OLD NEW`` (and ``python -m readiness diff OLD NEW`` once cli.py wires
-:func:`run_diff`) compares two ``readiness.json`` files of one environment, check by check (a check is
-its id and resource): checks that started failing, failures resolved, other status changes, the same
-status with another value, checks that appeared or disappeared, and the run's verdict.
+``python -m readiness diff OLD NEW`` (:func:`run_diff`) compares two ``readiness.json`` files of one
+environment, check by check (a check is its id and resource): checks that started failing, failures
+resolved, other status changes, the same status with another value, checks that appeared or disappeared,
+and the run's verdict.
 
 Exit codes: 0 the verdict is unchanged and nothing new fails; 1 the verdict changed or a check started
 failing (the drift workflow fails on it); 2 an input is not a readiness report (one line on stderr).
@@ -253,7 +253,7 @@ def run_diff(old_path: Path | str, new_path: Path | str, *, markdown: bool = Fal
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m readiness.diff",
+    parser = argparse.ArgumentParser(prog="python -m readiness diff",
                                      description="What changed between two readiness.json reports of one "
                                                  "environment. Exit 0: verdict unchanged and nothing new fails; "
                                                  "1: the verdict changed or a check started failing; 2: bad input.")
