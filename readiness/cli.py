@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from readiness.contract import ContractError, Problem, load_contract
+from readiness.feature_values import feature_value_problems
 from readiness.report import BLOCKED
 from readiness.targets import TARGETS, TargetError, open_target
 
@@ -129,6 +130,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for problem in template_problems:
             print(problem)
         print(f"templates invalid: {len(template_problems)} problem(s)", file=sys.stderr)
+        return EXIT_CONTRACT
+    feature_problems = feature_value_problems(contract)
+    if feature_problems:
+        for problem in feature_problems:
+            print(problem)
+        print(f"features disagree with the contract: {len(feature_problems)} problem(s)", file=sys.stderr)
         return EXIT_CONTRACT
     gsis = sum(len(t.gsis) for t in contract.tables.values())
     templates = len(contract.templates.templates) if contract.templates else 0
