@@ -4,6 +4,9 @@ Feature: Sustained load
   I want the contract's write and read rates held for minutes against a real table, with latency measured
   So that throttling or slow queries show up in SIT, not in PROD's first busy hour
 
+  The Examples state each environment's live profile; an emulator run drives the contract's scaled
+  load.local profile instead (ADR 0030), so its verdict is a pre-check, not evidence of AWS behaviour.
+
   Background:
     Given the contract of the environment under test
     And the account as the target shows it

@@ -49,6 +49,11 @@ def _lag(field: str) -> Callable[[Contract, Environment], Value]:
     return lambda c, e: None if e.replication is None else float(getattr(e.replication, field))
 
 
+def _bucket_replica(contract: Contract, env: Environment) -> Value:
+    replica = contract.buckets["templates"].replication_of(env.name)
+    return replica.region if replica else "none"
+
+
 ENV = "environments/{env}.yaml "
 
 COLUMNS: Mapping[str, Column] = {
@@ -80,6 +85,14 @@ COLUMNS: Mapping[str, Column] = {
     "lag alarm seconds": Column(ENV + "/replication/lag_alarm_seconds", _lag("lag_alarm_seconds")),
     "cost increase percent": Column("monitoring.yaml /cost_anomaly/threshold_percent",
                                     lambda c, e: c.monitoring.cost_anomaly_percent),
+    # encryption.feature
+    "key kind": Column(ENV + "/encryption/kind", lambda c, e: e.encryption_kind, "text"),
+    # template_buckets.feature
+    "region": Column(ENV + "/region", lambda c, e: e.region, "text"),
+    "noncurrent version days": Column("buckets/templates.yaml /lifecycle/noncurrent_version_expiration_days",
+                                      lambda c, e: c.buckets["templates"].noncurrent_version_expiration_days),
+    "bucket replica region": Column("buckets/templates.yaml /replication/{env}/region",
+                                    lambda c, e: _bucket_replica(c, e), "text"),
     # load.feature: the live profile; an emulator drives the scaled profile under load/local (ADR 0030)
     "writes per second": Column(ENV + "/load/writes_per_second", lambda c, e: e.load_live.writes_per_second),
     "reads per second": Column(ENV + "/load/reads_per_second", lambda c, e: e.load_live.reads_per_second),

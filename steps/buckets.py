@@ -1,16 +1,17 @@
 """The template buckets and the email templates in them (004 section 4)."""
 
-from pytest_bdd import then
+from pytest_bdd import parsers, then
 
 from readiness.run import Run
-from steps.common import expect
+from steps.common import TYPES, agree, expect
 
 ## Then
 
 
-@then("every template bucket is in the environment's region")
-def bucket_region(run: Run) -> None:
-    """bucket.region for every bucket."""
+@then(parsers.parse("every {row_env} template bucket is in {region}"))
+def bucket_region(run: Run, row_env: str, region: str) -> None:
+    """bucket.region for every bucket, once the feature's region is the environment's."""
+    agree(run, row_env, region=region)
     expect(run, "bucket.region")
 
 
@@ -56,9 +57,10 @@ def bucket_private(run: Run) -> None:
     expect(run, "bucket.public_access")
 
 
-@then("every template bucket keeps noncurrent versions for the contracted days")
-def bucket_lifecycle(run: Run) -> None:
-    """bucket.lifecycle for every bucket."""
+@then(parsers.parse("every template bucket keeps noncurrent versions for {days:Number} days", extra_types=TYPES))
+def bucket_lifecycle(run: Run, days: float) -> None:
+    """bucket.lifecycle for every bucket, once the feature's days are the contract's."""
+    agree(run, run.desired.env.name, noncurrent_version_days=days)
     expect(run, "bucket.lifecycle")
 
 
@@ -74,9 +76,10 @@ def bucket_tags(run: Run) -> None:
     expect(run, "bucket.tags")
 
 
-@then("every template bucket replicates to exactly the DR region of the contract")
-def bucket_replication(run: Run) -> None:
-    """bucket.replication for every bucket (none outside prod)."""
+@then(parsers.parse("every {row_env} template bucket replicates to exactly this DR region: {region}"))
+def bucket_replication(run: Run, row_env: str, region: str) -> None:
+    """bucket.replication for every bucket (none outside prod), once the feature's region is the contract's."""
+    agree(run, row_env, bucket_replica_region=region)
     expect(run, "bucket.replication")
 
 

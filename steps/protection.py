@@ -35,15 +35,18 @@ def streams(run: Run) -> None:
     expect(run, "table.stream")
 
 
-@then("every table is encrypted at rest with the environment's KMS key")
-def encrypted(run: Run) -> None:
-    """table.encryption for every table."""
+@then(parsers.parse("every {row_env} table is encrypted at rest with the environment's KMS key"))
+def encrypted(run: Run, row_env: str) -> None:
+    """table.encryption for every table (its row's environment is the run's)."""
+    agree(run, row_env)
     expect(run, "table.encryption")
 
 
-@then("that key is enabled and of the contracted kind")
-def key_kind(run: Run) -> None:
-    """kms.key for the environment's key, kms.dr_key for its key in each DR region (prod)."""
+@then(parsers.parse("that key is enabled and {kind}"))
+def key_kind(run: Run, kind: str) -> None:
+    """kms.key for the environment's key, kms.dr_key for its key in each DR region (prod), once the feature's
+    kind of key is the contract's."""
+    agree(run, run.desired.env.name, key_kind=kind)
     expect(run, "kms.key", "kms.dr_key")
 
 
