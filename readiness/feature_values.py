@@ -49,6 +49,10 @@ def _lag(field: str) -> Callable[[Contract, Environment], Value]:
     return lambda c, e: None if e.replication is None else float(getattr(e.replication, field))
 
 
+def _tag(name: str) -> Column:
+    return Column(ENV + f"/tags/{name}", lambda c, e: e.tags.get(name, "none"), "text")
+
+
 def _bucket_replica(contract: Contract, env: Environment) -> Value:
     replica = contract.buckets["templates"].replication_of(env.name)
     return replica.region if replica else "none"
@@ -85,6 +89,9 @@ COLUMNS: Mapping[str, Column] = {
     "lag alarm seconds": Column(ENV + "/replication/lag_alarm_seconds", _lag("lag_alarm_seconds")),
     "cost increase percent": Column("monitoring.yaml /cost_anomaly/threshold_percent",
                                     lambda c, e: c.monitoring.cost_anomaly_percent),
+    # tags.feature: the seven tags of 004 5.3.3 on every table
+    **{f"{tag} tag": _tag(tag) for tag in ("Environment", "Project", "Owner", "CostCenter", "ManagedBy",
+                                           "BackupPolicy", "Component")},
     # encryption.feature
     "key kind": Column(ENV + "/encryption/kind", lambda c, e: e.encryption_kind, "text"),
     # template_buckets.feature

@@ -50,9 +50,15 @@ def key_kind(run: Run, kind: str) -> None:
     expect(run, "kms.key", "kms.dr_key")
 
 
-@then("every table carries the seven required tags with the contract's values")
-def tagged(run: Run) -> None:
-    """table.tags for every table."""
+@then(parsers.parse("every {row_env} table carries the seven required tags with the contract's values: "
+                    "Environment {environment}, Project {project}, Owner {owner}, CostCenter {cost_center}, "
+                    "ManagedBy {managed_by}, BackupPolicy {backup_policy}, Component {component}"))
+def tagged(run: Run, row_env: str, environment: str, project: str, owner: str, cost_center: str, managed_by: str,
+           backup_policy: str, component: str) -> None:
+    """table.tags for every table, once the feature's tag values are the contract's."""
+    agree(run, row_env, **{"Environment tag": environment, "Project tag": project, "Owner tag": owner,
+                           "CostCenter tag": cost_center, "ManagedBy tag": managed_by,
+                           "BackupPolicy tag": backup_policy, "Component tag": component})
     expect(run, "table.tags")
 
 
