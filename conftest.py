@@ -28,8 +28,9 @@ from readiness.cli import (
     run_options,
 )
 from readiness.contract.model import ContractError
-from readiness.docs import annotate_skips
-from readiness.report import BLOCKED, utc_now
+from readiness.report.run_report import utc_now
+from readiness.report.site_load import annotate_skips
+from readiness.report.verdict import BLOCKED
 from readiness.run import Run, error_report, readiness_run
 from readiness.safety import parse_allow, refusal
 from readiness.targets.base import TargetError, TargetUnavailable

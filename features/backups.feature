@@ -13,16 +13,34 @@ Feature: Hourly backups
     Then the backup vault exists and is encrypted with KMS
 
   @backup_plan
-  Scenario: The backup plan runs hourly
-    Then the backup plan runs every hour into that vault
+  Scenario Outline: The backup plan runs hourly
+    Then the <environment> backup plan runs on <schedule>, every hour, into that vault
+
+    Examples:
+      | environment | schedule          |
+      | dev         | cron(0 * * * ? *) |
+      | sit         | cron(0 * * * ? *) |
+      | prod        | cron(0 * * * ? *) |
 
   @backup_plan
-  Scenario: Backups are kept for the environment's retention period
-    Then every backup is kept for the environment's retention period
+  Scenario Outline: Backups are kept for the environment's retention period
+    Then every <environment> backup is kept for <retention days> days
+
+    Examples:
+      | environment | retention days |
+      | dev         | 7              |
+      | sit         | 14             |
+      | prod        | 90             |
 
   @backup_copy
-  Scenario: PROD backups are copied across regions
-    Then backups are copied to the DR region exactly where the contract requires it
+  Scenario Outline: PROD backups are copied across regions
+    Then <environment> backups are copied to the DR region <copy region> and kept there <copy retention days> days, exactly where the contract requires it
+
+    Examples:
+      | environment | copy region | copy retention days |
+      | dev         | none        | n/a                 |
+      | sit         | none        | n/a                 |
+      | prod        | eu-west-1   | 90                  |
 
   @backup_selection
   Scenario: The backup plan is applied to every table
@@ -33,5 +51,11 @@ Feature: Hourly backups
     Then the backup plan has exactly the contract's rule
 
   @backup_plan
-  Scenario: No backup job failed within the retention window
-    Then no backup job failed, aborted or expired within the retention window
+  Scenario Outline: No backup job failed within the retention window
+    Then no <environment> backup job failed, aborted or expired within the retention window of <retention days> days
+
+    Examples:
+      | environment | retention days |
+      | dev         | 7              |
+      | sit         | 14             |
+      | prod        | 90             |

@@ -9,6 +9,12 @@ Feature: Encryption at rest
     And the account as the target shows it
 
   @encryption
-  Scenario: Every table is encrypted with the environment's KMS key
-    Then every table is encrypted at rest with the environment's KMS key
-    And that key is enabled and of the contracted kind
+  Scenario Outline: Every table is encrypted with the environment's KMS key
+    Then every <environment> table is encrypted at rest with the environment's KMS key
+    And that key is enabled and <key kind>
+
+    Examples:
+      | environment | key kind         |
+      | dev         | aws-managed      |
+      | sit         | aws-managed      |
+      | prod        | customer-managed |

@@ -9,8 +9,14 @@ Feature: Monitoring and alerts
     And the account as the target shows it
 
   @alarms
-  Scenario: Every alarm of the Monitoring & Alerts table has its threshold
-    Then every alarm of the plan exists with its metric, threshold and period
+  Scenario Outline: Every alarm of the Monitoring & Alerts table has its threshold
+    Then every <environment> alarm of the plan exists with its metric, threshold and period: user errors above <user errors> a minute, system errors above <system errors> a minute, read throttles above <read throttles>, write throttles above <write throttles>, backup failures above <backup failures>, replication lag above <lag alarm seconds> seconds
+
+    Examples:
+      | environment | user errors | system errors | read throttles | write throttles | backup failures | lag alarm seconds |
+      | dev         | 10          | 1             | 0              | 0               | 0               | n/a               |
+      | sit         | 10          | 1             | 0              | 0               | 0               | n/a               |
+      | prod        | 10          | 1             | 0              | 0               | 0               | 5                 |
 
   @alarms
   Scenario: Every alarm notifies its team, and only its team
@@ -33,5 +39,11 @@ Feature: Monitoring and alerts
     Then the dashboard shows every widget the plan lists, for every table
 
   @cost_anomaly
-  Scenario: A cost anomaly alerts FinOps
-    Then a cost increase above the plan's threshold alerts FinOps
+  Scenario Outline: A cost anomaly alerts FinOps
+    Then a cost increase above <cost increase percent>% in <environment> alerts FinOps
+
+    Examples:
+      | environment | cost increase percent |
+      | dev         | 20                    |
+      | sit         | 20                    |
+      | prod        | 20                    |

@@ -13,9 +13,21 @@ Feature: Point-in-time recovery and deletion protection
     Then point-in-time recovery is enabled on every table
 
   @pitr_enabled
-  Scenario: The recovery period is the contracted one
-    Then every table can be restored to any second of the contracted recovery period
+  Scenario Outline: The recovery period is the contracted one
+    Then every <environment> table can be restored to any second of the last <recovery period days> days
+
+    Examples:
+      | environment | recovery period days |
+      | dev         | 35                   |
+      | sit         | 35                   |
+      | prod        | 35                   |
 
   @deletion_protection
-  Scenario: Deletion protection is enabled in PROD only
-    Then deletion protection is on exactly where the contract requires it
+  Scenario Outline: Deletion protection is enabled in PROD only
+    Then deletion protection is <deletion protection> on every <environment> table, exactly as the contract requires
+
+    Examples:
+      | environment | deletion protection |
+      | dev         | off                 |
+      | sit         | off                 |
+      | prod        | on                  |

@@ -9,8 +9,14 @@ Feature: Tagging
     And the account as the target shows it
 
   @tags
-  Scenario: Every table carries the required tags with their values
-    Then every table carries the seven required tags with the contract's values
+  Scenario Outline: Every table carries the required tags with their values
+    Then every <environment> table carries the seven required tags with the contract's values: Environment <Environment tag>, Project <Project tag>, Owner <Owner tag>, CostCenter <CostCenter tag>, ManagedBy <ManagedBy tag>, BackupPolicy <BackupPolicy tag>, Component <Component tag>
+
+    Examples:
+      | environment | Environment tag | Project tag        | Owner tag | CostCenter tag | ManagedBy tag | BackupPolicy tag | Component tag |
+      | dev         | dev             | BBWS WP Containers | Tebogo    | AWS            | Terraform     | hourly           | dynamodb      |
+      | sit         | sit             | BBWS WP Containers | Tebogo    | AWS            | Terraform     | hourly           | dynamodb      |
+      | prod        | prod            | BBWS WP Containers | Tebogo    | AWS            | Terraform     | hourly           | dynamodb      |
 
   @tags
   Scenario: The backup vaults, the backup plan and the customer-managed keys carry the required tags

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from readiness.contract.loading import load_contract
 from readiness.contract.model import ContractError, Problem
+from readiness.feature_values import feature_value_problems
 from readiness.report.verdict import BLOCKED
 from readiness.targets.base import TARGETS, TargetError, open_target
 
@@ -130,6 +131,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for problem in template_problems:
             print(problem)
         print(f"templates invalid: {len(template_problems)} problem(s)", file=sys.stderr)
+        return EXIT_CONTRACT
+    feature_problems = feature_value_problems(contract)
+    if feature_problems:
+        for problem in feature_problems:
+            print(problem)
+        print(f"features disagree with the contract: {len(feature_problems)} problem(s)", file=sys.stderr)
         return EXIT_CONTRACT
     gsis = sum(len(t.gsis) for t in contract.tables.values())
     templates = len(contract.templates.templates) if contract.templates else 0
@@ -284,17 +291,14 @@ def cmd_docs(args: argparse.Namespace) -> int:
         raise UsageError(f"the docs need the docs extra: pip install -e '.[docs]' ({exc})") from None
     try:
         site, out = build([Path(p) for p in args.reports], Path(args.out),
-                          Path(args.features) if args.features else FEATURES_DIR, keep=args.keep,
-                          commit=args.commit)
+                          Path(args.features) if args.features else FEATURES_DIR)
     except DocsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONTRACT
     for run in site.runs:
         print(f"{run.directory}: {run.label}: {run.verdict}")
-    for h in site.headlines:
-        print(h.text)
-    print(f"site: {out / 'index.html'} ({len(site.runs)} runs, {len(site.history)} kept, {len(site.features)} "
-          f"features, {len(site.root_causes)} blockers ({len(site.blockers)} failed checks), {len(site.gaps)} gaps)")
+    print(f"site: {out / 'index.html'} ({len(site.runs)} runs, {len(site.features)} features, "
+          f"{len(site.blockers)} blockers, {len(site.gaps)} gaps)")
     return EXIT_OK
 
 
@@ -326,10 +330,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="report directories (holding readiness.json and cucumber.json), or directories of them")
     o.add_argument("--out", default="site", help="where the site goes (default: site/); replaced atomically")
     o.add_argument("--features", help="feature files directory (default: the repository's features/)")
-    o.add_argument("--keep", type=int, default=10, metavar="N",
-                   help="runs the site's history keeps per environment and target, with those of an earlier "
-                        "build in --out (default: 10)")
-    o.add_argument("--commit", help="the commit being promoted (default: the commit of each environment's newest run)")
     o.set_defaults(func=cmd_docs)
     f = sub.add_parser("diff", help="what changed between two readiness.json reports (exit 1 when the verdict "
                                     "changed or a check started failing, 2 on unreadable input)")

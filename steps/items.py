@@ -13,28 +13,28 @@ from steps.common import expect
 
 
 @when(parsers.parse("a sample of up to {count:d} items is read from every table, in {segments:d} parallel segments"))
-def items_read(account: Run, count: int, segments: int, request: pytest.FixtureRequest) -> None:
+def items_read(run: Run, count: int, segments: int, request: pytest.FixtureRequest) -> None:
     """A bounded parallel Scan of every table (every item with --items full), judged once for the whole run."""
     full = request.config.getoption("--items") == "full"
-    judge_in_run(account, Sampling(items_per_table=count, segments=segments, full=full))
+    judge_in_run(run, Sampling(items_per_table=count, segments=segments, full=full))
 
 
 ## Then
 
 
 @then("every item belongs to its table's entity and conforms to its item schema")
-def items_conform(account: Run) -> None:
+def items_conform(run: Run) -> None:
     """The schema check of every table."""
-    expect(account, SCHEMA)
+    expect(run, SCHEMA)
 
 
 @then("every item carries the keys of the indexes its access patterns read, in the indexed type")
-def items_indexed(account: Run) -> None:
+def items_indexed(run: Run) -> None:
     """The index key check of every index that is not sparse."""
-    expect(account, INDEX_KEYS)
+    expect(run, INDEX_KEYS)
 
 
 @then("no sparse index holds an inactive item, and every active item carries the sparse key")
-def sparse_items(account: Run) -> None:
+def sparse_items(run: Run) -> None:
     """The sparse index check of every sparse index."""
-    expect(account, SPARSE_INDEX)
+    expect(run, SPARSE_INDEX)

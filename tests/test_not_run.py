@@ -32,7 +32,7 @@ def scenario_tags() -> dict[str, frozenset[str]]:
             stripped = line.strip()
             if stripped.startswith("@"):
                 tags |= {t.lstrip("@") for t in stripped.split()}
-            elif stripped.startswith("Scenario:"):
+            elif stripped.startswith(("Scenario:", "Scenario Outline:")):
                 out[stripped.split(":", 1)[1].strip()] = frozenset(tags - {"acceptance"})
                 tags = set()
             elif stripped.startswith("Feature:"):
