@@ -21,7 +21,6 @@ from readiness.cli import (
     EXIT_SKIPPED,
     EXIT_TARGET,
     UsageError,
-    checked_choices,
     deadline,
     gate,
     report_dir,
@@ -32,8 +31,10 @@ from readiness.report.run_report import utc_now
 from readiness.report.site_load import annotate_skips
 from readiness.report.verdict import BLOCKED
 from readiness.run import Run, error_report, readiness_run
-from readiness.safety import parse_allow, refusal
+from readiness.safety import refusal
 from readiness.targets.base import TargetError, TargetUnavailable
+from readiness_pytest.plugin import deselected
+from readiness_pytest.plugin import options as parsed_options
 
 pytest_plugins = [
     "steps.common",
@@ -56,18 +57,8 @@ ERROR_KEY = pytest.StashKey[str]()  # why the run could not use its target (verd
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Bad values of the suite's options stop the run before it starts, with exit 2 as from the CLI."""
-    try:
-        checked_choices(config.getoption)
-        config.stash[ALLOW_KEY] = parse_allow(config.getoption("--allow"))
-        deadline(config.getoption("--deadline"), config.getoption("--target"))
-    except (TargetError, UsageError) as exc:
-        pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
-    if acceptance_only(config):
-        try:  # a report that cannot be written must stop the run before it starts, not after it
-            report_dir(config.getoption("--report-dir"))
-        except UsageError as exc:
-            pytest.exit(f"error: {exc}", returncode=EXIT_CONTRACT)
+    """The plugin parsed and validated every option once (bad values exit 2 there, as from the CLI)."""
+    config.stash[ALLOW_KEY] = parsed_options(config).allow
 
 
 def acceptance_only(config: pytest.Config) -> bool:
@@ -121,7 +112,7 @@ def _options(config: pytest.Config) -> dict[str, object]:
                                                                                       opt("--target")),
                        plan_json=opt("--plan-json"), profile=opt("--profile"), restore_table=opt("--restore-table"),
                        items=opt("--items"),
-                       markexpr=opt("-m") or "", keyword=opt("-k") or "")
+                       markexpr=opt("-m") or "", keyword=opt("-k") or "", deselected=deselected(config))
 
 
 @pytest.fixture(scope="session")

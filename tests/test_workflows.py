@@ -5,9 +5,12 @@
   DynamoDB Local runs) on pull requests and pushes to main, read-only, and uploads reports/moto;
 - plan.yml follows a successful Validate (or a dispatch), plans dev/sit/prod in the contract's regions
   with OIDC, uploads tfplan + plan.json as tfplan-<env> and runs the plan target on plan.json;
-- apply-<env>.yml: dispatch only, the LLD's typed confirmation in the job's ``if:``, ``environment:``
-  named after the environment (the approval gate), every ``terraform apply`` followed by
-  ``tox -e <env>-live`` whose report is uploaded even when it is BLOCKED;
+- apply-<env>.yml are three short callers of the one reusable apply.yml (``on: workflow_call``); each is
+  checked as the workflow it becomes (:func:`effective`: the caller's triggers and permissions, apply.yml's jobs
+  with the caller's ``with:`` and ``secrets:`` substituted): dispatch only, the LLD's typed confirmation in the
+  job's ``if:``, ``environment:`` named after the environment (the approval gate), the saved plan judged with
+  ``--target plan`` and applied as is after the approval (never a re-plan), every ``terraform apply`` followed
+  by ``tox -e <env>-live`` whose report is uploaded and summarised even when it is BLOCKED;
 - rollback.yml restores a state version (get-object --version-id, state push), applies, verifies;
 - every ``tox -e`` env a workflow or runbook names exists in tox.ini, and every
   ``python -m readiness`` command line in the runbooks parses with the real CLI.
@@ -40,10 +43,14 @@ WORKFLOWS = REPO / ".github" / "workflows"
 RUNBOOKS = REPO / "docs" / "runbooks"
 ENVS = ("dev", "sit", "prod")
 CONFIRMATION = {"dev": "deploy-dev", "sit": "promote-sit", "prod": "promote-prod"}
-VALIDATE_TOX_ENVS = ("lint", "terraform", "unit", "moto", "ddblocal")
+VALIDATE_TOX_ENVS = ("lint", "terraform", "unit", "moto", "ddblocal", "localstack")
+ACCEPTANCE_TOX_ENVS = ("moto", "ddblocal", "localstack", "dev-live", "sit-live", "prod-live", "plan")
+REUSABLE = "apply.yml"
+CALL = "./.github/workflows/apply.yml"
 ROLLBACK_ENV = "${{ inputs.environment }}"
 PLAN_COMMAND = ("python -m pytest -m acceptance --env={env} --target=plan --plan-json=plan.json "
-                "--report-dir=reports/plan-{env}")
+                "--report-dir=reports/plan-{env} --junitxml=reports/plan-{env}/junit.xml "
+                "--cucumberjson=reports/plan-{env}/cucumber.json")
 MATRIX_ENV = "${{ matrix.environment }}"
 
 Workflow = dict[str, Any]
@@ -63,6 +70,70 @@ def load(name: str) -> Workflow:
     if True in doc:
         doc["on"] = doc.pop(True)
     return doc
+
+
+def _expression(value: Any) -> str | None:
+    """``${{ inputs.confirmation }}`` -> ``inputs.confirmation``; a literal -> None."""
+    found = re.fullmatch(r"\$\{\{\s*(.+?)\s*\}\}", str(value))
+    return found.group(1) if found else None
+
+
+def _literal(value: Any) -> str:
+    """A value as a literal inside a GitHub expression."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def called(caller: Workflow) -> list[tuple[str, Job]]:
+    return [(job_id, job) for job_id, job in jobs(caller).items() if job.get("uses") == CALL]
+
+
+def effective(caller: Workflow, reusable_text: str | None = None) -> Workflow:
+    """The workflow a caller of apply.yml runs: its own triggers, permissions and concurrency, and apply.yml's
+    env and jobs with every ``inputs.X`` / ``secrets.X`` replaced by what the caller passes (or the input's
+    default). A caller that does not call apply.yml exactly once is returned as it is."""
+    calls = called(caller)
+    if len(calls) != 1:
+        return caller
+    _, job = calls[0]
+    text = reusable_text if reusable_text is not None else (WORKFLOWS / REUSABLE).read_text(encoding="utf-8")
+    declared = ((triggers(_parse(text)).get("workflow_call") or {}).get("inputs") or {})
+    values = {k: v.get("default") for k, v in declared.items() if "default" in v} | dict(job.get("with") or {})
+    secrets = dict(job.get("secrets") or {}) if isinstance(job.get("secrets"), dict) else {}
+    names = "|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)) or "(?!)"
+    secret_names = "|".join(re.escape(k) for k in secrets) or "(?!)"
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group("whole") is not None:
+            value = values[match.group("whole")]
+            expr = _expression(value)
+            return "${{ " + expr + " }}" if expr else str(value)
+        if match.group("secret") is not None:
+            return str(secrets[match.group("secret")])
+        value = values[match.group("bare")]
+        return _expression(value) or _literal(value)
+
+    pattern = re.compile(r"\$\{\{\s*inputs\.(?P<whole>" + names + r")\s*\}\}"
+                         r"|\$\{\{\s*secrets\.(?P<secret>" + secret_names + r")\s*\}\}"
+                         r"|\binputs\.(?P<bare>" + names + r")(?![\w-])")
+    doc = _parse(pattern.sub(substitute, text))
+    return {"name": caller.get("name"), "on": caller.get("on"), "permissions": caller.get("permissions"),
+            "concurrency": caller.get("concurrency"), "env": doc.get("env"), "jobs": doc.get("jobs")}
+
+
+def _parse(text: str) -> Workflow:
+    doc = yaml.safe_load(text)
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+def load_effective(name: str) -> Workflow:
+    """A workflow file as it runs: a caller of apply.yml resolved (:func:`effective`), any other as it is."""
+    return effective(load(name))
 
 
 def jobs(wf: Workflow) -> dict[str, Job]:
@@ -337,18 +408,126 @@ def check_gate(wf: Workflow, env: str) -> list[str]:
                 problems.append(f"tox -e prod-live: --allow {','.join(sorted(allow))}: PROD's job is read-only")
     if env == "prod":
         listing = [s for j in jobs(wf).values() for s in steps(j)
-                   if "not_run" in run_of(s) and "GITHUB_STEP_SUMMARY" in run_of(s) and is_always(s)]
+                   if f"python -m readiness summary reports/{env}-live" in run_of(s)
+                   and "GITHUB_STEP_SUMMARY" in run_of(s) and is_always(s)]
         if not listing:
-            problems.append("no step (also when the verification failed) lists the report's not_run drills in "
-                            "the job summary")
+            problems.append("no step (also when the verification failed) writes the summary of reports/prod-live "
+                            "(its blockers and not_run drills) to the job summary")
     return problems
 
 
 def check_apply_workflow(wf: Workflow, env: str) -> list[str]:
+    """``wf`` is the effective workflow of apply-<env>.yml (:func:`load_effective`)."""
     return (check_apply_environment(wf, env) + check_confirmation(wf, f"'{CONFIRMATION[env]}'")
             + check_apply_followed_by_live(wf) + check_live_report_uploaded(wf) + check_table_deletion_guard(wf)
             + check_oidc(wf, lambda job: contract_region(env)) + check_gate(wf, env)
-            + check_permissions(wf, {"id-token": "write", "contents": "read"}))
+            + check_permissions(wf, {"id-token": "write", "contents": "read"}) + check_saved_plan(wf, env)
+            + check_credentialed_jobs_confirmed(wf, f"'{CONFIRMATION[env]}'"))
+
+
+def check_credentialed_jobs_confirmed(wf: Workflow, expected: str) -> list[str]:
+    """Every job that gets AWS credentials (the plan job too) runs only when the confirmation was typed."""
+    typed = re.compile(r"(?:github\.event\.)?inputs\.confirmation\s*==\s*" + re.escape(expected))
+    return [f"job {job_id}: gets AWS credentials without requiring confirmation == {expected}"
+            for job_id, job in jobs(wf).items()
+            if any(action(s) == "aws-actions/configure-aws-credentials" for s in steps(job))
+            and (not typed.search(str(job.get("if") or "")) or "||" in str(job.get("if") or ""))]
+
+
+def _words(run: str) -> list[str]:
+    try:
+        return shlex.split(run.replace("\\\n", " "))
+    except ValueError:
+        return run.split()
+
+
+def check_saved_plan(wf: Workflow, env: str) -> list[str]:
+    """The promote job applies exactly the plan the approvers reviewed (ADR 0073): a job it needs runs
+    ``plan -out=tfplan``, ``show -json tfplan > plan.json``, judges that plan.json with ``--target=plan`` (a
+    BLOCKED plan stops the workflow) and uploads tfplan; the apply job, behind the environment's approval,
+    downloads that very artifact and runs ``terraform apply`` on the downloaded file, and never plans itself.
+    Both write their verdict to the step summary."""
+    problems = []
+    for job_id, index, step in apply_steps(wf):
+        job = jobs(wf)[job_id]
+        where = f"job {job_id}"
+        if any(re.search(r"\bterraform\b[^\n]*\splan\b", run_of(s)) for s in steps(job)):
+            problems.append(f"{where}: runs terraform plan itself: it must apply the reviewed plan, not re-plan")
+        planners = [(p, jobs(wf)[p]) for p in needs_of(job) if p in jobs(wf)]
+        planners = [(p, pj) for p, pj in planners
+                    if any(re.search(r"\bterraform\b.*\splan\b.*-out=tfplan\b", run_of(s)) for s in steps(pj))]
+        if not planners:
+            problems.append(f"{where}: needs no job that saves a plan (terraform plan -out=tfplan)")
+            continue
+        plan_id, plan_job = planners[0]
+        judge = f"--env={env} --target=plan --plan-json=plan.json"
+        problems += [f"job {plan_id}: {p}" for p in runs_in_order(plan_job, [
+            ("terraform plan -out=tfplan", r"\bterraform\b.*\splan\b.*-out=tfplan\b"),
+            ("terraform show -json tfplan > plan.json", r"\bterraform\b.*\sshow -json tfplan > plan\.json$"),
+            (f"the plan target on that plan.json ({judge})", re.escape(judge))])]
+        if any(judge in run_of(s) and s.get("continue-on-error") for s in steps(plan_job)):
+            problems.append(f"job {plan_id}: judging the plan has continue-on-error: a BLOCKED plan would be applied")
+        uploaded = {str(with_of(s).get("name")): str(with_of(s).get("path", "")) for s in steps(plan_job)
+                    if action(s) == "actions/upload-artifact"}
+        saved = {name for name, path in uploaded.items() if re.search(r"/tfplan(\s|$)", path)}
+        downloads = {str(with_of(s).get("name")): str(with_of(s).get("path", ".")) for s in steps(job)[:index]
+                     if action(s) == "actions/download-artifact"}
+        reviewed = [(name, path) for name, path in downloads.items() if name in saved]
+        if not reviewed:
+            problems.append(f"{where}: does not download the artifact job {plan_id} uploaded the saved plan in "
+                            f"({sorted(saved)}), downloads {sorted(downloads)}")
+        else:
+            words = _words(run_of(step))
+            planfile = words[-1].replace("$GITHUB_WORKSPACE/", "").replace("${GITHUB_WORKSPACE}/", "")
+            if not (planfile.endswith("tfplan") and any(planfile.startswith(path.rstrip("/") + "/")
+                                                         for _, path in reviewed)):
+                problems.append(f"{where}: terraform apply does not apply the downloaded saved plan "
+                                f"(applies {words[-1]!r})")
+        for what, report, job_checked in ((f"the plan job {plan_id}", f"reports/plan-{env}", plan_job),
+                                          (f"job {job_id}", f"reports/{env}-live", job)):
+            if not any(f"python -m readiness summary {report}" in run_of(s) and "GITHUB_STEP_SUMMARY" in run_of(s)
+                       and is_always(s) for s in steps(job_checked)):
+                problems.append(f"{what}: does not write `python -m readiness summary {report}` to the step summary")
+    return problems
+
+
+def check_apply_caller(caller: Workflow, env: str) -> list[str]:
+    """apply-<env>.yml is a short caller: one job that calls apply.yml with this environment's values."""
+    problems = []
+    calls = called(caller)
+    if len(jobs(caller)) != 1 or len(calls) != 1:
+        return [f"expected exactly one job, calling {CALL}; found {sorted(jobs(caller))} "
+                f"({len(calls)} calling it)"]
+    job_id, job = calls[0]
+    given = job.get("with") or {}
+    expected = {"environment": env, "region": contract_region(env), "expected-confirmation": CONFIRMATION[env],
+                "confirmation": "${{ inputs.confirmation }}"}
+    problems += [f"job {job_id}: with {key}: {given.get(key)!r}, expected {value!r}"
+                 for key, value in expected.items() if given.get(key) != value]
+    role = "${{ secrets.AWS_ROLE_" + env.upper() + " }}"
+    if job.get("secrets") != {"AWS_ROLE": role}:
+        problems.append(f"job {job_id}: secrets {job.get('secrets')!r}, expected exactly AWS_ROLE: {role} "
+                        "(never `inherit`: the called workflow gets this environment's role only)")
+    if (caller.get("concurrency") or {}).get("group") != f"terraform-{env}":
+        problems.append(f"concurrency group {(caller.get('concurrency') or {}).get('group')!r}, expected "
+                        f"'terraform-{env}' (shared with rollback.yml)")
+    return problems
+
+
+def check_reusable(wf: Workflow) -> list[str]:
+    """apply.yml runs only when called: no trigger of its own, the inputs the callers pass, one secret."""
+    problems = check_permissions(wf, {"id-token": "write", "contents": "read"})
+    on = triggers(wf)
+    if set(on) != {"workflow_call"}:
+        problems.append(f"triggered by {sorted(on)}, expected workflow_call only (the callers hold the dispatch)")
+    call = on.get("workflow_call") or {}
+    inputs = call.get("inputs") or {}
+    problems += [f"input {name} is not required" for name in ("environment", "region", "confirmation",
+                                                               "expected-confirmation")
+                 if not (inputs.get(name) or {}).get("required")]
+    if not ((call.get("secrets") or {}).get("AWS_ROLE") or {}).get("required"):
+        problems.append("no required secret AWS_ROLE")
+    return problems
 
 
 def runs_in_order(job: Job, expected: list[tuple[str, str]]) -> list[str]:
@@ -392,11 +571,27 @@ def check_validate(wf: Workflow) -> list[str]:
             problems.append(f"job {job_id} (tox -e {name}) does not set up temurin Java 17")
         if "node" in tools and "actions/setup-node" not in uses:
             problems.append(f"job {job_id} (tox -e {name}) does not set up Node")
-    if "moto" in by_env:
-        job_id, job = by_env["moto"]
-        if not any(action(s) == "actions/upload-artifact" and str(with_of(s).get("path")) == "reports/moto"
+    for name in ("moto", "ddblocal", "localstack"):
+        if name not in by_env:
+            continue
+        job_id, job = by_env[name]
+        if not any(action(s) == "actions/upload-artifact" and str(with_of(s).get("path")) == f"reports/{name}"
                    and is_always(s) for s in steps(job)):
-            problems.append(f"job {job_id} does not upload reports/moto (also when the run fails)")
+            problems.append(f"job {job_id} does not upload reports/{name} (also when the run fails)")
+        if not any(f"-m readiness summary reports/{name}" in run_of(s) and "GITHUB_STEP_SUMMARY" in run_of(s)
+                   and is_always(s) for s in steps(job)):
+            problems.append(f"job {job_id} does not write the summary of reports/{name} to the step summary")
+    if "localstack" in by_env:
+        job_id, job = by_env["localstack"]
+        service = ((job.get("services") or {}).get("localstack") or {})
+        if not str(service.get("image", "")).startswith("localstack/localstack"):
+            problems.append(f"job {job_id} (tox -e localstack) has no localstack/localstack service container")
+        ports = [str(p).split(":")[0] for p in service.get("ports") or []]
+        endpoint = str((job.get("env") or {}).get("LOCALSTACK_ENDPOINT", ""))
+        port = re.fullmatch(r"http://(?:127\.0\.0\.1|localhost):(\d+)", endpoint)
+        if not port or port.group(1) not in ports:
+            problems.append(f"job {job_id} (tox -e localstack): LOCALSTACK_ENDPOINT {endpoint!r} is not the service "
+                            f"container's published port ({ports}): the suite would start its own or skip")
     return problems
 
 
@@ -499,7 +694,7 @@ def check_tox_envs_exist(text: str, known: set[str]) -> list[str]:
 # ============================================================================ the real files
 
 APPLY_FILES = {env: f"apply-{env}.yml" for env in ENVS}
-ALL_FILES = ("validate.yml", "plan.yml", *APPLY_FILES.values(), "rollback.yml")
+ALL_FILES = ("validate.yml", "plan.yml", REUSABLE, *APPLY_FILES.values(), "rollback.yml")
 
 
 def test_the_pipeline_workflows_exist() -> None:
@@ -522,7 +717,34 @@ def test_plan_follows_validate_and_runs_the_plan_target() -> None:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_apply_workflow_is_gated_and_verified(env: str) -> None:
-    assert check_apply_workflow(load(APPLY_FILES[env]), env) == []
+    assert check_apply_workflow(load_effective(APPLY_FILES[env]), env) == []
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_each_apply_workflow_is_a_short_caller_of_the_reusable_one(env: str) -> None:
+    assert check_apply_caller(load(APPLY_FILES[env]), env) == []
+    assert len((WORKFLOWS / APPLY_FILES[env]).read_text(encoding="utf-8").splitlines()) <= 45
+
+
+def test_the_reusable_apply_workflow_runs_only_when_called() -> None:
+    assert check_reusable(load(REUSABLE)) == []
+
+
+def test_acceptance_tox_envs_write_junit_and_cucumber_and_live_jobs_use_the_slim_extra() -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "tox.ini", encoding="utf-8")
+    problems = []
+    for name in ACCEPTANCE_TOX_ENVS:
+        section = parser[f"testenv:{name}"]
+        commands = section.get("commands", "")
+        for option in ("--junitxml=", "--cucumberjson=", "--report-dir="):
+            if option not in commands:
+                problems.append(f"tox -e {name}: no {option}")
+        if name.endswith("-live") or name == "plan":
+            extras = {e.strip() for e in section.get("extras", "test").replace(",", " ").split()}
+            if extras != {"live"}:
+                problems.append(f"tox -e {name}: extras {sorted(extras)}, expected the slim live extra only")
+    assert problems == []
 
 
 def test_rollback_restores_a_state_version_then_applies_and_verifies() -> None:
@@ -726,6 +948,88 @@ def _state_region_swapped(wf: Workflow) -> None:
             job["env"]["STATE_REGION"] = "${{ inputs.environment == 'prod' && 'eu-west-1' || 'af-south-1' }}"
 
 
+def _replan_before_apply(wf: Workflow) -> None:
+    for job_id, index, step in apply_steps(wf):
+        job = jobs(wf)[job_id]
+        plan = {"name": "terraform plan",
+                "run": 'terraform -chdir="$TF_DIR" plan -input=false -var-file="$TF_VARS" -out=tfplan'}
+        step["run"] = 'terraform -chdir="$TF_DIR" apply -input=false tfplan'
+        job["steps"] = [*steps(job)[:index], plan, *steps(job)[index:]]
+
+
+def _apply_without_plan_file(wf: Workflow) -> None:
+    for _, _, step in apply_steps(wf):
+        step["run"] = 'terraform -chdir="$TF_DIR" apply -input=false -auto-approve -var-file="$TF_VARS"'
+
+
+def _download_other_artifact(wf: Workflow) -> None:
+    for job_id, _, _ in apply_steps(wf):
+        for s in steps(jobs(wf)[job_id]):
+            if action(s) == "actions/download-artifact":
+                s["with"]["name"] = "tfplan-prod"  # plan.yml's plan of some earlier run
+
+
+def _judge_continue_on_error(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        for s in steps(job):
+            if "--target=plan" in run_of(s):
+                s["continue-on-error"] = True
+
+
+def _plan_job_unconditional(wf: Workflow) -> None:
+    jobs(wf)["plan"].pop("if")
+
+
+def _drop_services(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        job.pop("services", None)
+
+
+def _drop_localstack_endpoint(wf: Workflow) -> None:
+    for job in jobs(wf).values():
+        (job.get("env") or {}).pop("LOCALSTACK_ENDPOINT", None)
+
+
+CALLER_MUTATIONS: list[tuple[str, str, Callable[[Workflow], None], str]] = [
+    # (id, env, mutation of the caller file, words of the problem)
+    ("sit-calls-with-dev", "sit", lambda wf: jobs(wf)["promote"]["with"].update(environment="dev"),
+     "with environment: 'dev'"),
+    ("prod-wrong-region", "prod", lambda wf: jobs(wf)["promote"]["with"].update(region="eu-west-1"),
+     "with region: 'eu-west-1'"),
+    ("dev-secrets-inherit", "dev", lambda wf: jobs(wf)["deploy"].update(secrets="inherit"), "never `inherit`"),
+    ("sit-prod-role", "sit",
+     lambda wf: jobs(wf)["promote"].update(secrets={"AWS_ROLE": "${{ secrets.AWS_ROLE_PROD }}"}),
+     "expected exactly AWS_ROLE"),
+    ("prod-copied-steps", "prod", lambda wf: jobs(wf).update(promote={"runs-on": "ubuntu-latest", "steps": []}),
+     "expected exactly one job, calling"),
+    ("sit-own-concurrency", "sit", lambda wf: wf.update(concurrency={"group": "apply-sit"}), "terraform-sit"),
+    ("dev-wrong-word", "dev", lambda wf: jobs(wf)["deploy"]["with"].update({"expected-confirmation": "yes"}),
+     "expected-confirmation"),
+]
+
+
+@pytest.mark.parametrize(("env", "mutate", "expected"), [m[1:] for m in CALLER_MUTATIONS],
+                         ids=[m[0] for m in CALLER_MUTATIONS])
+def test_the_caller_check_names_a_broken_caller(env: str, mutate: Callable[[Workflow], None], expected: str) -> None:
+    wf = load(APPLY_FILES[env])
+    assert check_apply_caller(wf, env) == []
+    mutate(wf)
+    problems = check_apply_caller(wf, env)
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_caller_that_does_not_call_the_reusable_workflow_fails_every_apply_check() -> None:
+    caller = load("apply-sit.yml")
+    jobs(caller)["promote"]["uses"] = "./.github/workflows/apply-copy.yml"
+    assert any("no job runs terraform apply" in p for p in check_apply_workflow(effective(caller), "sit"))
+
+
+def test_the_reusable_check_names_a_dispatchable_apply() -> None:
+    wf = load(REUSABLE)
+    wf["on"]["workflow_dispatch"] = None
+    assert any("workflow_call only" in p for p in check_reusable(wf))
+
+
 def _apply_check(env: str) -> Callable[[Workflow], list[str]]:
     return lambda wf: check_apply_workflow(wf, env)
 
@@ -766,6 +1070,26 @@ MUTATIONS: list[tuple[str, str, Callable[[Workflow], None], Callable[[Workflow],
      _apply_check("prod"), "read-only"),
     ("prod-no-not-run-list", "apply-prod.yml", _drop_step_running("GITHUB_STEP_SUMMARY"), _apply_check("prod"),
      "not_run drills"),
+    ("sit-apply-replans", "apply-sit.yml", _replan_before_apply, _apply_check("sit"), "must apply the reviewed plan"),
+    ("sit-apply-fresh", "apply-sit.yml", _apply_without_plan_file, _apply_check("sit"),
+     "does not apply the downloaded saved plan"),
+    ("prod-other-artifact", "apply-prod.yml", _download_other_artifact, _apply_check("prod"),
+     "does not download the artifact"),
+    ("sit-plan-not-judged", "apply-sit.yml", _drop_step_running("--target=plan"), _apply_check("sit"),
+     "the plan target on that plan.json"),
+    ("dev-judged-on-moto", "apply-dev.yml", _edit_run("--target=plan", "--target=moto"), _apply_check("dev"),
+     "the plan target on that plan.json"),
+    ("sit-judge-ignored", "apply-sit.yml", _judge_continue_on_error, _apply_check("sit"), "continue-on-error"),
+    ("sit-no-live-summary", "apply-sit.yml", _drop_step_running("summary reports/"), _apply_check("sit"),
+     "does not write `python -m readiness summary reports/sit-live`"),
+    ("prod-plan-unconfirmed", "apply-prod.yml", _plan_job_unconditional, _apply_check("prod"),
+     "gets AWS credentials without requiring confirmation"),
+    ("validate-no-localstack-service", "validate.yml", _drop_services, check_validate,
+     "no localstack/localstack service container"),
+    ("validate-localstack-no-endpoint", "validate.yml", _drop_localstack_endpoint, check_validate,
+     "LOCALSTACK_ENDPOINT"),
+    ("validate-no-summary", "validate.yml", _drop_step_running("summary reports/ddblocal"), check_validate,
+     "summary of reports/ddblocal"),
     ("prod-no-table-guard", "apply-prod.yml", _drop_table_guard, _apply_check("prod"), "refuses a plan deleting"),
     ("prod-wrong-region", "apply-prod.yml", _region("eu-west-1"), _apply_check("prod"), "expected 'af-south-1'"),
     ("dev-access-keys", "apply-dev.yml", _access_keys, _apply_check("dev"), "long-lived access keys"),
@@ -803,7 +1127,7 @@ MUTATIONS: list[tuple[str, str, Callable[[Workflow], None], Callable[[Workflow],
                          [m[1:] for m in MUTATIONS], ids=[m[0] for m in MUTATIONS])
 def test_each_check_names_the_broken_workflow(name: str, mutate: Callable[[Workflow], None],
                                               check: Callable[[Workflow], list[str]], expected: str) -> None:
-    wf = load(name)
+    wf = load_effective(name)
     assert check(wf) == [], "the check must pass on the real file before the mutation"
     mutate(wf)
     problems = check(wf)
@@ -811,7 +1135,7 @@ def test_each_check_names_the_broken_workflow(name: str, mutate: Callable[[Workf
 
 
 def test_verification_in_a_job_that_needs_the_apply_is_accepted() -> None:
-    wf = load("apply-sit.yml")
+    wf = load_effective("apply-sit.yml")
     _live_in_a_job(needs=True)(wf)
     assert check_apply_followed_by_live(wf) == []
 
