@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.client import BaseClient
 
 from readiness.contract.desired import desired_state
 from readiness.contract.loading import load_contract
 from readiness.items.scan import Sampling, judge_in_run
+from readiness.options import RunOptions, contract_root
 from readiness.permissions import (
     DRILL_OPERATIONS,
     DRILLS_POLICY,
@@ -36,9 +37,6 @@ from readiness.run import verify
 from readiness.safety import caller_identity
 from readiness.targets.base import NAMES, Target, TargetError, open_target
 from readiness.targets.provision import deploy
-
-if TYPE_CHECKING:
-    from readiness.cli import RunOptions
 
 Call = tuple[str, str, str]  # (botocore service name, region, operation)
 WRITE_DRILLS = frozenset({"writes", "restore", "load", "load-prod"})
@@ -121,9 +119,7 @@ class DryRun:
 
 def dry_run(options: RunOptions, *, runner: str = "pytest") -> DryRun:
     """The calls a run with these options would make (see the module docstring); calls nothing outside."""
-    from readiness.cli import _contract_root
-
-    contract = load_contract(_contract_root(options.contract))
+    contract = load_contract(contract_root(options.contract))
     env = contract.environment(options.env)
     desired = desired_state(contract, options.env)
     result = DryRun(options.env, options.target, env.account, env.region)

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from readiness.cli import build_parser, default_target, parse_options
+from readiness.cli import build_parser
 from readiness.contract.desired import desired_state
 from readiness.contract.loading import load_contract
 from readiness.dryrun import DryRun, dry_run
+from readiness.options import default_target, parse_options
 from readiness.permissions import READ_ONLY, iam_action
 
 ROOT = Path(__file__).resolve().parent.parent

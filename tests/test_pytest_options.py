@@ -99,7 +99,8 @@ def test_a_bad_restore_table_stops_the_run_before_it_starts(argv: list[str], tmp
 
 @pytest.mark.parametrize("value", ["orders", "orders-sit", "all"])
 def test_a_table_by_logical_or_physical_name_is_accepted(value: str) -> None:
-    from readiness.cli import build_parser, parse_options
+    from readiness.cli import build_parser
+    from readiness.options import parse_options
 
     args = build_parser().parse_args(["verify", "--env", "sit", "--target", "moto", "--restore-table", value])
     assert parse_options(lambda o: getattr(args, o[2:].replace("-", "_"))).restore_table == value

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE, Verdict
 from readiness.report import run_report as report_module
-from readiness.report.approval import promotion, root_causes, summary_markdown, target_kind
+from readiness.report.approval import promotion, root_causes, target_kind
 from readiness.report.run_report import Report
+from readiness.report.summary import summary_markdown
 from readiness.report.verdict import BLOCKED, ERROR, INCOMPLETE, READY, run_verdict
 
 STATUSES = (PASS, FAIL, UNVERIFIABLE, NOT_APPLICABLE)
@@ -421,7 +422,8 @@ def test_emulator_timings_are_labelled_as_no_evidence_of_aws() -> None:
 
 def test_the_step_summary_is_the_headline_quick_status_and_root_causes() -> None:
     text = summary_markdown(report(*MISSING_USERS).to_json())
-    assert text.startswith("### ❌ SIT promotable: no, because this run is a pre-check on embedded moto")
-    assert "**Blockers (3 root causes, 12 failed checks)**" in text
-    assert "1. users-sit does not exist (9 dependent checks)" in text
-    assert "table.stream" not in text.split("1. users-sit", 1)[1].split("\n", 1)[0]
+    assert text.startswith("## ❌ SIT on embedded moto: BLOCKED")
+    assert "SIT promotable: no, because this run is a pre-check on embedded moto" in text
+    assert "### Blockers (3 root causes, 12 failed checks)" in text
+    assert "- **users-sit does not exist (9 dependent checks)**" in text
+    assert "table.stream" not in text.split("- **users-sit", 1)[1].split("\n", 1)[0]

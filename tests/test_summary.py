@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from readiness.report.summary import MAX_ROWS, SummaryError, load_report, summary_markdown
 from readiness.run import error_report
-from readiness.summary import MAX_ROWS, SummaryError, load_report, summary_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,9 +57,9 @@ def test_quick_status_comes_from_the_report(sit_report: dict[str, Any]) -> None:
 def test_a_failed_check_is_a_blocker_with_expected_and_actual(sit_report: dict[str, Any]) -> None:
     text = summary_markdown(_blocked(sit_report))
     assert "## ❌ SIT" in text and "not promotable" in text
-    assert "### Blockers (1)" in text
-    assert "- **users-sit** (1 failed)\n  - `table.exists`: expected ACTIVE, actual missing: the table does not exist" \
-        in text
+    assert "### Blockers (1 root cause, 1 failed check)" in text
+    assert ("- **users-sit: table.exists: the table does not exist**\n  - `table.exists` on users-sit: expected "
+            "ACTIVE, actual missing: the table does not exist") in text
     assert "Blockers (0)" not in summary_markdown(_blocked(sit_report))
 
 
@@ -76,7 +76,7 @@ def test_many_blockers_are_capped_and_counted(sit_report: dict[str, Any]) -> Non
     for check in report["checks"]:
         check["status"] = "fail"
     text = summary_markdown(report)
-    assert f"### Blockers ({len(report['checks'])})" in text
+    assert f"root causes, {len(report['checks'])} failed checks)" in text
     assert text.count("\n  - `") == MAX_ROWS
     assert f"and {len(report['checks']) - MAX_ROWS} more (readiness.md has every one)" in text
 
@@ -105,9 +105,9 @@ def test_the_cli_prints_it_and_refuses_a_missing_or_broken_report(tmp_path: Path
     assert "Traceback" not in missing.stderr
     (tmp_path / "readiness.json").write_text('{"verdict": "READY",\n', encoding="utf-8")
     broken = _readiness("summary", str(tmp_path))
-    assert broken.returncode == 2 and "readiness.json: line 2: not JSON" in broken.stderr
+    assert broken.returncode == 2 and "readiness.json: line 2 column 1: not valid JSON" in broken.stderr
     (tmp_path / "readiness.json").write_text(json.dumps([1]), encoding="utf-8")
-    with pytest.raises(SummaryError, match="not a readiness report"):
+    with pytest.raises(SummaryError, match="expected a readiness report"):
         load_report(tmp_path)
 
 

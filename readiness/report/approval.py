@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from readiness.checks import FAIL, NOT_APPLICABLE, UNVERIFIABLE
-from readiness.report.verdict import BLOCKED, ERROR, INCOMPLETE, READY
+from readiness.report.verdict import BLOCKED, ERROR, READY
 
 LIVE_TARGET = "aws"
 _KINDS = ("moto", "localstack", "dynamodb-local", "aws", "plan")
@@ -171,32 +171,6 @@ def approval(data: Mapping[str, Any]) -> dict[str, Any]:
             "gaps": gap_groups(checks, str(data.get("target") or ""))}
 
 
-def summary_markdown(data: Mapping[str, Any]) -> str:
-    """A short Markdown of a readiness.json for a CI step summary: the headline, quick status, the blockers
-    collapsed to their root causes and the gaps grouped by reason."""
-    p = promotion(data)
-    s = data.get("summary") or {}
-    verdict = str(data.get("verdict"))
-    icon = {READY: "✅", BLOCKED: "❌", INCOMPLETE: "⚠️", ERROR: "🛑"}.get(verdict, "")
-    prov = _provenance(data)
-    lines = [f"### {'✅' if p['promotable'] else '❌'} {cell(headline(data), 600)}", "",
-             "| Verdict | Target | Evidence | Commit | Finished | Pass | Fail | Unverifiable | Not applicable |",
-             "|---|---|---|---|---|---|---|---|---|",
-             f"| {icon} **{verdict}** | {cell(str(data.get('target')))} | {p['evidence']} | "
-             f"{cell(str(prov.get('git_commit') or '—')[:12])} | {prov.get('finished') or '—'} | {s.get('pass', 0)} | "
-             f"{s.get('fail', 0)} | {s.get('unverifiable', 0)} | {s.get('not_applicable', 0)} |", ""]
-    if data.get("error"):
-        lines += [f"**Error**: {cell(str(data['error']), 1000)}", ""]
-    causes = root_causes(data.get("checks") or [])
-    lines += [f"**Blockers ({len(causes)} root causes, {s.get('fail', 0)} failed checks)**", ""]
-    lines += [f"{i}. {cell(c['cause'], 400)}" for i, c in enumerate(causes, 1)] or ["None."]
-    gaps = [g for g in gap_groups(data.get("checks") or [], "") if g["status"] == UNVERIFIABLE]
-    if gaps:
-        lines += ["", f"**Not verified on this target ({sum(g['count'] for g in gaps)} checks, {len(gaps)} reasons)**",
-                  ""]
-        lines += [f"- {', '.join(g['checks'])} on {g['count']} resource{'s' if g['count'] != 1 else ''}: "
-                  f"{cell(g['reason'], 300)}" for g in gaps]
-    return "\n".join(lines) + "\n"
 
 
 def cell(text: str, limit: int = 240) -> str:

@@ -1,11 +1,12 @@
 """The verdict where CI shows it: a short Markdown summary of one run's ``readiness.json`` for a GitHub step summary.
 
 ``python -m readiness summary REPORT_DIR >> "$GITHUB_STEP_SUMMARY"`` (the workflows, ADR 0073) prints the quick
-status (verdict, environment, target, counts, commit and time), then the blockers (every failed check, grouped
-by resource, with expected and actual), the error of a run that could not use its target, what the run did not
-exercise (``not_run``) and the scenarios deselected by a marker expression. The full report stays in
-``readiness.md``; this is what an approver reads on the run's page. Reads the JSON only (standard library), so a
-report of any run renders the same.
+status (verdict, the approver's headline of ADR 0071, environment, target, counts, commit and time), then the
+blockers collapsed to their root causes (ADR 0072: a missing table is one blocker counting its dependent checks;
+each other failure with expected and actual), the error of a run that could not use its target, what the run did
+not exercise (``not_run``) and the scenarios deselected by a marker expression. The full report stays in
+``readiness.md``; this is what an approver reads on the run's page. Reads only the JSON (as ``readiness diff``
+does: bounded, shape checked), so a report of any run renders the same.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from readiness.report.approval import headline, root_causes
+from readiness.report.diff import DiffError
+from readiness.report.diff import load_report as load_diff_report
 
 MAX_ROWS = 40  # per section: a step summary is for the first screen; readiness.md has every row
 MAX_CELL = 240
@@ -29,26 +34,24 @@ class SummaryError(Exception):
 
 
 def load_report(directory: Path | str) -> dict[str, Any]:
+    """The run's readiness.json, read as ``readiness diff`` reads one (bounded in size, shape checked)."""
     path = Path(directory) / "readiness.json"
+    if not path.exists():
+        raise SummaryError(f"{path}: no readiness report (the run did not write one)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SummaryError(f"{path}: no readiness report (the run did not write one)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SummaryError(f"{path}: cannot read it ({exc})") from None
-    try:
-        report = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SummaryError(f"{path}: line {exc.lineno}: not JSON ({exc.msg})") from None
-    if not isinstance(report, dict) or not isinstance(report.get("verdict"), str):
-        raise SummaryError(f"{path}: /: not a readiness report (no verdict)")
-    return report
+        return load_diff_report(path)
+    except DiffError as exc:
+        raise SummaryError(str(exc)) from None
 
 
 def _text(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
     text = " ".join(str(text).split()).replace("|", "\\|")
     return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _more(shown: int, total: int) -> list[str]:
@@ -70,7 +73,7 @@ def summary_markdown(report: Mapping[str, Any]) -> str:
     prov = report.get("provenance") or {}
     checks: Sequence[Mapping[str, Any]] = report.get("checks") or []
     lines = [f"## {ICON.get(verdict, '')} {env} on {report.get('target', '?')}: {verdict}".replace("  ", " "), "",
-             f"**{MEANING.get(verdict, verdict)}.**", "",
+             f"**{MEANING.get(verdict, verdict)}.** {_text(headline(report))}", "",
              "| Quick status | |", "|---|---|",
              f"| Verdict | {verdict} |",
              f"| Checks | {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
@@ -81,22 +84,22 @@ def summary_markdown(report: Mapping[str, Any]) -> str:
     if report.get("error"):
         lines += ["### Error", "", _text(report["error"]), ""]
     failed = [c for c in checks if c.get("status") == "fail"]
-    lines += [f"### Blockers ({len(failed)})", ""]
+    causes = root_causes(checks)
+    lines += [f"### Blockers ({_count(len(causes), 'root cause')}, {_count(len(failed), 'failed check')})" if failed
+              else "### Blockers (0)", ""]
     if not failed:
         lines.append("None.")
-    by_resource: dict[str, list[Mapping[str, Any]]] = {}
-    for c in failed:
-        by_resource.setdefault(str(c.get("resource")), []).append(c)
     shown = 0
-    for resource, found in by_resource.items():
+    for cause in causes:
         if shown >= MAX_ROWS:
             break
-        lines.append(f"- **{_text(resource)}** ({len(found)} failed)")
-        for c in found[:MAX_ROWS - shown]:
-            lines.append(f"  - `{c.get('id')}`: expected {_text(c.get('expected'))}, actual "
-                         f"{_text(c.get('actual'))}: {_text(c.get('reason', ''))}")
+        lines.append(f"- **{_text(cause['cause'])}**")
+        own = ([cause["root"]] if cause["root"] else []) + cause["failures"]
+        for c in own[:MAX_ROWS - shown]:
+            lines.append(f"  - `{c.get('id')}` on {_text(c.get('resource'))}: expected {_text(c.get('expected'))}, "
+                         f"actual {_text(c.get('actual'))}: {_text(c.get('reason', ''))}")
             shown += 1
-    lines += _more(shown, len(failed))
+    lines += _more(shown, sum(1 + len(c["failures"]) if c["root"] else len(c["failures"]) for c in causes))
     unverifiable = [c for c in checks if c.get("status") == "unverifiable"]
     if unverifiable:
         per_check: dict[str, int] = {}
