@@ -509,3 +509,21 @@ def test_a_hostile_provenance_is_refused_or_kept_to_a_short_file_name(tmp_path: 
     (run / "readiness.json").write_text(json.dumps(data), encoding="utf-8")
     code, _, err = _docs(tmp_path, features, run)
     assert code == 2 and "/provenance/started" in err and "Traceback" not in err
+
+
+def test_feature_pages_show_the_examples_tables_qa_read_the_numbers_from(tmp_path: Path) -> None:
+    """A Scenario Outline's Examples are on its page, each environment's row with the contract's number
+    (ADR 0069): the retention row of every environment reads what the contract says."""
+    from readiness.contract.loading import load_contract
+    from readiness.report.site_model import FEATURES_DIR
+
+    contract = load_contract()
+    site = build_site([write_report(tmp_path / "moto")], FEATURES_DIR)
+    page = render_site(site)[next(f"features/{f.slug}.html" for f in site.features if f.file == "backups.feature")]
+    retention = page.split("Backups are kept for the environment&#39;s retention period", 1)[1].split("</section>")[0]
+    tables = re.findall(r'<table class="examples">(.*?)</table>', retention, re.S)
+    assert len(tables) == 1 and "<th>retention days</th>" in tables[0]
+    for env in contract.environments.values():
+        assert f"<td>{env.name}</td><td>{env.backup.retention_days}</td>" in tables[0], env.name
+    scenario = next(s for f in site.features for s in f.scenarios if s.name.startswith("Backups are kept"))
+    assert scenario.examples[0][0] == ["environment", "retention days"]

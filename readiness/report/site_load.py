@@ -155,21 +155,23 @@ def load_features(directory: Path) -> list[Feature]:
             if "background" in child:
                 background += [_step(s) for s in child["background"]["steps"]]
             elif "scenario" in child:
-                sc = child["scenario"]
-                scenarios.append(Scenario(sc["name"], sc["location"]["line"],
-                                          [t["name"].lstrip("@") for t in sc["tags"]],
-                                          [_step(s) for s in sc["steps"]]))
+                scenarios.append(_scenario(child["scenario"]))
             elif "rule" in child:  # a Rule groups scenarios: list them under the feature
                 for rc in child["rule"]["children"]:
                     if "scenario" in rc:
-                        sc = rc["scenario"]
-                        scenarios.append(Scenario(sc["name"], sc["location"]["line"],
-                                                  [t["name"].lstrip("@") for t in sc["tags"]],
-                                                  [_step(s) for s in sc["steps"]]))
+                        scenarios.append(_scenario(rc["scenario"]))
         features.append(Feature(slugify(path.stem), path.name, feature["name"],
                                 _dedent(feature.get("description") or ""),
                                 [t["name"].lstrip("@") for t in feature["tags"]], background, scenarios))
     return features
+
+
+def _scenario(sc: dict[str, Any]) -> Scenario:
+    examples = [([c["value"] for c in ex["tableHeader"]["cells"]],
+                 [[c["value"] for c in row["cells"]] for row in ex.get("tableBody") or []])
+                for ex in sc.get("examples") or [] if ex.get("tableHeader")]
+    return Scenario(sc["name"], sc["location"]["line"], [t["name"].lstrip("@") for t in sc["tags"]],
+                    [_step(s) for s in sc["steps"]], examples=examples)
 
 
 def _step(step: dict[str, Any]) -> Step:

@@ -161,6 +161,8 @@ class Scenario:
     criteria: list[tuple[str, str]] = field(default_factory=list)
     # (tag, its marker's text) for the other tags: what the scenario needs from a target
     needs: list[tuple[str, str]] = field(default_factory=list)
+    # a Scenario Outline's Examples: (header, rows): the numbers QA read (one row per environment, ADR 0069)
+    examples: list[tuple[list[str], list[list[str]]]] = field(default_factory=list)
 
 
 @dataclass
