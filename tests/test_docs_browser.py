@@ -67,9 +67,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     built, reports = os.environ.get("READINESS_DOCS_SITE"), os.environ.get("READINESS_DOCS_REPORTS")
     if built and reports:
         return Path(built), report_dirs([Path(reports)])
+    return _four_builds(tmp_path_factory.mktemp("docs"))
+
+
+@pytest.fixture(scope="module")
+def history_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """The four-build site, always (CI's own site is built once, so it has no history of its own)."""
+    return _four_builds(tmp_path_factory.mktemp("history"))
+
+
+def _four_builds(root: Path) -> tuple[Path, list[Path]]:
     from docs_reports import MEASUREMENTS, check, element, write_report
 
-    root = tmp_path_factory.mktemp("docs")
     gone = "users-sit does not exist"
     earlier = [
         [check("table.exists", "fail", resource="users-sit", reason=gone, actual=None),
@@ -135,16 +144,7 @@ def test_the_dashboard_shows_each_runs_verdict_and_leads_to_a_feature_page(
             assert h.find_element(By.CSS_SELECTOR, ".answer").text.startswith(f"{env} promotable: no, because ")
 
     # the history shows the kept runs of each environment and target, with a trend
-    trends = browser.find_elements(By.CSS_SELECTOR, "#history ~ section.trend")
-    assert trends, "no history"
-    longest = max(len(t.find_elements(By.CSS_SELECTOR, "tr.history-run")) for t in trends)
-    if not built_by_ci():
-        assert longest >= 3, "the history keeps earlier builds' runs"
-        sit_moto = next(t for t in trends if t.get_attribute("data-environment") == "sit"
-                        and t.get_attribute("data-target") == "moto")
-        verdicts = [r.get_attribute("data-verdict") for r in sit_moto.find_elements(By.CSS_SELECTOR, "tr.history-run")]
-        assert verdicts == ["INCOMPLETE", "READY", "INCOMPLETE", "BLOCKED"], "newest first"
-        assert len(sit_moto.find_elements(By.CSS_SELECTOR, "g.trend-run")) == 4
+    assert browser.find_elements(By.CSS_SELECTOR, "#history ~ section.trend"), "no history"
 
     screenshot = Path(os.environ.get("READINESS_DOCS_SCREENSHOT") or tmp_path / "docs-screenshot.png")
     screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -165,8 +165,30 @@ def test_the_dashboard_shows_each_runs_verdict_and_leads_to_a_feature_page(
         assert row.find_element(By.CSS_SELECTOR, ".badge").text == status
 
 
-def built_by_ci() -> bool:
-    return bool(os.environ.get("READINESS_DOCS_SITE") and os.environ.get("READINESS_DOCS_REPORTS"))
+def test_the_history_keeps_at_least_three_runs_with_a_trend(
+        browser: object, history_site: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    """Built four times into one directory, the site keeps SIT on moto's earlier runs, newest first, and draws
+    their trend; on the first screen below the headline (screenshot beside the dashboard's)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(browser, WebDriver)
+    browser.get((history_site[0] / "index.html").resolve().as_uri())
+    trends = browser.find_elements(By.CSS_SELECTOR, "#history ~ section.trend")
+    sit_moto = next(t for t in trends if t.get_attribute("data-environment") == "sit"
+                    and t.get_attribute("data-target") == "moto")
+    verdicts = [r.get_attribute("data-verdict") for r in sit_moto.find_elements(By.CSS_SELECTOR, "tr.history-run")]
+    assert len(verdicts) >= 3, "the history keeps earlier builds' runs"
+    assert verdicts == ["INCOMPLETE", "READY", "INCOMPLETE", "BLOCKED"], "newest first"
+    assert len(sit_moto.find_elements(By.CSS_SELECTOR, "g.trend-run")) == 4
+    [sit] = [h for h in browser.find_elements(By.CSS_SELECTOR, "#headline .headline")
+             if h.get_attribute("data-environment") == "sit"]
+    assert sit.get_attribute("data-promotable") == "no", "moto runs only: never promotable"
+    browser.execute_script("arguments[0].scrollIntoView()", sit_moto)
+    shot = Path(os.environ.get("READINESS_DOCS_SCREENSHOT") or tmp_path / "docs-screenshot.png")
+    shot = shot.with_name(shot.stem + "-history.png")
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_site_needs_nothing_but_the_files(browser: object, site: tuple[Path, list[Path]]) -> None:
