@@ -22,6 +22,7 @@ from readiness.contract.model import AlarmDef, Contract, Environment, Problem
 from readiness.load import PASS_FRACTION
 
 ENV_COLUMN = "environment"
+EXAMPLE_PARAM = "_pytest_bdd_example"  # pytest-bdd's parameter holding an outline's Examples row
 NOT_APPLICABLE = "n/a"  # a cell for an environment the criterion does not apply to (no replica outside prod)
 
 Value = float | str | None
@@ -219,3 +220,9 @@ def feature_value_problems(contract: Contract, features: Path | None = None) -> 
                 problems.extend(_table_problems(contract, rel, scenario["name"], examples))
     return sorted(problems)
 
+
+def row_environment(item: Any) -> str | None:
+    """The ``environment`` cell of the Examples row a collected test runs, None for a plain scenario."""
+    callspec = getattr(item, "callspec", None)
+    row = callspec.params.get(EXAMPLE_PARAM) if callspec is not None else None
+    return row.get(ENV_COLUMN) if isinstance(row, dict) else None

@@ -20,7 +20,8 @@ import sys
 
 import pytest
 
-from readiness.cli import EXIT_CONTRACT, RunOptions, UsageError, add_options, parse_options, report_dir
+from readiness.feature_values import row_environment
+from readiness.options import EXIT_CONTRACT, RunOptions, UsageError, add_options, parse_options, report_dir
 from readiness_pytest.capabilities import EMULATOR_MARKERS, MARKER_TARGET, TARGET_MARKER, targets_of
 
 OPTIONS_KEY = pytest.StashKey[RunOptions]()
@@ -115,8 +116,14 @@ def scenario_name(item: pytest.Item) -> str | None:
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
-    if items:
-        items[0].config.stash.setdefault(DESELECTED_KEY, []).extend(item.nodeid for item in items)
+    """Record what a marker expression (or ``-k``) left out. An outline's rows for other environments are left
+    out too (steps/common.py) but are no criterion this run skipped: the run judges its own environment's row."""
+    if not items:
+        return
+    config = items[0].config
+    env = config.getoption("--env", None)
+    config.stash.setdefault(DESELECTED_KEY, []).extend(
+        item.nodeid for item in items if row_environment(item) in (None, env))
 
 
 def deselected(config: pytest.Config) -> list[str]:

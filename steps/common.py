@@ -12,20 +12,10 @@ from pytest_bdd import given
 
 from readiness.checks import FAIL, UNVERIFIABLE
 from readiness.contract.model import Environment
-from readiness.feature_values import ENV_COLUMN, NOT_APPLICABLE, Value, disagreement
+from readiness.feature_values import NOT_APPLICABLE, Value, disagreement, row_environment
 from readiness.run import Run
 
-EXAMPLE_PARAM = "_pytest_bdd_example"  # pytest-bdd's parameter holding an outline's Examples row
-
-
 ## Examples rows: a run judges its own environment's row
-
-
-def row_environment(item: pytest.Item) -> str | None:
-    """The ``environment`` cell of the Examples row this test runs, None for a plain scenario."""
-    callspec = getattr(item, "callspec", None)
-    row = callspec.params.get(EXAMPLE_PARAM) if callspec is not None else None
-    return row.get(ENV_COLUMN) if isinstance(row, dict) else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

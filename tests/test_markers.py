@@ -109,7 +109,9 @@ def test_a_marker_expression_and_target_choose_the_same_run(tmp_path: Path) -> N
     assert _judged(by_marker)["target"].startswith("Terraform plan")
     options = json.loads((by_marker / "readiness.json").read_text(encoding="utf-8"))["provenance"]["options"]
     assert options["target"] == "plan"
-    assert "tests/acceptance/test_features.py::test_a_cost_anomaly_alerts_finops" in options["deselected"]
+    finops = [n for n in options["deselected"] if "::test_a_cost_anomaly_alerts_finops" in n]
+    assert finops and all("[sit-" in n for n in finops), "the marker left out SIT's row; other rows are no criterion"
+    assert not [n for n in options["deselected"] if "[dev-" in n or "[prod-" in n], "other environments' rows"
 
 
 def test_every_criterion_of_the_features_is_classified_and_every_named_scenario_exists() -> None:
