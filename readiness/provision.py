@@ -19,12 +19,19 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from botocore.parsers import ResponseParserError
 
 from readiness.desired import TREAT_MISSING_DATA, BucketSpec, Desired, TableSpec
-from readiness.observe import describe_failure, error_parts, is_unsupported
+from readiness.observe import describe_failure
+from readiness.outcome import Kind, classify
 from readiness.targets import Target, TargetError
 from readiness.templates import content_type
 
-ALREADY_EXISTS = {"ResourceInUseException", "AlreadyExistsException", "AlreadyExists",
-                  "ResourceAlreadyExistsException", "EntityAlreadyExists", "BucketAlreadyOwnedByYou"}
+DEPLOYED: dict[Kind, str] = {
+    Kind.ALREADY_EXISTS: "exists",  # an earlier deploy made it: fine
+    Kind.UNSUPPORTED: "noted",  # the emulator does not do it: noted, its checks say what is missing
+    Kind.UNAVAILABLE: "stop",  # the endpoint went away or answered garbage: the deploy cannot go on
+    **{k: "noted unless required" for k in (Kind.NOT_FOUND, Kind.THROTTLED, Kind.CREDENTIALS, Kind.DENIED,
+                                            Kind.REJECTED, Kind.REFUSED_BY_SUITE)},
+}
+"""What a deploy makes of each kind of failure of one call."""
 
 
 ABORT_MULTIPART_DAYS = 7
@@ -54,18 +61,13 @@ class _Deployer:
         """Run one call; an unimplemented call is noted, an existing resource is fine."""
         try:
             result = fn()
-        except NotImplementedError as exc:
-            self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
-            return None
-        except ClientError as exc:
-            status, code, _ = error_parts(exc)
-            if code in ALREADY_EXISTS:
+        except (ClientError, NotImplementedError, BotoCoreError, ResponseParserError) as exc:
+            outcome = DEPLOYED[classify(exc)]
+            if outcome == "exists":
                 return None
-            if is_unsupported(exc) or status in (500, 501) or not required:
+            if outcome == "noted" or (outcome == "noted unless required" and not required):
                 self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
                 return None
-            raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
-        except (BotoCoreError, ResponseParserError) as exc:  # unreachable endpoint, or an unparseable answer
             raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
         self.out.created.append(what)
         return result

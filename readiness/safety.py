@@ -15,6 +15,7 @@ from botocore.parsers import ResponseParserError
 
 from readiness.contract import Environment
 from readiness.observe import describe_failure
+from readiness.outcome import Kind, classify
 from readiness.targets import Target, TargetError
 
 ALLOWANCES = ("writes", "restore", "load", "load-prod")
@@ -51,6 +52,9 @@ def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str
     return None
 
 
+GUARDED: dict[Kind, str] = {kind: "sign in" if kind is Kind.CREDENTIALS else "could not ask" for kind in Kind}
+"""What the account guard makes of each kind of failure of its GetCallerIdentity: both stop the run."""
+
 _what = {"writes": "writes test items", "restore": "restores tables", "load": "drives sustained load"}
 
 
@@ -64,11 +68,12 @@ def caller_identity(target: Target, env: Environment) -> dict[str, str]:
     try:
         identity = target.client("sts", env.region).get_caller_identity()
         account = str(identity["Account"])
-    except (NoCredentialsError, ProfileNotFound) as exc:
-        raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
-                          "and pass --profile NAME or set AWS_PROFILE") from None
-    except (ClientError, BotoCoreError, ResponseParserError, KeyError) as exc:  # refused, unreachable, garbled
-        raise TargetError(f"could not ask STS which account these credentials belong to: "
+    except (NoCredentialsError, ProfileNotFound, ClientError, BotoCoreError, ResponseParserError, KeyError) as exc:
+        if GUARDED[classify(exc)] == "sign in":
+            said = describe_failure(exc) if isinstance(exc, ClientError) else exc  # AWS may quote the request
+            raise TargetError(f"no usable AWS credentials ({said}): sign in (e.g. aws sso login --profile NAME) "
+                              "and pass --profile NAME or set AWS_PROFILE") from None
+        raise TargetError(f"could not ask STS which account these credentials belong to: "  # refused, unreachable
                           f"{describe_failure(exc)}") from None
     if account != env.account:
         raise TargetError(f"refusing to verify {env.name}: the credentials belong to account {account}, but the "
