@@ -192,7 +192,7 @@ def classify(error: BaseException) -> Kind:
     if not isinstance(error, ClientError):  # EndpointConnectionError, ReadTimeoutError, a garbled answer ...
         return Kind.UNAVAILABLE
     status, code, message = error_parts(error)
-    if is_unsupported(error) or status == 501 or (status == 500 and is_html_fault(error)):
+    if is_unsupported(error) or status in (500, 501):  # an emulator answers 500 for what it does not implement
         return Kind.UNSUPPORTED
     if code in THROTTLE_CODES:
         return Kind.THROTTLED

@@ -8,18 +8,17 @@ allows nothing it was not told to.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from botocore.parsers import ResponseParserError
 
 from readiness.contract import Environment
+from readiness.drills.scope import GUARDED_MARKERS as GUARDED_MARKERS  # re-exported: the scope rules live there
+from readiness.drills.scope import refusal as refusal
 from readiness.observe import describe_failure
 from readiness.outcome import Kind, classify
 from readiness.targets import Target, TargetError
 
 ALLOWANCES = ("writes", "restore", "load", "load-prod")
-GUARDED_MARKERS = ("writes", "restore", "load")
 
 
 def parse_allow(text: str | None) -> frozenset[str]:
@@ -31,31 +30,9 @@ def parse_allow(text: str | None) -> frozenset[str]:
     return frozenset(words)
 
 
-def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str, no_deploy: bool) -> str | None:
-    """Why a scenario with these markers may not run here, or None when it may."""
-    from readiness.drills import DRILL_MARKERS
-
-    markers = set(markers)
-    needs = [m for m in GUARDED_MARKERS if m in markers]
-    if target == "plan" and (needs or markers & DRILL_MARKERS):
-        return "a Terraform plan is a document, not an account: this scenario needs a target it can act on"
-    if not needs:
-        return None
-    throwaway = target != "aws" and not no_deploy
-    missing = [] if throwaway else [m for m in needs if m not in allow]
-    if missing:
-        where = "a live AWS account" if target == "aws" else "a verify-only run"
-        return (f"{where} is read-only: this scenario needs --allow {','.join(missing)} "
-                f"(it {', '.join(_what[m] for m in missing)})")
-    if "load" in needs and env == "prod" and not throwaway and "load-prod" not in allow:
-        return "a load drill never runs on prod unless --allow load-prod is given as well"
-    return None
-
-
 GUARDED: dict[Kind, str] = {kind: "sign in" if kind is Kind.CREDENTIALS else "could not ask" for kind in Kind}
 """What the account guard makes of each kind of failure of its GetCallerIdentity: both stop the run."""
 
-_what = {"writes": "writes test items", "restore": "restores tables", "load": "drives sustained load"}
 
 
 def guard_account(target: Target, env: Environment) -> str:
