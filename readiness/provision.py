@@ -20,7 +20,7 @@ from botocore.parsers import ResponseParserError
 
 from readiness.desired import TREAT_MISSING_DATA, BucketSpec, Desired, TableSpec
 from readiness.observe import describe_failure
-from readiness.outcome import Kind, classify
+from readiness.outcome import Kind, RefusedBySuite, classify
 from readiness.targets import Target, TargetError
 from readiness.templates import content_type
 
@@ -28,8 +28,9 @@ DEPLOYED: dict[Kind, str] = {
     Kind.ALREADY_EXISTS: "exists",  # an earlier deploy made it: fine
     Kind.UNSUPPORTED: "noted",  # the emulator does not do it: noted, its checks say what is missing
     Kind.UNAVAILABLE: "stop",  # the endpoint went away or answered garbage: the deploy cannot go on
-    **{k: "noted unless required" for k in (Kind.NOT_FOUND, Kind.THROTTLED, Kind.CREDENTIALS, Kind.DENIED,
-                                            Kind.REJECTED, Kind.REFUSED_BY_SUITE)},
+    Kind.CREDENTIALS: "stop",  # nothing else would get through either
+    Kind.REFUSED_BY_SUITE: "stop",  # a deploy client writes; a refusal is a bug, never a gap to note
+    **{k: "noted unless required" for k in (Kind.NOT_FOUND, Kind.THROTTLED, Kind.DENIED, Kind.REJECTED)},
 }
 """What a deploy makes of each kind of failure of one call."""
 
@@ -44,7 +45,7 @@ class Deployment:
     unsupported: list[str] = field(default_factory=list)
 
 
-class _Deployer:
+class Deployer:
     def __init__(self, target: Target, desired: Desired) -> None:
         if not target.can_deploy:
             raise TargetError(f"refusing to deploy into {target.label}: "
@@ -61,7 +62,7 @@ class _Deployer:
         """Run one call; an unimplemented call is noted, an existing resource is fine."""
         try:
             result = fn()
-        except (ClientError, NotImplementedError, BotoCoreError, ResponseParserError) as exc:
+        except (ClientError, NotImplementedError, BotoCoreError, ResponseParserError, RefusedBySuite) as exc:
             outcome = DEPLOYED[classify(exc)]
             if outcome == "exists":
                 return None
@@ -300,7 +301,7 @@ class _Deployer:
 def deploy(target: Target, desired: Desired) -> Deployment:
     """Create the desired state in an emulator target; TargetError on a real failure."""
     try:
-        return _Deployer(target, desired).run()
+        return Deployer(target, desired).run()
     except (ClientError, BotoCoreError, ResponseParserError, WaiterError, KeyError, IndexError) as exc:
         # a call outside do() (a waiter, a describe) failed, or the target answered without a field AWS sends
         raise TargetError(f"deploying into {target.label} failed: {describe_failure(exc)}") from None

@@ -15,7 +15,7 @@ from readiness.contract import Environment
 from readiness.drills.scope import GUARDED_MARKERS as GUARDED_MARKERS  # re-exported: the scope rules live there
 from readiness.drills.scope import refusal as refusal
 from readiness.observe import describe_failure
-from readiness.outcome import Kind, classify
+from readiness.outcome import Kind, RefusedBySuite, classify
 from readiness.targets import Target, TargetError
 
 ALLOWANCES = ("writes", "restore", "load", "load-prod")
@@ -45,7 +45,8 @@ def caller_identity(target: Target, env: Environment) -> dict[str, str]:
     try:
         identity = target.client("sts", env.region).get_caller_identity()
         account = str(identity["Account"])
-    except (NoCredentialsError, ProfileNotFound, ClientError, BotoCoreError, ResponseParserError, KeyError) as exc:
+    except (NoCredentialsError, ProfileNotFound, ClientError, BotoCoreError, ResponseParserError, KeyError,
+            NotImplementedError, RefusedBySuite) as exc:
         if GUARDED[classify(exc)] == "sign in":
             said = describe_failure(exc) if isinstance(exc, ClientError) else exc  # AWS may quote the request
             raise TargetError(f"no usable AWS credentials ({said}): sign in (e.g. aws sso login --profile NAME) "

@@ -136,7 +136,7 @@ class Bench:
             while True:
                 try:
                     result = probe()
-                except ClientError as exc:
+                except Exception as exc:  # what the probe's failure means decides: wait on, give up, or raise
                     if WAITED[classify(exc)] == "unverifiable":
                         raise DrillUnverifiable(describe_failure(exc)) from None
                     if WAITED[classify(exc)] != "not yet":

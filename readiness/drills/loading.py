@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from readiness.drills.bench import Bench
 from readiness.drills.catalogue import C_LOAD
-from readiness.drills.core import (
-    DrillFailed,
-    Sheet,
-)
+from readiness.drills.core import DrillFailed, Sheet
+from readiness.load import LoadError, load_profile, run_load  # Locust itself runs in its own processes
 from readiness.outcome import Verdict
 
 
@@ -16,8 +14,6 @@ def load(bench: Bench, logical: str = "orders", *, workers: int = 1) -> Verdict:
     """The environment's load profile (the contract's rates on AWS, its local profile on an emulator)
     driven by Locust in its own processes against one table; PASS at >= 97% of each rate, no throttle,
     p99 within the limit. The seeded test items go through this run's guarded client."""
-    from readiness.load import LoadError, load_profile, run_load  # Locust stays out of this process
-
     env = bench.desired.env
     spec = bench.logical(logical)
     profile = load_profile(env, bench.target.kind)
