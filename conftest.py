@@ -16,17 +16,9 @@ from pathlib import Path
 import pytest
 from pytest_bdd.reporting import scenario_reports_registry
 
-from readiness.cli import (
-    EXIT_CONTRACT,
-    EXIT_SKIPPED,
-    EXIT_TARGET,
-    UsageError,
-    deadline,
-    gate,
-    report_dir,
-    run_options,
-)
+from readiness.cli import run_options
 from readiness.contract.model import ContractError
+from readiness.options import EXIT_CONTRACT, EXIT_SKIPPED, EXIT_TARGET, UsageError, deadline, gate, report_dir
 from readiness.report.run_report import utc_now
 from readiness.report.site_load import annotate_skips
 from readiness.report.verdict import BLOCKED

@@ -51,12 +51,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from readiness.contract.model import Environment, LoadProfile, Table
 from readiness.observation.live import describe_failure
+from readiness.outcome import FAIL, PASS, THROTTLE_CODES, UNVERIFIABLE
 from readiness.targets.base import ReadOnlyViolation, Target
 from readiness.testitems import RunScope, as_dynamodb, generate_item
 
-PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
-THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
-                            "RequestLimitExceeded", "Throttling"})
 PASS_FRACTION = 0.97  # achieved / target rate that still passes
 MAX_DURATION_SECONDS = 900  # the cap on one drill's load phase (the contract's schema allows no more)
 MAX_KEYS = 1000  # test items one drill may write (and so must delete)
@@ -489,7 +487,9 @@ def _drive(result: LoadResult, *, scope: RunScope, tables: Sequence[Table], name
     run = ["--headless", "--users", str(users), "--spawn-rate", f"{spawn_rate:g}",
            "--run-time", f"{math.ceil(result.duration_seconds)}s", "--stop-timeout", "0",
            "--only-summary", "--csv", str(workdir / "stats"), "--json-file", str(workdir / "stats")]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # the locustfile imports readiness.outcome: from this very package, whatever is installed
+    paths = [str(LOCUSTFILE.parent.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(paths)}
     if profile:
         env["AWS_PROFILE"] = profile
     processes: list[subprocess.Popen[bytes]] = []

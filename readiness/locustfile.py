@@ -34,10 +34,9 @@ import boto3
 from boto3.dynamodb.types import TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-# isort: on
 
-THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
-                            "RequestLimitExceeded", "Throttling"})
+from readiness.outcome import Kind, classify  # the one list; load.py puts this package on PYTHONPATH
+# isort: on
 
 
 class DynamoDBFailure(Exception):
@@ -176,7 +175,7 @@ class _DynamoDBUser(User):
         except ClientError as exc:
             err = exc.response.get("Error", {})
             code, message = str(err.get("Code", "?")), " ".join(str(err.get("Message", "")).split())[:160]
-            failure = (Throttled if code in THROTTLE_CODES else DynamoDBFailure)(f"{code}: {message}")
+            failure = (Throttled if classify(exc) is Kind.THROTTLED else DynamoDBFailure)(f"{code}: {message}")
         except BotoCoreError as exc:
             failure = DynamoDBFailure(f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}")
         elapsed_ms = (time.perf_counter() - started) * 1000.0

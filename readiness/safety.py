@@ -9,7 +9,6 @@ allows nothing it was not told to.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -23,11 +22,13 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from readiness.contract.model import Environment
+from readiness.drills.scope import GUARDED_MARKERS as GUARDED_MARKERS  # re-exported: the scope rules live there
+from readiness.drills.scope import refusal as refusal
 from readiness.observation.live import describe_failure
+from readiness.outcome import Kind, RefusedBySuite, classify
 from readiness.targets.base import Target, TargetError
 
 ALLOWANCES = ("writes", "restore", "load", "load-prod")
-GUARDED_MARKERS = ("writes", "restore", "load")
 
 
 def parse_allow(text: str | None) -> frozenset[str]:
@@ -39,28 +40,9 @@ def parse_allow(text: str | None) -> frozenset[str]:
     return frozenset(words)
 
 
-def refusal(markers: Iterable[str], allow: frozenset[str], env: str, target: str, no_deploy: bool) -> str | None:
-    """Why a scenario with these markers may not run here, or None when it may."""
-    from readiness.drills import DRILL_MARKERS
+GUARDED: dict[Kind, str] = {kind: "sign in" if kind is Kind.CREDENTIALS else "could not ask" for kind in Kind}
+"""What the account guard makes of each kind of failure of its GetCallerIdentity: both stop the run."""
 
-    markers = set(markers)
-    needs = [m for m in GUARDED_MARKERS if m in markers]
-    if target == "plan" and (needs or markers & DRILL_MARKERS):
-        return "a Terraform plan is a document, not an account: this scenario needs a target it can act on"
-    if not needs:
-        return None
-    throwaway = target != "aws" and not no_deploy
-    missing = [] if throwaway else [m for m in needs if m not in allow]
-    if missing:
-        where = "a live AWS account" if target == "aws" else "a verify-only run"
-        return (f"{where} is read-only: this scenario needs --allow {','.join(missing)} "
-                f"(it {', '.join(_what[m] for m in missing)})")
-    if "load" in needs and env == "prod" and not throwaway and "load-prod" not in allow:
-        return "a load drill never runs on prod unless --allow load-prod is given as well"
-    return None
-
-
-_what = {"writes": "writes test items", "restore": "restores tables", "load": "drives sustained load"}
 
 
 def guard_account(target: Target, env: Environment) -> str:
@@ -73,15 +55,17 @@ def caller_identity(target: Target, env: Environment) -> dict[str, str]:
     try:
         identity = target.client("sts", env.region).get_caller_identity()
         account = str(identity["Account"])
-    except (NoCredentialsError, ProfileNotFound) as exc:
-        raise TargetError(f"no usable AWS credentials ({exc}): sign in (e.g. aws sso login --profile NAME) "
-                          "and pass --profile NAME or set AWS_PROFILE") from None
     except (SSOTokenLoadError, UnauthorizedSSOTokenError, TokenRetrievalError):  # before BotoCoreError: subclasses
         name = target.profile or os.environ.get("AWS_PROFILE") or "default"
         raise TargetError(f"the AWS SSO session of profile {name} has expired or was never started: "
                           f"run aws sso login --profile {name}") from None
-    except (ClientError, BotoCoreError, ResponseParserError, KeyError) as exc:  # refused, unreachable, garbled
-        raise TargetError(f"could not ask STS which account these credentials belong to: "
+    except (NoCredentialsError, ProfileNotFound, ClientError, BotoCoreError, ResponseParserError, KeyError,
+            NotImplementedError, RefusedBySuite) as exc:
+        if GUARDED[classify(exc)] == "sign in":
+            said = describe_failure(exc) if isinstance(exc, ClientError) else exc  # AWS may quote the request
+            raise TargetError(f"no usable AWS credentials ({said}): sign in (e.g. aws sso login --profile NAME) "
+                              "and pass --profile NAME or set AWS_PROFILE") from None
+        raise TargetError(f"could not ask STS which account these credentials belong to: "  # refused, unreachable
                           f"{describe_failure(exc)}") from None
     if account != env.account:
         raise TargetError(f"refusing to verify {env.name}: the credentials belong to account {account}, but the "

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
+import readiness.drills.access
+import readiness.drills.recovery
 from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE
 from readiness.contract.desired import Desired, TableSpec
 from readiness.drills import Drills, Measurement, from_ddb, to_ddb
@@ -483,10 +485,10 @@ def test_an_interrupted_drill_leaves_nothing_behind(sit: tuple[Target, Desired, 
     def interrupted(*_: Any, **__: Any) -> Any:
         raise KeyboardInterrupt("the operator pressed ^C")
 
-    monkeypatch.setattr(drills, "_rehydration", interrupted)
+    monkeypatch.setattr(readiness.drills.recovery, "rehydration", interrupted)
     with pytest.raises(KeyboardInterrupt):
         drills.restore(table(desired, "orders"), "backup")
-    monkeypatch.setattr(drills, "_find", interrupted)
+    monkeypatch.setattr(readiness.drills.access, "find", interrupted)
     with pytest.raises(KeyboardInterrupt):
         drills.access(table(desired, "tenants"))
     # the fixture asserts that no test item and no drill table is left

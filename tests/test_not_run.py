@@ -17,6 +17,7 @@ from readiness.checks import NOT_APPLICABLE, PASS, UNVERIFIABLE
 from readiness.contract.desired import Desired, desired_state
 from readiness.contract.model import Contract
 from readiness.drills import CATALOGUE, Measurement, not_run
+from readiness.outcome import measured as drill_verdict
 from readiness.report.verdict import INCOMPLETE, READY, run_verdict
 from readiness.safety import refusal
 
@@ -63,7 +64,7 @@ def by_id(missing: list[Measurement]) -> dict[str, list[Measurement]]:
 
 def test_a_read_only_live_run_names_every_drill_it_could_not_run(loaded_contract: Contract) -> None:
     desired = _sit(loaded_contract)
-    measured = [Measurement("drill.rpo.backup", "c", t.name, PASS, "fresh") for t in desired.tables]
+    measured = [drill_verdict("drill.rpo.backup", "c", t.name, PASS, "fresh") for t in desired.tables]
     missing = by_id(not_run(desired, measured, allow=frozenset(), target_kind="aws", no_deploy=True,
                             runner="pytest"))
     assert "drill.rpo.backup" not in missing  # it only reads: it ran
@@ -110,7 +111,7 @@ def test_the_cli_says_which_pytest_run_would_exercise_the_drill(loaded_contract:
 
 def test_a_restore_narrowed_to_one_table_leaves_the_others_not_run(loaded_contract: Contract) -> None:
     desired = _sit(loaded_contract)
-    ran = [Measurement("drill.restore.pitr", "c", "orders-sit", PASS, "ok")]
+    ran = [drill_verdict("drill.restore.pitr", "c", "orders-sit", PASS, "ok")]
     pitr = by_id(not_run(desired, ran, allow=frozenset(), target_kind="moto", no_deploy=False,
                          runner="pytest"))["drill.restore.pitr"]
     assert "orders-sit" not in {m.resource for m in pitr} and len(pitr) == 4

@@ -18,17 +18,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from readiness.contract.desired import Desired
+from readiness.outcome import Kind, classify, is_html_fault
+from readiness.outcome import Unknown as Unknown  # re-exported: plan modules and tests read it here
+from readiness.outcome import error_parts as error_parts
+from readiness.outcome import is_unsupported as is_unsupported
+from readiness.outcome import mentions_unknown as mentions_unknown
 from readiness.redact import redact
 from readiness.targets.base import Target
 
-NOT_FOUND_CODES = {
-    "ResourceNotFoundException", "ResourceNotFound", "NotFoundException", "TableNotFoundException",
-    "NotFound", "DashboardNotFoundError", "BackupVaultNotFoundException",
-    # S3: no such bucket, and "this bucket has no such configuration" (a real answer: not configured)
-    "NoSuchBucket", "NoSuchKey", "NoSuchLifecycleConfiguration", "ServerSideEncryptionConfigurationNotFoundError",
-    "NoSuchPublicAccessBlockConfiguration", "ReplicationConfigurationNotFoundError", "NoSuchTagSet",
-    "NoSuchBucketPolicy", "ObjectLockConfigurationNotFoundError",
-}
 S3_BUCKET_OPERATIONS = ("get_bucket_versioning", "get_bucket_encryption", "get_public_access_block",
                         "get_bucket_lifecycle_configuration", "get_bucket_logging", "get_bucket_replication",
                         "get_bucket_tagging", "get_object_lock_configuration", "get_bucket_policy",
@@ -37,54 +34,8 @@ S3_BUCKET_OPERATIONS = ("get_bucket_versioning", "get_bucket_encryption", "get_p
 S3_LOG_BUCKET_OPERATIONS = ("get_bucket_encryption", "get_public_access_block", "get_bucket_policy",
                             "get_bucket_policy_status", "get_bucket_tagging")
 """What observe asks of a bucket's access-log bucket (plus head_bucket): it holds the audit trail."""
-# How each target says "I do not do that": moto (NotImplementedError in-process, HTTP 500 over its
-# server), DynamoDB Local (UnknownOperationException), LocalStack community (Pro-only services).
-UNSUPPORTED_CODES = {"UnknownOperationException", "NotImplementedException", "NotImplemented",
-                     "InvalidAction", "UnknownOperation"}
-NOT_IMPLEMENTED_MARKERS = ("not been implemented", "not yet implemented", "notimplemented", "unknown operation",
-                           "not included in your current license", "pro feature", "not available in your license")
-
-
-def error_parts(exc: ClientError) -> tuple[int | None, str, str]:
-    err = exc.response.get("Error", {})
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return status, str(err.get("Code", "?")), " ".join(str(err.get("Message", "")).split())
-
-
-def is_unsupported(exc: BaseException) -> bool:
-    """True when the target answered that it does not implement the call at all."""
-    if isinstance(exc, NotImplementedError):
-        return True
-    if not isinstance(exc, ClientError):
-        return False
-    status, code, message = error_parts(exc)
-    if code in UNSUPPORTED_CODES:
-        return True
-    return status in (400, 404, 500, 501) and any(m in f"{code} {message}".lower() for m in NOT_IMPLEMENTED_MARKERS)
-
-
 class CannotSay(Exception):
     """The target answered, but its answer cannot settle the question (the message says why)."""
-
-
-class Unknown(str):
-    """A value a Terraform plan cannot show yet (an ARN known only after apply); its text says which.
-
-    Checks compare it like any string: it equals nothing the contract expects, and a FAIL that rests
-    on one is turned into UNVERIFIABLE (checks.run_check)."""
-
-
-def mentions_unknown(value: Any) -> Unknown | None:
-    """The first Unknown inside value (nested dicts and lists), or None."""
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            if (found := mentions_unknown(v)) is not None:
-                return found
-    return None
 
 
 @dataclass(frozen=True)
@@ -116,7 +67,7 @@ def _describe_failure(exc: BaseException) -> str:
         status, code, message = error_parts(exc)
         if is_unsupported(exc):
             return f"not implemented by the target (HTTP {status} {code}: {message[:160]})"
-        if message.startswith("<") and status and status >= 500:  # an HTML error page, not an AWS error
+        if is_html_fault(exc):  # an HTML error page, not an AWS error
             return (f"HTTP {status} with an HTML error page (moto's server answers so for a call it does not "
                     f"implement; elsewhere it is a server fault)")
         return f"HTTP {status} {code}: {message[:200]}"
@@ -130,17 +81,16 @@ def ask(call: str, fn: Callable[[], Any], *, foreign: str | None = None) -> Answ
     answers can mean "not found", and every failure is quoted as unavailable."""
     try:
         return Answer(call, value=fn())
-    except ClientError as exc:
-        status, code, _ = error_parts(exc)
-        if is_unsupported(exc) or foreign:
-            prefix = f"{foreign}; it answered " if foreign else ""
-            return Answer(call, error=prefix + describe_failure(exc))
-        if code in NOT_FOUND_CODES or (status == 404 and code not in ("", "404", "?")):
-            return Answer(call, missing=True, error=None, value={"Error": code})
-        return Answer(call, error=describe_failure(exc))
     except Exception as exc:  # BotoCoreError, OSError, an emulator answering garbage: never end the run
         prefix = f"{foreign}; it answered " if foreign else ""
+        if ASKED[classify(exc)] == "missing" and not foreign and isinstance(exc, ClientError):
+            return Answer(call, missing=True, error=None, value={"Error": error_parts(exc)[1]})
         return Answer(call, error=prefix + describe_failure(exc))
+
+
+ASKED: dict[Kind, str] = {kind: "missing" if kind is Kind.NOT_FOUND else "unavailable" for kind in Kind}
+"""What observe makes of each kind of failure: "not found" is a real answer, anything else leaves the
+question open (the check turns it into UNVERIFIABLE)."""
 
 
 @dataclass

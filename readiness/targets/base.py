@@ -23,6 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
+from readiness.outcome import RefusedBySuite
 from readiness.redact import install_log_redaction
 from readiness.targets.services import (
     START_TIMEOUT_SECONDS,
@@ -76,7 +77,7 @@ READ_TIMEOUT_SECONDS = {"aws": 10.0}  # AWS answers a control-plane call in mill
 DEFAULT_READ_TIMEOUT_SECONDS = 30.0  # is a black hole. Emulators on a shared CI machine can be slow to create.
 
 
-class ReadOnlyViolation(Exception):
+class ReadOnlyViolation(RefusedBySuite):
     """A write was attempted through a read-only client."""
 
 

@@ -20,11 +20,19 @@ from botocore.parsers import ResponseParserError
 
 from readiness.contract.desired import TREAT_MISSING_DATA, BucketSpec, Desired, TableSpec
 from readiness.contract.templates import content_type
-from readiness.observation.live import describe_failure, error_parts, is_unsupported
+from readiness.observation.live import describe_failure
+from readiness.outcome import Kind, RefusedBySuite, classify
 from readiness.targets.base import Target, TargetError
 
-ALREADY_EXISTS = {"ResourceInUseException", "AlreadyExistsException", "AlreadyExists",
-                  "ResourceAlreadyExistsException", "EntityAlreadyExists", "BucketAlreadyOwnedByYou"}
+DEPLOYED: dict[Kind, str] = {
+    Kind.ALREADY_EXISTS: "exists",  # an earlier deploy made it: fine
+    Kind.UNSUPPORTED: "noted",  # the emulator does not do it: noted, its checks say what is missing
+    Kind.UNAVAILABLE: "stop",  # the endpoint went away or answered garbage: the deploy cannot go on
+    Kind.CREDENTIALS: "stop",  # nothing else would get through either
+    Kind.REFUSED_BY_SUITE: "stop",  # a deploy client writes; a refusal is a bug, never a gap to note
+    **{k: "noted unless required" for k in (Kind.NOT_FOUND, Kind.THROTTLED, Kind.DENIED, Kind.REJECTED)},
+}
+"""What a deploy makes of each kind of failure of one call."""
 
 
 ABORT_MULTIPART_DAYS = 7
@@ -37,7 +45,7 @@ class Deployment:
     unsupported: list[str] = field(default_factory=list)
 
 
-class _Deployer:
+class Deployer:
     def __init__(self, target: Target, desired: Desired) -> None:
         if not target.can_deploy:
             raise TargetError(f"refusing to deploy into {target.label}: "
@@ -54,18 +62,13 @@ class _Deployer:
         """Run one call; an unimplemented call is noted, an existing resource is fine."""
         try:
             result = fn()
-        except NotImplementedError as exc:
-            self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
-            return None
-        except ClientError as exc:
-            status, code, _ = error_parts(exc)
-            if code in ALREADY_EXISTS:
+        except (ClientError, NotImplementedError, BotoCoreError, ResponseParserError, RefusedBySuite) as exc:
+            outcome = DEPLOYED[classify(exc)]
+            if outcome == "exists":
                 return None
-            if is_unsupported(exc) or status in (500, 501) or not required:
+            if outcome == "noted" or (outcome == "noted unless required" and not required):
                 self.out.unsupported.append(f"{what}: {describe_failure(exc)}")
                 return None
-            raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
-        except (BotoCoreError, ResponseParserError) as exc:  # unreachable endpoint, or an unparseable answer
             raise TargetError(f"deploying {what} into {self.t.label} failed: {describe_failure(exc)}") from None
         self.out.created.append(what)
         return result
@@ -298,7 +301,7 @@ class _Deployer:
 def deploy(target: Target, desired: Desired) -> Deployment:
     """Create the desired state in an emulator target; TargetError on a real failure."""
     try:
-        return _Deployer(target, desired).run()
+        return Deployer(target, desired).run()
     except (ClientError, BotoCoreError, ResponseParserError, WaiterError, KeyError, IndexError) as exc:
         # a call outside do() (a waiter, a describe) failed, or the target answered without a field AWS sends
         raise TargetError(f"deploying into {target.label} failed: {describe_failure(exc)}") from None

@@ -36,8 +36,7 @@ from test_checks import (
     with_subscribers,
 )
 
-from readiness.checks import CHECKS, FAIL, PASS, Verdict, evaluate
-from readiness.checks import _subjects as subjects
+from readiness.checks import CHECKS, FAIL, PASS, Verdict, evaluate, subjects
 from readiness.contract.desired import AlarmSpec, Desired, TableSpec, WidgetSpec, desired_state
 from readiness.contract.loading import load_contract
 from readiness.observation.live import TAGGED_TYPES, Snapshot
