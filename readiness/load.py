@@ -50,8 +50,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from readiness.contract.model import Environment, LoadProfile, Table
-from readiness.observation.live import describe_failure
-from readiness.outcome import FAIL, PASS, THROTTLE_CODES, UNVERIFIABLE
+from readiness.outcome import FAIL, PASS, THROTTLE_CODES, UNVERIFIABLE, describe_failure
 from readiness.targets.base import ReadOnlyViolation, Target
 from readiness.testitems import RunScope, as_dynamodb, generate_item
 

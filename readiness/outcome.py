@@ -22,6 +22,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError, NoCredentialsError, ProfileNotFound
 
+from readiness.redact import redact
+
 # ------------------------------------------------------------------------------------------- statuses
 
 PASS, FAIL, UNVERIFIABLE = "pass", "fail", "unverifiable"
@@ -214,3 +216,31 @@ def classify(error: BaseException) -> Kind:
 COULD_NOT_ANSWER = frozenset({Kind.UNSUPPORTED, Kind.UNAVAILABLE, Kind.THROTTLED, Kind.CREDENTIALS, Kind.DENIED,
                               Kind.REFUSED_BY_SUITE})
 """The kinds where the target (or the suite) could not answer, as opposed to answering about the account."""
+
+
+class CannotSay(Exception):
+    """The target answered, but its answer cannot settle the question (the message says why)."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line naming what the target answered, for UNVERIFIABLE reasons (credentials masked: AWS may quote
+    the signed request back)."""
+    return redact(_describe_failure(exc))
+
+
+def _describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError):
+        return f"not implemented by the target ({exc})"
+    if isinstance(exc, CannotSay):
+        return str(exc)
+    if isinstance(exc, ClientError):
+        status, code, message = error_parts(exc)
+        if is_unsupported(exc):
+            return f"not implemented by the target (HTTP {status} {code}: {message[:160]})"
+        if is_html_fault(exc):  # an HTML error page, not an AWS error
+            return (f"HTTP {status} with an HTML error page (moto's server answers so for a call it does not "
+                    f"implement; elsewhere it is a server fault)")
+        return f"HTTP {status} {code}: {message[:200]}"
+    if isinstance(exc, KeyError | TypeError):  # the answer parsed, but lacks what every valid answer has
+        return f"a malformed answer ({type(exc).__name__}: {' '.join(str(exc).split())[:160]} is missing or wrong)"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"

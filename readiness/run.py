@@ -21,7 +21,8 @@ from readiness.contract.loading import DEFAULT_ROOT, load_contract
 from readiness.contract.model import Contract, ContractError
 from readiness.drills import Drills, not_run
 from readiness.items.scan import Sampling, judge_in_run
-from readiness.observation.live import Snapshot, describe_failure, observe
+from readiness.observation.live import Snapshot, observe
+from readiness.outcome import describe_failure
 from readiness.report.provenance import provenance
 from readiness.report.run_report import Report, utc_now
 from readiness.safety import caller_identity

@@ -24,8 +24,7 @@ from botocore.parsers import ResponseParserError
 from readiness.contract.model import Environment
 from readiness.drills.scope import GUARDED_MARKERS as GUARDED_MARKERS  # re-exported: the scope rules live there
 from readiness.drills.scope import refusal as refusal
-from readiness.observation.live import describe_failure
-from readiness.outcome import Kind, RefusedBySuite, classify
+from readiness.outcome import Kind, RefusedBySuite, classify, describe_failure
 from readiness.targets.base import Target, TargetError
 
 ALLOWANCES = ("writes", "restore", "load", "load-prod")

@@ -12,7 +12,8 @@ import pytest
 from test_checks import answer_value, set_answer
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, CheckDef, Context, because, evaluate, run_check, selects, verdict
-from readiness.observation.live import Snapshot, Unknown
+from readiness.observation.live import Snapshot
+from readiness.outcome import Unknown
 from readiness.targets.base import SILENT_GAPS
 
 

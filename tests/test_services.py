@@ -22,7 +22,8 @@ from moto_endpoint import moto_server
 from readiness.checks import CHECKS
 from readiness.contract.desired import desired_state
 from readiness.contract.loading import load_contract
-from readiness.observation.live import ask, describe_failure, is_unsupported
+from readiness.observation.live import ask
+from readiness.outcome import describe_failure, is_unsupported
 from readiness.run import verify
 from readiness.targets.base import TargetError, TargetUnavailable, open_target
 from readiness.targets.services import ServiceFailed, _wait_for_port, find_dynamodb_local, free_port

@@ -15,8 +15,7 @@ from readiness.contract.desired import Desired, TableSpec
 from readiness.drills.core import DRILLED, SWEEP_PAGES, DrillFailed, DrillUnverifiable, Sheet, attempt, to_ddb
 from readiness.drills.ledger import Ledger
 from readiness.drills.scope import WriteGuard
-from readiness.observation.live import describe_failure
-from readiness.outcome import FAIL, UNVERIFIABLE, Kind, Verdict, classify
+from readiness.outcome import FAIL, UNVERIFIABLE, Kind, Verdict, classify, describe_failure
 from readiness.progress import progress
 from readiness.targets.base import ReadOnlyViolation, Target
 from readiness.testitems import ItemSchemaError, RunScope

@@ -17,8 +17,17 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from readiness.contract.model import Table
-from readiness.observation.live import describe_failure
-from readiness.outcome import COULD_NOT_ANSWER, FAIL, PASS, UNVERIFIABLE, Kind, Verdict, classify, measured
+from readiness.outcome import (
+    COULD_NOT_ANSWER,
+    FAIL,
+    PASS,
+    UNVERIFIABLE,
+    Kind,
+    Verdict,
+    classify,
+    describe_failure,
+    measured,
+)
 from readiness.targets.base import ReadOnlyViolation
 from readiness.testitems import as_dynamodb
 

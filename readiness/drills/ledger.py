@@ -16,8 +16,7 @@ from botocore.exceptions import ClientError
 from readiness.contract.desired import Desired, TableSpec
 from readiness.drills.core import SWEEP_PAGES, attempt, from_ddb, key_of, to_ddb
 from readiness.drills.scope import WriteGuard
-from readiness.observation.live import describe_failure
-from readiness.outcome import error_parts
+from readiness.outcome import describe_failure, error_parts
 from readiness.testitems import EXPIRES, MARKER, key_prefix
 
 

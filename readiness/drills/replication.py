@@ -21,8 +21,7 @@ from readiness.drills.core import (
     percentile,
     to_ddb,
 )
-from readiness.observation.live import describe_failure
-from readiness.outcome import NOT_APPLICABLE, Verdict
+from readiness.outcome import NOT_APPLICABLE, Verdict, describe_failure
 from readiness.testitems import generate_item
 
 

@@ -18,12 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from readiness.contract.desired import Desired
-from readiness.outcome import Kind, classify, is_html_fault
-from readiness.outcome import Unknown as Unknown  # re-exported: plan modules and tests read it here
-from readiness.outcome import error_parts as error_parts
-from readiness.outcome import is_unsupported as is_unsupported
-from readiness.outcome import mentions_unknown as mentions_unknown
-from readiness.redact import redact
+from readiness.outcome import CannotSay, Kind, classify, describe_failure, error_parts
 from readiness.targets.base import Target
 
 S3_BUCKET_OPERATIONS = ("get_bucket_versioning", "get_bucket_encryption", "get_public_access_block",
@@ -34,10 +29,6 @@ S3_BUCKET_OPERATIONS = ("get_bucket_versioning", "get_bucket_encryption", "get_p
 S3_LOG_BUCKET_OPERATIONS = ("get_bucket_encryption", "get_public_access_block", "get_bucket_policy",
                             "get_bucket_policy_status", "get_bucket_tagging")
 """What observe asks of a bucket's access-log bucket (plus head_bucket): it holds the audit trail."""
-class CannotSay(Exception):
-    """The target answered, but its answer cannot settle the question (the message says why)."""
-
-
 @dataclass(frozen=True)
 class Answer:
     """What one call answered."""
@@ -50,30 +41,6 @@ class Answer:
     @property
     def ok(self) -> bool:
         return self.error is None and not self.missing
-
-
-def describe_failure(exc: BaseException) -> str:
-    """One line naming what the target answered, for UNVERIFIABLE reasons (credentials masked: AWS may quote
-    the signed request back)."""
-    return redact(_describe_failure(exc))
-
-
-def _describe_failure(exc: BaseException) -> str:
-    if isinstance(exc, NotImplementedError):
-        return f"not implemented by the target ({exc})"
-    if isinstance(exc, CannotSay):
-        return str(exc)
-    if isinstance(exc, ClientError):
-        status, code, message = error_parts(exc)
-        if is_unsupported(exc):
-            return f"not implemented by the target (HTTP {status} {code}: {message[:160]})"
-        if is_html_fault(exc):  # an HTML error page, not an AWS error
-            return (f"HTTP {status} with an HTML error page (moto's server answers so for a call it does not "
-                    f"implement; elsewhere it is a server fault)")
-        return f"HTTP {status} {code}: {message[:200]}"
-    if isinstance(exc, KeyError | TypeError):  # the answer parsed, but lacks what every valid answer has
-        return f"a malformed answer ({type(exc).__name__}: {' '.join(str(exc).split())[:160]} is missing or wrong)"
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 
 def ask(call: str, fn: Callable[[], Any], *, foreign: str | None = None) -> Answer:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from readiness.contract.desired import AWS_MANAGED_BACKUP_KEY, AWS_MANAGED_DYNAMODB_KEY, Desired
-from readiness.observation.live import BAD_BACKUP_JOB_STATES, Answer, Snapshot, Unknown
+from readiness.observation.live import BAD_BACKUP_JOB_STATES, Answer, Snapshot
 from readiness.observation.plan_load import Plan, Planned
 from readiness.observation.plan_monitoring import monitoring
 from readiness.observation.plan_s3 import buckets
@@ -30,6 +30,7 @@ from readiness.observation.plan_values import (
     tag_list,
     unnamed,
 )
+from readiness.outcome import Unknown
 
 NO_OTHER_TABLES = ("a Terraform plan shows only its own tables, not the account's others (ListTables answers for "
                    "the account: run against it)")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readiness.observation.live import Unknown
+from readiness.outcome import Unknown
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB: a plan of this repo's roots is ~0.5 MB
 MAX_DEPTH = 96  # Terraform's own nesting: modules in modules (2 levels each) and nested blocks

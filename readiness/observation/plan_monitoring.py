@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from readiness.contract.desired import Desired
-from readiness.observation.live import TAGGED_TYPES, Unknown
+from readiness.observation.live import TAGGED_TYPES
 from readiness.observation.plan_load import Plan, Planned
 from readiness.observation.plan_values import (
     Put,
@@ -27,6 +27,7 @@ from readiness.observation.plan_values import (
     shown,
     tag_list,
 )
+from readiness.outcome import Unknown
 
 COST_EXPLORER_REGION = "us-east-1"  # observe.py asks Cost Explorer there: it is a global service
 CONFIRMED_AT_ONCE = {"sqs", "lambda", "firehose", "application"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from readiness.checks import public_statements
 from readiness.contract.desired import Desired
-from readiness.observation.live import S3_BUCKET_OPERATIONS, S3_LOG_BUCKET_OPERATIONS, Unknown
+from readiness.observation.live import S3_BUCKET_OPERATIONS, S3_LOG_BUCKET_OPERATIONS
 from readiness.observation.plan_load import Plan, Planned
 from readiness.observation.plan_values import (
     Put,
@@ -28,6 +28,7 @@ from readiness.observation.plan_values import (
     tag_list,
     unnamed,
 )
+from readiness.outcome import Unknown
 
 NO_INVENTORY = ("a Terraform plan shows only its own buckets, not the account's others (ListBuckets answers "
                 "for the account: run against it)")

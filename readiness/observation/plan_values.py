@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from readiness.observation.live import Unknown
 from readiness.observation.plan_load import Plan
+from readiness.outcome import Unknown
 
 Put = Callable[..., None]
 """plan_answers.plan_snapshot's ``put(operation, region, resource, value=None, *, missing=..., error=...)``."""

@@ -20,8 +20,7 @@ from botocore.parsers import ResponseParserError
 
 from readiness.contract.desired import TREAT_MISSING_DATA, BucketSpec, Desired, TableSpec
 from readiness.contract.templates import content_type
-from readiness.observation.live import describe_failure
-from readiness.outcome import Kind, RefusedBySuite, classify
+from readiness.outcome import Kind, RefusedBySuite, classify, describe_failure
 from readiness.targets.base import Target, TargetError
 
 DEPLOYED: dict[Kind, str] = {
