@@ -117,7 +117,7 @@ def verify(target: Target, contract: Contract, env_name: str, *, deploy_first: b
 def _plan_snapshot(target: Target, desired: Desired) -> tuple[Snapshot, list[Verdict], list[str]]:
     """The plan's answers and verdicts (plan.no_destroy included), after making sure it is a plan of
     this environment's account and region; any problem with the file is one line (TargetError)."""
-    from readiness.observation.plan import PlanError, judge
+    from readiness.checks.plan import PlanError, judge
 
     try:
         return judge(str(target.plan_json), desired, target.silent_gaps)

@@ -16,9 +16,9 @@ import pytest
 from plan_documents import plan_document, planned, set_actions, write
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
+from readiness.checks.plan import NO_DESTROY, judge
 from readiness.contract.desired import Desired, desired_state
 from readiness.contract.model import Contract
-from readiness.observation.plan import NO_DESTROY, judge
 
 
 @pytest.fixture(scope="module")

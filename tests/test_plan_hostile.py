@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from make_plan_fixtures import FIXTURES
 
+from readiness.checks.plan import PlanError, judge
 from readiness.contract.desired import Desired, desired_state
-from readiness.observation.plan import PlanError, judge
 from readiness.observation.plan_load import MAX_BYTES, MAX_DEPTH
 
 ROOT = Path(__file__).resolve().parents[1]

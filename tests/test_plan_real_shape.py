@@ -24,9 +24,9 @@ from plan_documents import PLAN_CANNOT_SHOW, plan_document, planned, set_actions
 from test_plan_target import judged
 
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
+from readiness.checks.plan import NO_DESTROY, PlanError, judge
 from readiness.contract.desired import desired_state
 from readiness.contract.model import Contract
-from readiness.observation.plan import NO_DESTROY, PlanError, judge
 from readiness.report.verdict import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
 from readiness.targets.base import TargetError

@@ -23,10 +23,10 @@ from plan_documents import PLAN_CANNOT_SHOW, drop, plan_document, planned, write
 from test_seed_sit_state import SEED_TABLES
 
 from readiness.checks import CHECKS, FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
+from readiness.checks.plan import PlanError, load_plan, plan_snapshot
 from readiness.contract.desired import desired_state
 from readiness.contract.model import Contract
 from readiness.items.scan import INDEX_KEYS, SCHEMA, SPARSE_INDEX
-from readiness.observation.plan import PlanError, load_plan, plan_snapshot
 from readiness.report.verdict import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
 from readiness.targets.base import TargetError

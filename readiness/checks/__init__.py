@@ -12,7 +12,7 @@ their checks (registration order).
 from readiness.checks import tables  # noqa: I001 - the order registers the checks in the report's order
 from readiness.checks import indexes, backups, protection, monitoring, buckets
 from readiness.checks.backups import selects
-from readiness.checks.buckets import public_statements
+from readiness.observation.s3_policy import public_statements
 from readiness.checks.core import (
     CHECKS,
     CheckDef,

@@ -4,7 +4,7 @@ Same keys and shapes as observe.py's _bucket_jobs (GetBucketVersioning, GetBucke
 HeadBucket, ListObjectsV2) for the contracted buckets, their access-log buckets and DR buckets. A
 configuration the plan does not make is what S3 answers for a bucket without it (NoSuch...). S3's
 PolicyStatus is S3's own reading of the policy: a plan has the document, and the status is read from it
-with the same rule (checks.public_statements). ListBuckets is the account's inventory, which a plan does
+with the same rule (s3_policy.public_statements). ListBuckets is the account's inventory, which a plan does
 not have: unavailable, so bucket.inventory is UNVERIFIABLE on a plan.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from readiness.checks import public_statements
 from readiness.contract.desired import Desired
 from readiness.observation.live import S3_BUCKET_OPERATIONS, S3_LOG_BUCKET_OPERATIONS
 from readiness.observation.plan_load import Plan, Planned
@@ -28,6 +27,7 @@ from readiness.observation.plan_values import (
     tag_list,
     unnamed,
 )
+from readiness.observation.s3_policy import public_statements
 from readiness.outcome import Unknown
 
 NO_INVENTORY = ("a Terraform plan shows only its own buckets, not the account's others (ListBuckets answers "

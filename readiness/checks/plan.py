@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
+from readiness.checks.core import evaluate
 from readiness.contract.desired import Desired
 from readiness.observation.live import Snapshot
 from readiness.observation.plan_answers import plan_snapshot
 from readiness.observation.plan_load import Plan, PlanError, Planned, load_plan
-from readiness.outcome import Unknown
+from readiness.outcome import FAIL, PASS, UNVERIFIABLE, Unknown, Verdict
 
 __all__ = ["NO_DESTROY", "Plan", "PlanError", "Planned", "destroy_verdicts", "judge", "load_plan",
            "plan_snapshot"]
