@@ -24,7 +24,8 @@ from moto_endpoint import moto_server
 
 from readiness.contract.desired import desired_state
 from readiness.contract.loading import load_contract
-from readiness.load import LoadResult, run_load
+from readiness.drills.load import run_load
+from readiness.drills.load_stats import LoadResult
 from readiness.targets.base import Target, open_target
 from readiness.targets.provision import deploy
 

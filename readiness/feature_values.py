@@ -19,7 +19,7 @@ from gherkin.errors import CompositeParserException, ParserError
 from gherkin.parser import Parser
 
 from readiness.contract.model import AlarmDef, Contract, Environment, Problem
-from readiness.load import PASS_FRACTION
+from readiness.drills.load_stats import PASS_FRACTION
 
 ENV_COLUMN = "environment"
 EXAMPLE_PARAM = "_pytest_bdd_example"  # pytest-bdd's parameter holding an outline's Examples row

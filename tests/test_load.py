@@ -1,4 +1,4 @@
-"""The load drill (readiness/load.py): verdict logic on synthetic Locust stats, and real Locust runs
+"""The load drill (readiness/drills/load.py): verdict logic on synthetic Locust stats, and real Locust runs
 against DynamoDB Local (the fastest local endpoint here: about twice a moto server's rate).
 
 The rate test calibrates first, in the same test: a closed-loop run (a few users asked for far
@@ -25,24 +25,13 @@ import pytest
 from boto3.dynamodb.conditions import Attr
 from contract_copy import REAL_CONTRACTS, yaml_doc
 
-from readiness import load
 from readiness.contract.desired import desired_state
 from readiness.contract.loading import parse_contract
 from readiness.contract.model import Contract, Environment, LoadProfile
-from readiness.load import (
-    FAIL,
-    PASS,
-    UNVERIFIABLE,
-    LoadError,
-    LoadProgress,
-    LoadResult,
-    OperationStats,
-    load_profile,
-    parse_stats,
-    percentile,
-    run_load,
-    steady_rate,
-)
+from readiness.drills import load
+from readiness.drills.load import LoadError, LoadProgress, load_profile, run_load
+from readiness.drills.load_stats import LoadResult, LoadVerdict, OperationStats, parse_stats, percentile, steady_rate
+from readiness.outcome import FAIL, PASS, UNVERIFIABLE
 from readiness.targets.base import Target, open_target
 from readiness.targets.provision import deploy
 from readiness.targets.services import free_port
@@ -113,7 +102,7 @@ def test_every_shortfall_is_named() -> None:
 
 def test_a_load_that_could_not_run_is_unverifiable_with_the_answer() -> None:
     v = result(unavailable="Locust is not installed in this Python").verdict()
-    assert v == load.LoadVerdict(UNVERIFIABLE, "the load could not run: Locust is not installed in this Python")
+    assert v == LoadVerdict(UNVERIFIABLE, "the load could not run: Locust is not installed in this Python")
 
 
 def test_an_operation_with_no_successful_call_is_unverifiable() -> None:

@@ -18,9 +18,9 @@ from readiness.contract.desired import desired_state
 from readiness.contract.model import Contract
 from readiness.drills.bench import WAITED, Bench
 from readiness.drills.core import DRILLED, DrillFailed, DrillUnverifiable, Sheet, attempt
-from readiness.load import THROTTLE_CODES as LOAD_THROTTLE_CODES
 from readiness.observation.live import ASKED, ask
 from readiness.outcome import FAIL, THROTTLE_CODES, UNVERIFIABLE, Kind, classify
+from readiness.outcome import THROTTLE_CODES as LOAD_THROTTLE_CODES
 from readiness.safety import GUARDED, caller_identity
 from readiness.targets.base import ReadOnlyViolation, Target, TargetError
 from readiness.targets.provision import DEPLOYED, Deployer

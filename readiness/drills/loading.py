@@ -6,7 +6,7 @@ from __future__ import annotations
 from readiness.drills.bench import Bench
 from readiness.drills.catalogue import C_LOAD
 from readiness.drills.core import DrillFailed, Sheet
-from readiness.load import LoadError, load_profile, run_load  # Locust itself runs in its own processes
+from readiness.drills.load import LoadError, load_profile, run_load
 from readiness.outcome import Verdict
 
 

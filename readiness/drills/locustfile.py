@@ -1,6 +1,6 @@
 """The load drill's Locust users: boto3 PutItem and GetItem on the run's bounded key space.
 
-Only ever run by Locust in its own process (``python -m locust -f readiness/locustfile.py``):
+Only ever run by Locust in its own process (``python -m locust -f readiness/drills/locustfile.py``):
 Locust monkey-patches the standard library with gevent when it is imported, which must happen
 before boto3 is imported, so the engine (``readiness.load``) never imports this module.
 
@@ -36,6 +36,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from readiness.outcome import Kind, classify  # the one list; load.py puts this package on PYTHONPATH
+import argparse
+from readiness.contract.loading import DEFAULT_ROOT, load_contract
+from readiness.testitems import RunScope, as_dynamodb, generate_item
 # isort: on
 
 
@@ -100,8 +103,6 @@ def _prepare_early() -> None:
     """A process given the run's options on its command line (the only process, or a worker the engine
     started) prepares while this file is imported: before a worker tells the master it is ready, and
     before the run's clock starts. (Locust has not parsed its options yet; the drill's own are read here.)"""
-    import argparse
-
     if "--master" in sys.argv:
         return
     parser = argparse.ArgumentParser(add_help=False)
@@ -113,9 +114,6 @@ def _prepare_early() -> None:
 
 def _prepare(o: Any) -> None:
     """This process's client, and the run's items regenerated from the contract (same token, same keys)."""
-    from readiness.contract.loading import DEFAULT_ROOT, load_contract
-    from readiness.testitems import RunScope, as_dynamodb, generate_item
-
     root = Path(o.load_contract) if o.load_contract and Path(o.load_contract).is_dir() else DEFAULT_ROOT
     contract = load_contract(root, lint=False)
     scope = RunScope(o.load_token, o.load_started)
