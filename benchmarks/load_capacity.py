@@ -1,7 +1,7 @@
 """Benchmark: the load drill's highest sustained rate on this machine, per Locust worker process.
 
 Starts DynamoDB Local and a moto server on 127.0.0.1 with SIT's tables, then runs the load drill
-(readiness/load.py) closed-loop: four writers and four readers per load-generating process, each
+(readiness/drills/load.py) closed-loop: four writers and four readers per load-generating process, each
 asked for far more calls than it can make, so every process runs flat out and the achieved rates
 are what this machine (generator and endpoint together) sustains. First one process against each
 endpoint (the faster one is the endpoint the tests use), then 1 and 2 worker processes against the

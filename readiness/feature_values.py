@@ -106,7 +106,7 @@ COLUMNS: Mapping[str, Column] = {
     "reads per second": Column(ENV + "/load/reads_per_second", lambda c, e: e.load_live.reads_per_second),
     "duration seconds": Column(ENV + "/load/duration_seconds", lambda c, e: e.load_live.duration_seconds),
     "p99 latency ms": Column(ENV + "/load/p99_latency_ms", lambda c, e: e.load_live.p99_latency_ms),
-    "achieved percent": Column("readiness/load.py PASS_FRACTION", lambda c, e: round(PASS_FRACTION * 100, 6)),
+    "achieved percent": Column("readiness/drills/load.py PASS_FRACTION", lambda c, e: round(PASS_FRACTION * 100, 6)),
 }
 
 

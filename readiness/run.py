@@ -1,6 +1,6 @@
 """One readiness run: contract -> (deploy) -> observe -> checks -> report. No pytest here.
 
-Every drill of the catalogue (readiness/drills.py) gets a verdict in the report, run or not: a drill
+Every drill of the catalogue (readiness/drills/) gets a verdict in the report, run or not: a drill
 the run did not exercise is UNVERIFIABLE "not run" with why and the option that would run it, or NOT
 APPLICABLE where the contract says so. A run that cannot use its target still writes a report
 (:func:`error_report`, verdict ERROR), so a missing run is visible.

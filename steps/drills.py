@@ -1,4 +1,4 @@
-"""Behaviour drills: the steps run a drill of the engine (readiness/drills.py) and assert on what it measured."""
+"""Behaviour drills: the steps run a drill of the engine (readiness/drills/) and assert on what it measured."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Every drill criterion gets a verdict, run or not (issue 12 item 2).
 
-The catalogue (readiness/drills.py CATALOGUE) names every drill and the scenario that runs it; a drill the
+The catalogue (readiness/drills/catalogue.py CATALOGUE) names every drill and the scenario that runs it; a drill the
 run did not measure is UNVERIFIABLE "not run" with why and what would run it (the reason comes from
 ``refusal``, the function that skips the scenario), or NOT APPLICABLE where the contract says so.
 """

@@ -1,6 +1,6 @@
 """The load drill: the contract's write and read rates, held for a bounded time, measured.
 
-Locust drives the load in its own subprocess (``python -m locust -f readiness/locustfile.py``):
+Locust drives the load in its own subprocess (``python -m locust -f readiness/drills/locustfile.py``):
 Locust's gevent must be imported before boto3, so this module never imports Locust. One process
 generates the load by default; ``workers=N`` (N > 1) starts a Locust master and N worker processes
 on this machine, and ``remote_workers=M`` makes the master (bound to ``master_bind_host``:
@@ -124,7 +124,7 @@ def run_load(tables: Sequence[Table], *, region: str, writes_per_second: float, 
     is AWS itself, with the standard credential chain. ``table_name`` maps a contract table to its
     physical name (e.g. ``env.table_name``). ``workers`` is the number of load-generating processes
     on this machine (1: one Locust process; more: a master and that many workers); ``remote_workers``
-    more join the master from other machines (``python -m locust -f readiness/locustfile.py --worker
+    more join the master from other machines (``python -m locust -f readiness/drills/locustfile.py --worker
     --master-host HOST --master-port PORT``; the master listens on ``master_bind_host``:``master_port``
     and starts when every worker has joined, within 60 s). ``progress`` is called every
     ``progress_every`` seconds (default: a line on stderr when it is a terminal, nothing otherwise).

@@ -1,5 +1,5 @@
 """The load drill: the environment's load profile driven by Locust against one table (features/load.feature;
-the engine is readiness/load.py)."""
+the engine is readiness/drills/load.py)."""
 
 from __future__ import annotations
 

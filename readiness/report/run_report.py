@@ -69,13 +69,13 @@ class Report:
     region: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    # what the drills measured (readiness/drills.py Measurement.to_dict); their verdicts are in `verdicts`
+    # what the drills measured (readiness/outcome.py Verdict.to_dict); their verdicts are in `verdicts`
     measurements: list[dict[str, Any]] = field(default_factory=list)
     generated: str = field(default_factory=utc_now)
     # the drills this run did not exercise ({"id", "resource", "status", "reason", "needs"}); their
     # UNVERIFIABLE / NOT APPLICABLE verdicts are in `verdicts`, so they count in the run verdict
     not_run: list[dict[str, Any]] = field(default_factory=list)
-    # when, with what, by whom and against what (readiness/provenance.py)
+    # when, with what, by whom and against what (readiness/report/provenance.py)
     provenance: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # the run could not reach or use its target: verdict ERROR, this is why
     items_cost: dict[str, Any] | None = None  # what the item check read (calls, items, read units; ADR 0061)
