@@ -65,6 +65,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """Choose the target (option, READINESS_TARGET, or marker) and parse every option once; a conflict is a
     usage error, a bad value exits 2 as from the CLI; ``--dry-run`` prints the calls and ends the session."""
     markexpr = config.getoption("-m") or ""
+    if acceptance_run(config) and config.inipath is None:
+        # pytest finds its rootdir before plugins load, so "--report-dir DIR" with an existing DIR outside the
+        # repository reads DIR as a test path: the suite's configuration (features, markers) is then not loaded
+        raise pytest.UsageError(f"pytest took {config.rootpath} for a test path and did not load this "
+                                "repository's configuration: give options with a value as --report-dir=DIR "
+                                "(with '='), or run pytest from the repository with a path inside it")
     try:
         by_marker = marked_target(markexpr)
     except UsageError as exc:

@@ -38,6 +38,20 @@ def test_options_with_a_space_and_with_equals_give_the_same_run(tmp_path: Path) 
     assert _judged(spaced) == _judged(equals)
 
 
+def test_an_existing_report_dir_outside_the_repository_given_with_a_space_is_a_usage_error(tmp_path: Path) -> None:
+    """pytest decides its rootdir before any plugin registers options, so there "--report-dir DIR" reads an
+    existing DIR outside the repository as a test path and loads none of the repository's configuration: one
+    line saying to write ``--report-dir=DIR``, not a collection traceback (inside the repository both work)."""
+    outside = tmp_path / "reports"
+    outside.mkdir()
+    code, out = _run(["-m", "acceptance and on_demand", "--env", "sit", "--report-dir", str(outside)])
+    assert code == 4, out[-2000:]
+    assert f"pytest took {outside} for a test path" in out and "--report-dir=DIR" in out
+    assert "Traceback" not in out and not (outside / "readiness.json").exists()
+    code, out = _run(["-m", "acceptance and on_demand", "--env", "sit", f"--report-dir={outside}"])
+    assert code == 0 and (outside / "readiness.json").is_file(), out[-2000:]
+
+
 def test_the_options_are_listed_by_pytest_help_from_the_plugin() -> None:
     code, out = _run(["--help"])
     assert code == 0

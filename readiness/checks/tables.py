@@ -259,7 +259,8 @@ def table_lookalikes(ctx: Context, t: TableSpec) -> tuple[str, Any, Any, str]:
     home = set(desired.env.regions)
     names = {x.name for x in desired.tables}
     bases = sorted((x.logical.lower() for x in desired.tables), key=len, reverse=True)
-    expected = f"no table named {t.logical}* in {', '.join(desired.table_regions)} but {t.name} in {', '.join(sorted(home))}"
+    expected = (f"no table named {t.logical}* in {', '.join(desired.table_regions)} but {t.name} in "
+                f"{', '.join(sorted(home))}")
     found: list[str] = []
     for region in desired.table_regions:
         for name in need(ctx.snap.get("list_tables", region, "*"), expected, f"the tables of {region}"):
