@@ -15,7 +15,8 @@ MAX_LINES = 420  # "about 400": the largest module is plan_load (reading a plan 
 STRICT = ("readiness.checks", "readiness.drills")  # no import inside a function at all there (ADR 0066)
 # stages, bottom first: a stage imports only from stages before it (the top-level helpers are usable anywhere)
 STAGES = ("outcome", "contract", "targets", "observation", "checks", "items", "drills", "report")
-ANYWHERE = {"readiness", "readiness.redact", "readiness.progress", "readiness.permissions", "readiness.outcome"}
+ANYWHERE = {"readiness", "readiness.redact", "readiness.progress", "readiness.permissions", "readiness.outcome",
+            "readiness.jsonfile"}
 
 
 def _name(path: Path) -> str:

@@ -15,13 +15,14 @@ its provider (``providers = { aws = aws.dr }``) or inherited it is the root conf
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readiness import jsonfile
+from readiness.jsonfile import JsonFileError
 from readiness.outcome import Unknown
 
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB: a plan of this repo's roots is ~0.5 MB
@@ -104,61 +105,28 @@ def read_document(path: str | Path) -> dict[str, Any]:
     """The JSON object in path, read within the budget; PlanError (one line) for anything else."""
     where = str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise PlanError(f"{where}: no such file (write it with: terraform show -json plan.out > {where})") from None
-    except OSError as exc:
-        raise PlanError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
-    if len(raw) > MAX_BYTES:
-        raise PlanError(f"{where}: larger than {MAX_BYTES // 2**20} MB; expected the JSON of one plan "
-                        f"(terraform show -json plan.out)")
+        raw = jsonfile.read_bytes(path, MAX_BYTES)
+    except JsonFileError as exc:
+        raise PlanError(f"{where}: " + {
+            jsonfile.MISSING: f"no such file (write it with: terraform show -json plan.out > {where})",
+            jsonfile.UNREADABLE: f"cannot be read ({exc.detail})",
+        }.get(exc.kind, f"larger than {MAX_BYTES // 2**20} MB; expected the JSON of one plan "
+                        f"(terraform show -json plan.out)")) from None
     if raw.count(b"{") + raw.count(b"[") > MAX_CONTAINERS:  # counted in C before anything is parsed
         raise PlanError(f"{where}: more than {MAX_CONTAINERS:,} objects and arrays; not a Terraform plan")
     if raw.startswith(b"PK\x03\x04"):
         raise PlanError(f"{where}: a saved binary plan, not its JSON; run terraform show -json {where} > plan.json")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{where}: byte {exc.start}: not UTF-8 text; expected terraform show -json output") from None
-    try:
-        doc = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise PlanError(f"{where}: line {exc.lineno}: not JSON ({exc.msg}); expected terraform show -json output"
-                        ) from None
-    except RecursionError:
-        raise PlanError(f"{where}: nested deeper than {MAX_DEPTH} levels; not a Terraform plan") from None
-    except ValueError as exc:  # NaN/Infinity (below), an integer of more than 4300 digits
-        raise PlanError(f"{where}: {' '.join(str(exc).split())[:120]}; expected terraform show -json output"
-                        ) from None
-    if _deeper_than(doc, MAX_DEPTH):
-        raise PlanError(f"{where}: nested deeper than {MAX_DEPTH} levels; not a Terraform plan")
+        doc = jsonfile.parse(raw, MAX_DEPTH, encoding="utf-8-sig")
+    except JsonFileError as exc:
+        raise PlanError(f"{where}: " + {
+            jsonfile.NOT_UTF8: f"byte {exc.byte}: not UTF-8 text; expected terraform show -json output",
+            jsonfile.NOT_JSON: f"line {exc.line}: not JSON ({exc.detail}); expected terraform show -json output",
+            jsonfile.TOO_DEEP: f"nested deeper than {MAX_DEPTH} levels; not a Terraform plan",
+        }.get(exc.kind, f"{exc.detail[:120]}; expected terraform show -json output")) from None
     if not isinstance(doc, dict):
         raise PlanError(f"{where}: a JSON {_kind(doc)}; expected the object terraform show -json plan.out writes")
     return doc
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _deeper_than(doc: Any, limit: int) -> bool:
-    """Iteratively (no recursion, memory bounded by the depth): does doc nest beyond limit?"""
-    stack: list[Iterator[Any]] = [iter((doc,))]
-    while stack:
-        for child in stack[-1]:
-            if isinstance(child, dict):
-                stack.append(iter(child.values()))
-                break
-            if isinstance(child, list):
-                stack.append(iter(child))
-                break
-        else:
-            stack.pop()
-            continue
-        if len(stack) > limit:
-            return True
-    return False
 
 
 def _kind(value: Any) -> str:

@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from readiness import jsonfile
 from readiness.checks import FAIL, STATUSES
+from readiness.jsonfile import JsonFileError
 
 NO_CHANGE, CHANGED, BAD_INPUT = 0, 1, 2
 MAX_REPORT_BYTES = 64 * 1024 * 1024  # a readiness.json is kilobytes; anything this large is not one
+MAX_REPORT_DEPTH = 64  # as the site reads a report: a report nests 6 levels, an expected/actual value a few more
 MAX_SHOWN_VALUE = 160  # an actual value longer than this is cut in the printed diff
 
 
@@ -156,17 +159,19 @@ def load_report(path: Path | str) -> dict[str, Any]:
             raise DiffError(f"{path}: not a file (give the path of a readiness.json)")
         if size > MAX_REPORT_BYTES:
             raise DiffError(f"{path}: {size:,} bytes is not a readiness report (at most {MAX_REPORT_BYTES:,})")
-        text = path.read_text(encoding="utf-8")
+        document = jsonfile.read(path, max_bytes=MAX_REPORT_BYTES, max_depth=MAX_REPORT_DEPTH)
     except FileNotFoundError:
         raise DiffError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise DiffError(f"{path}: unreadable: {' '.join(str(exc).split())[:200]}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DiffError(f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise DiffError(f"{path}: not valid JSON (nested too deeply)") from None
+    except JsonFileError as exc:
+        raise DiffError(f"{path}: " + {
+            jsonfile.MISSING: "no such file",
+            jsonfile.NOT_JSON: f"line {exc.line} column {exc.column}: not valid JSON ({exc.detail})",
+            jsonfile.TOO_DEEP: "not valid JSON (nested too deeply)",
+            jsonfile.BAD_NUMBER: f"not valid JSON ({exc.detail[:120]})",
+            jsonfile.TOO_LARGE: f"is not a readiness report (at most {MAX_REPORT_BYTES:,} bytes)",
+        }.get(exc.kind, f"unreadable: {exc.detail[:200]}")) from None
     validate_report(document, str(path))
     return dict(document)
 

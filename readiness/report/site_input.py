@@ -3,13 +3,14 @@ shape checked; every problem one DocsError line naming the file and where."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from readiness.checks import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE
+from readiness import jsonfile
+from readiness.jsonfile import JsonFileError
+from readiness.outcome import FAIL, NOT_APPLICABLE, PASS, UNVERIFIABLE
 
 
 class DocsError(Exception):
@@ -88,36 +89,15 @@ MAX_DEPTH = 64  # a report nests 6 levels; an expected/actual value a few more
 _VALIDATORS = {id(schema): jsonschema.Draft202012Validator(schema) for schema in (READINESS_SCHEMA, CUCUMBER_SCHEMA)}
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def read_bytes(path: Path, what: str) -> bytes:
     """The file's bytes, never more than MAX_INPUT_BYTES of them in memory."""
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError:
-        raise DocsError(f"{path}: expected {what} (the file is missing)") from None
-    except OSError as exc:
-        raise DocsError(f"{path}: expected {what} (cannot read it: {exc.strerror or exc})") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise DocsError(f"{path}: expected {what} of at most {MAX_INPUT_BYTES // (1024 * 1024)} MiB (it is larger)")
-    return data
-
-
-def _too_deep(data: Any) -> str | None:
-    """The JSON pointer of the first value nested deeper than MAX_DEPTH, or None (iterative: no recursion)."""
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
-    while stack:
-        value, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            return "/" + "/".join(str(p) for p in path[:8]) + "/..."
-        if isinstance(value, dict):
-            stack.extend((v, (*path, k)) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((v, (*path, i)) for i, v in enumerate(value))
-    return None
+        return jsonfile.read_bytes(path, MAX_INPUT_BYTES)
+    except JsonFileError as exc:
+        raise DocsError(f"{path}: expected {what} " + {
+            jsonfile.MISSING: "(the file is missing)",
+            jsonfile.UNREADABLE: f"(cannot read it: {exc.detail})",
+        }.get(exc.kind, f"of at most {MAX_INPUT_BYTES // (1024 * 1024)} MiB (it is larger)")) from None
 
 
 def read_json(path: Path, schema: dict[str, Any], what: str) -> Any:
@@ -126,21 +106,17 @@ def read_json(path: Path, schema: dict[str, Any], what: str) -> Any:
     ``schema`` says; in time and memory bounded by the file's size."""
     data = read_bytes(path, what)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DocsError(f"{path}: expected {what} (byte {exc.start} is not UTF-8: a binary file?)") from None
-    try:
-        document = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise DocsError(f"{path}: expected {what} in JSON (line {exc.lineno}: {exc.msg})") from None
-    except RecursionError:
-        raise DocsError(f"{path}: expected {what} in JSON (nested deeper than {MAX_DEPTH} levels)") from None
-    except ValueError as exc:  # NaN/Infinity, an integer of more than 4300 digits
-        reason = "an integer of more than 4300 digits" if "digits" in str(exc) else str(exc)
-        raise DocsError(f"{path}: expected {what} in JSON ({reason})") from None
-    deep = _too_deep(document)
-    if deep is not None:
-        raise DocsError(f"{path}: {deep}: expected {what}: nested deeper than {MAX_DEPTH} levels")
+        document = jsonfile.parse(data, MAX_DEPTH)
+    except JsonFileError as exc:
+        if exc.kind == jsonfile.TOO_DEEP and exc.path is not None:
+            deep = "/" + "/".join(str(p) for p in exc.path[:8]) + "/..."
+            raise DocsError(f"{path}: {deep}: expected {what}: nested deeper than {MAX_DEPTH} levels") from None
+        reason = "an integer of more than 4300 digits" if "digits" in exc.detail else exc.detail
+        raise DocsError(f"{path}: expected {what} " + {
+            jsonfile.NOT_UTF8: f"(byte {exc.byte} is not UTF-8: a binary file?)",
+            jsonfile.NOT_JSON: f"in JSON (line {exc.line}: {exc.detail})",
+            jsonfile.TOO_DEEP: f"in JSON (nested deeper than {MAX_DEPTH} levels)",
+        }.get(exc.kind, f"in JSON ({reason})")) from None
     validator = _VALIDATORS.get(id(schema)) or jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
