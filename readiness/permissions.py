@@ -1,6 +1,6 @@
 """Least privilege: every AWS API operation the suite calls, and the IAM policies that allow exactly those.
 
-Operations are named as :class:`readiness.targets.CallLog` records them (``service:Operation``, botocore's
+Operations are named as :class:`readiness.targets.base.CallLog` records them (``service:Operation``, botocore's
 service name), which is also the IAM action (``dynamodb:DescribeTable``) except where ``IAM_PREFIX`` says
 otherwise (DynamoDB Streams' actions are ``dynamodb:...``); :func:`iam_action` maps one to the other.
 

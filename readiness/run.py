@@ -48,7 +48,7 @@ class Run:
     started: str = field(default_factory=utc_now)
     caller: Mapping[str, Any] | str = "not asked"
     options: Mapping[str, Any] = field(default_factory=dict)
-    items_cost: dict[str, Any] | None = None  # set by the item check (readiness/items.judge_in_run)
+    items_cost: dict[str, Any] | None = None  # set by the item check (readiness.items.scan.judge_in_run)
 
     def drilling(self, allow: frozenset[str] | None = None) -> Drills:
         """The run's drills (one scope of test items per run); the first call sweeps orphans of killed runs

@@ -1,7 +1,7 @@
 """The suite's options, registered through the ``pytest11`` entry point (pyproject.toml) so that pytest knows
 them before it reads any argument: ``--env sit`` and ``--env=sit`` both work, as pytest options do (DESIGN 4).
 A conftest's options are only known after pytest has looked for the rootdir among the arguments, so a value
-given with a space there is taken for a path. The options are declared once, in ``readiness.cli.OPTIONS``, for
+given with a space there is taken for a path. The options are declared once, in ``readiness.options.OPTIONS``, for
 this plugin and ``python -m readiness verify`` alike, and parsed and validated once, in ``pytest_configure``
 (:func:`options` hands the result to the conftest and the steps; ADR 0074).
 

@@ -1,5 +1,5 @@
 """``python -m readiness summary REPORT_DIR``: the run's quick status, verdict and blockers as Markdown for the
-GitHub step summary (readiness/summary.py, ADR 0073), rendered from real reports of the CLI."""
+GitHub step summary (readiness/report/summary.py, ADR 0073), rendered from real reports of the CLI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The package's shape, as ADR 0076 states it: the folders are the pipeline, with no import circle, no import
+"""The package's shape, as ADR 0075 states it: the folders are the pipeline, with no import circle, no import
 inside a function to dodge one, no private name used across modules and no module over the size limit.
 
 Read from the source (ast), so the rules hold for code that is never imported by a test run."""

@@ -1,15 +1,15 @@
 """The plan target: judge a Terraform plan (``terraform show -json plan.out``) before anyone applies it.
 
 The plan's ``planned_values`` are turned into the same answers a live observation collects
-(``describe_table``, ``get_backup_plan``, ``describe_alarms``, ...; see observe.py), keyed the same
+(``describe_table``, ``get_backup_plan``, ``describe_alarms``, ...; see observation/live.py), keyed the same
 way, so every check runs unchanged and gives the same ids and verdicts as a live run. A resource the
 plan does not leave in place (never created, or destroyed by the plan) is "not found". Reading the
-file (budgets, shapes, providers) is plan_load.py; building the answers, plan_answers.py (tables, keys,
-backups) with plan_monitoring.py, plan_s3.py and plan_values.py. What only an account has (its other
+file (budgets, shapes, providers) is observation/plan_load.py; building the answers, observation/plan_answers.py
+(tables, keys, backups) with plan_monitoring.py, plan_s3.py and plan_values.py. What only an account has (its other
 tables and buckets, backup jobs, alarm state, confirmed subscribers) is answered as unavailable, saying so.
 
 What a plan cannot know yet (``after_unknown``) or must not print (``sensitive_values``) is an
-:class:`~readiness.observation.live.Unknown` naming the attribute. Where a check compares it, a FAIL resting on
+:class:`~readiness.outcome.Unknown` naming the attribute. Where a check compares it, a FAIL resting on
 it becomes UNVERIFIABLE (checks.run_check); where an answer would read it as a flag or a block (a PITR
 block unknown until apply must not read as DISABLED, nor an unknown TTL as "not enabled"), the whole
 answer is unavailable, naming the attribute: never PASS, never FAIL on what the plan cannot show.

@@ -1,7 +1,7 @@
 """The desired state of one environment, derived from the contract.
 
 The provisioner creates exactly this; the checks compare an observed account with exactly this;
-the Terraform renderer (later) writes exactly this. Nothing here talks to AWS.
+the Terraform renderer (contract/tfvars.py) writes exactly this. Nothing here talks to AWS.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Contract lint: the rules a reviewing DBA applies, beyond what JSON Schema can say.
 
 Each rule catches a mistake the seeds actually made (BOOL index keys, a duplicate index,
-mixed table names, no backup selection, ...). Rules are listed in :data:`RULES` and in the README.
+mixed table names, no backup selection, ...). Rules are listed in :data:`RULES` and in contracts/README.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The email templates under ``templates/``: validate them against their catalogue and variables contracts.
 
-Rules (each a :class:`~readiness.contract.Problem` ``file: location: rule: message``):
+Rules (each a :class:`~readiness.contract.model.Problem` ``file: location: rule: message``):
 
 - ``missing-template`` / ``unknown-template``: every catalogued key has its ``.html`` and ``.txt`` file, and
   no other file lies under ``templates/`` (a stray file would be uploaded and never checked);

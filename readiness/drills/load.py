@@ -4,7 +4,7 @@ Locust drives the load in its own subprocess (``python -m locust -f readiness/dr
 Locust's gevent must be imported before boto3, so this module never imports Locust. One process
 generates the load by default; ``workers=N`` (N > 1) starts a Locust master and N worker processes
 on this machine, and ``remote_workers=M`` makes the master (bound to ``master_bind_host``:
-``master_port``) wait for M more, started on other machines (see the README).
+``master_port``) wait for M more, started on other machines (see docs/drills.md).
 
 Each writer user calls PutItem and each reader user GetItem at a constant rate of ``user_rate``
 calls per second (Locust's ``constant_throughput``), so ``writes_per_second / user_rate`` writers

@@ -2,7 +2,7 @@
 
 Only ever run by Locust in its own process (``python -m locust -f readiness/drills/locustfile.py``):
 Locust monkey-patches the standard library with gevent when it is imported, which must happen
-before boto3 is imported, so the engine (``readiness.load``) never imports this module.
+before boto3 is imported, so the engine (``readiness.drills.load``) never imports this module.
 
 Every option comes from the command line (``--load-*``). In a distributed run the master forwards
 its own options to every worker when the test starts, so a worker on another machine needs only

@@ -1,4 +1,4 @@
-"""The plan's answers: ``planned_values`` turned into what observe.py would collect from an account.
+"""The plan's answers: ``planned_values`` turned into what observation/live.py would collect from an account.
 
 Same keys (operation, region, resource) and the same shapes botocore gives (DescribeTable,
 GetBackupPlan, DescribeAlarms, the S3 configuration calls), so every check runs unchanged. A resource

@@ -1,6 +1,6 @@
 """The plan's monitoring answers: alarms, topics and their subscriptions and tags, the dashboard, the cost alert.
 
-Same keys and shapes as observe.py's (DescribeAlarms MetricAlarm, ListTopics, ListSubscriptionsByTopic,
+Same keys and shapes as observation/live.py's (DescribeAlarms MetricAlarm, ListTopics, ListSubscriptionsByTopic,
 the Resource Groups Tagging API's GetResources, GetDashboard, Cost Explorer's GetAnomalyMonitors and
 GetAnomalySubscriptions), from aws_cloudwatch_metric_alarm, aws_sns_topic, aws_sns_topic_subscription,
 aws_cloudwatch_dashboard, aws_ce_anomaly_monitor and aws_ce_anomaly_subscription (AWS provider 6.x).
@@ -29,7 +29,7 @@ from readiness.observation.plan_values import (
 )
 from readiness.outcome import Unknown
 
-COST_EXPLORER_REGION = "us-east-1"  # observe.py asks Cost Explorer there: it is a global service
+COST_EXPLORER_REGION = "us-east-1"  # observation/live.py asks Cost Explorer there: it is a global service
 CONFIRMED_AT_ONCE = {"sqs", "lambda", "firehose", "application"}
 """Protocols whose subscription in the same account needs no confirmation (AWS confirms it on Subscribe);
 email, http(s) and sms subscriptions wait for the endpoint's owner, which no plan can show."""

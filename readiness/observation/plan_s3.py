@@ -1,6 +1,6 @@
 """The plan's S3 answers: aws_s3_bucket and the per-bucket configuration resources of provider v4+.
 
-Same keys and shapes as observe.py's _bucket_jobs (GetBucketVersioning, GetBucketEncryption, ...,
+Same keys and shapes as observation/live.py's _bucket_jobs (GetBucketVersioning, GetBucketEncryption, ...,
 HeadBucket, ListObjectsV2) for the contracted buckets, their access-log buckets and DR buckets. A
 configuration the plan does not make is what S3 answers for a bucket without it (NoSuch...). S3's
 PolicyStatus is S3's own reading of the policy: a plan has the document, and the status is read from it

@@ -1,7 +1,5 @@
 """Living documentation: the features and the latest verdicts of one or more runs as a static site.
 
-from __future__ import annotations
-
 ``python -m readiness docs --reports DIR... --out site/`` reads
 
 - ``features/*.feature`` (parsed with the Cucumber project's own Gherkin parser),
@@ -16,6 +14,7 @@ A scenario is shown as passed only when the run's cucumber JSON says every step 
 scenario the run did not report is "not run", a skipped one (UNVERIFIABLE) "unverifiable".
 """
 
+from __future__ import annotations
 
 import shutil
 import tempfile

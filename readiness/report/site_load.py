@@ -246,7 +246,7 @@ def keep_history(runs: Sequence[Run], keep: int) -> list[Run]:
 
 def headlines(history: Sequence[Run], commit: str | None = None) -> list[Headline]:
     """Per environment: promotable only when the newest live (aws) run of the commit being promoted is READY on
-    a clean commit (readiness.report.promotion). The commit being promoted is ``commit`` when given, else the
+    a clean commit (readiness.report.approval.promotion). The commit being promoted is ``commit`` when given, else the
     commit of the environment's newest run. Emulator and plan runs are pre-checks: they never make it yes."""
     out: list[Headline] = []
     for env in sorted({r.environment for r in history}, key=env_order):

@@ -91,7 +91,7 @@ class Run:
 
     @property
     def kind(self) -> str:
-        """moto, localstack, dynamodb-local, aws, plan or unknown (readiness.report.target_kind)."""
+        """moto, localstack, dynamodb-local, aws, plan or unknown (readiness.report.approval.target_kind)."""
         return target_kind(self.data)
 
     @property
@@ -197,7 +197,7 @@ class Blocker:
 @dataclass(frozen=True)
 class RootCause:
     """One blocker as an approver counts it: a missing resource with the checks that fail because of it,
-    or a failure of its own (readiness.report.root_causes)."""
+    or a failure of its own (readiness.report.approval.root_causes)."""
 
     run: Run
     resource: str
