@@ -5,7 +5,10 @@ never shadow the acceptance fixtures the repository-level conftest.py defines.
 
 - ``moto_account(env, deploy_first=True)``: a fresh embedded-moto account for this test, with the
   environment's desired state deployed into it; returns ``(target, desired)``. Function-scoped: tests
-  mutate the account, so a shared deploy would leak one test's mutation into the next.
+  mutate the account, so each gets its own. The environment is deployed once per process and moto's
+  state saved (:class:`DeployedState`); later tests get a deep copy of that state put back into a fresh
+  ``mock_aws``, the same moto objects a deploy builds, so a mutant's write clients meet the account a
+  deploy leaves (ADR 0067). ``deploy_first=False`` is an empty account.
 - ``verdicts_after(target, desired)``: observe the account once and evaluate every check.
 - ``correct_snapshot(env)``: ``(desired, snapshot)`` observed on a correctly deployed moto account,
   deployed once per session and handed out as a deep copy, for tests that only edit the snapshot
@@ -19,9 +22,11 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from contract_copy import REAL_CONTRACTS
+from moto.core.base_backend import BackendDict
 
 from readiness.checks import Verdict, evaluate
 from readiness.contract.desired import Desired, desired_state
@@ -44,6 +49,26 @@ def loaded_contract() -> Contract:
     return load_contract()
 
 
+class DeployedState:
+    """moto's in-memory state right after ``deploy`` of one environment: every backend in use (moto's own
+    ``BackendDict._instances``), per account and region, deep-copied. Put back into a fresh ``mock_aws``
+    (which starts empty), it is the account the deploy built, without the deploy's API calls."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[BackendDict[Any], str, dict[str, Any]]] = [
+            (backends, account, copy.deepcopy(dict(backends[account])))
+            for backends in BackendDict._instances for account in list(backends)]
+
+    def restore(self) -> None:
+        for backends, account, regions in self.saved:
+            in_account = backends[account]  # creates the account's (empty) backend dict in the fresh mock
+            for region, backend in copy.deepcopy(regions).items():
+                dict.__setitem__(in_account, region, backend)
+
+
+_DEPLOYED: dict[str, DeployedState] = {}  # env -> its deployed state, once per process (each xdist worker)
+
+
 @pytest.fixture
 def moto_account(loaded_contract: Contract) -> Iterator[Callable[..., tuple[Target, Desired]]]:
     """A factory: ``moto_account("sit")`` -> (target, desired) with the contract deployed into moto."""
@@ -57,7 +82,11 @@ def moto_account(loaded_contract: Contract) -> Iterator[Callable[..., tuple[Targ
             opened.append(target)
             desired = desired_state(loaded_contract, env)
             if deploy_first:
-                deploy(target, desired)
+                if env in _DEPLOYED:
+                    _DEPLOYED[env].restore()
+                else:
+                    deploy(target, desired)
+                    _DEPLOYED[env] = DeployedState()
             return target, desired
 
         yield open_account
