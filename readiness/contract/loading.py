@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from readiness.contract.lint import lint_contract
 from readiness.contract.model import (
     AccessPattern,
@@ -38,6 +36,7 @@ from readiness.contract.reading import (
     read_json,
     read_yaml,
     rel_path,
+    schema_error,
     schema_problems,
     shorten,
     valid_documents,
@@ -161,9 +160,8 @@ def _catalogue(root: Path, schema: Mapping[str, Any], problems: list[Problem]) -
                 problems.append(Problem(rel_path(root, var_path), "/", "schema",
                                         "a variables contract is a JSON object"))
             continue
-        try:
-            jsonschema.Draft202012Validator.check_schema(variables)
-        except jsonschema.SchemaError as exc:
+        exc = schema_error(variables)
+        if exc is not None:
             problems.append(Problem(rel_path(root, var_path), pointer(exc.absolute_path), "variables-schema",
                                     shorten(exc.message)))
             continue
@@ -204,9 +202,8 @@ def parse_contract(root: Path | str | None = None) -> tuple[Contract | None, lis
             if item is not None:
                 problems.append(Problem(item_rel, "/", "schema", "an item schema must be a JSON object"))
             continue
-        try:
-            jsonschema.Draft202012Validator.check_schema(item)
-        except jsonschema.SchemaError as exc:
+        exc = schema_error(item)
+        if exc is not None:
             problems.append(Problem(item_rel, pointer(exc.absolute_path), "item-schema", shorten(exc.message)))
             continue
         tables[doc["name"]] = _table(rel, doc, item)
