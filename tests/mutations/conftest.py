@@ -14,10 +14,13 @@ fails, errors or is skipped). Three corpora count:
   (check, resource) verdict a correct SIT, PROD and DEV account passes.
 
 The summary line is ``mutation kill rate: K/N killed (P%)``; anything under 100% lists the survivors.
+Under pytest-xdist the tally is kept where the summary is printed (the controller): mutant tests are
+recognised from their reports, and the sweep's counts travel in its teardown report's user properties.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -29,6 +32,12 @@ MUTANT_TESTS = {
     "test_attacker_mutant_is_blocked": "attacker (tests/mutations/test_attacker_*.py)",
 }
 SWEEP = "per-resource (tests/mutations/test_every_resource.py)"
+SWEEP_PROPERTY = "mutation_sweep"
+
+
+def corpus_of(nodeid: str) -> str | None:
+    """The corpus a test belongs to, from its node id (``path::test_name[params]``)."""
+    return MUTANT_TESTS.get(nodeid.split("[", 1)[0].rsplit("::", 1)[-1])
 
 
 @dataclass
@@ -65,8 +74,17 @@ class _Recorder:
         self.tally = tally
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == SWEEP_PROPERTY and report.when == "teardown":
+                self.tally.sweep_total += value["total"]
+                self.tally.sweep_survivors.extend(value["survivors"])
+                if value["unswept"]:
+                    self.tally.sweep_unswept = list(value["unswept"])
         if report.nodeid not in self.tally.collected:
-            return
+            corpus = corpus_of(report.nodeid)  # under xdist the controller collects nothing: the report says
+            if corpus is None:
+                return
+            self.tally.collected[report.nodeid] = corpus
         if report.when == "call" and report.passed:
             self.tally.killed.add(report.nodeid)
         elif report.failed or report.skipped:
@@ -79,16 +97,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def mutation_tally(request: pytest.FixtureRequest) -> Tally:
-    """The session's tally, for the sweep test to report the mutants it runs inside one test."""
-    return request.config.stash[TALLY_KEY]
+def mutation_tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
+    """A tally for the sweep test to count the mutants it runs inside one test; its counts reach the session's
+    tally through the test's teardown report (also from an xdist worker to the controller)."""
+    mine = Tally()
+    yield mine
+    request.node.user_properties.append((SWEEP_PROPERTY, {"total": mine.sweep_total,
+                                                          "survivors": list(mine.sweep_survivors),
+                                                          "unswept": list(mine.sweep_unswept)}))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     tally = session.config.stash[TALLY_KEY]
     for item in session.items:
         corpus = MUTANT_TESTS.get(getattr(item, "originalname", item.name))
-        if corpus:
+        if corpus:  # collected, so a mutant that never reports (an interrupted run) counts as survived
             tally.collected[item.nodeid] = corpus
 
 
