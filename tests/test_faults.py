@@ -117,6 +117,15 @@ def faulty_endpoint(upstream: str) -> Iterator[FaultyEndpoint]:
         def log_message(self, *_: object) -> None:
             pass
 
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            if self.headers.get("Expect", "").lower() == "100-continue":
+                # botocore sends S3 uploads with Expect: 100-continue and waits a second for this answer
+                # (http.server gives it only under HTTP/1.1): each template upload would cost that second
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return True
+
         def _fault(self, operation: str, body: bytes) -> Fault | None:
             with lock:
                 endpoint.attempts[operation] += 1
