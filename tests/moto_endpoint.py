@@ -79,6 +79,15 @@ def recording_proxy(upstream: str) -> Iterator[tuple[str, list[tuple[str, str]]]
         def log_message(self, *_: object) -> None:
             pass
 
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            if self.headers.get("Expect", "").lower() == "100-continue":
+                # botocore sends S3 uploads with Expect: 100-continue and waits a second for this answer
+                # (http.server gives it only under HTTP/1.1): each template upload would cost that second
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return True
+
         def _forward(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from contract_copy import REAL_CONTRACTS
 from hypothesis import HealthCheck, event, given, settings
@@ -121,6 +122,7 @@ FUZZ = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 @FUZZ
 @given(data=st.data())
 def test_mutated_contract_gives_problems_not_tracebacks(data: st.DataObject) -> None:
@@ -148,6 +150,7 @@ def test_mutated_contract_gives_problems_not_tracebacks(data: st.DataObject) -> 
                 _assert_renders(problem)
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 @FUZZ
 @given(data=st.data())
 def test_well_typed_edits_reach_the_lint(data: st.DataObject) -> None:
@@ -245,6 +248,7 @@ def valid_edits(draw: st.DrawFn) -> dict[str, Any]:
     return docs
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 @settings(max_examples=25, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(docs=valid_edits(), env=st.sampled_from(["dev", "sit", "prod"]))

@@ -304,6 +304,7 @@ def test_the_site_replaces_an_earlier_build_but_never_other_files(tmp_path: Path
     assert [p.name for p in precious.iterdir()] == ["notes.md"]
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_an_unverifiable_scenario_is_skipped_in_the_real_cucumber_json(tmp_path: Path) -> None:
     """pytest-bdd alone would report a scenario that called pytest.skip as passed (conftest fixes that)."""
     env = {**os.environ, "AWS_CONFIG_FILE": str(tmp_path / "none"),

@@ -84,10 +84,12 @@ def assert_row(verdict: str, tmp_path: Path, target_args: list[str], *extra: str
         assert (p_code, c_code) == (want, want), f"{verdict} --require {require}: pytest {p_code}, CLI {c_code}"
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_incomplete(server: str, tmp_path: Path) -> None:
     assert_row("INCOMPLETE", tmp_path, ["--target=moto", f"--endpoint-url={server}", "--no-deploy"])
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_blocked(server: str, tmp_path: Path) -> None:
     from readiness.targets.base import open_target
 
@@ -102,6 +104,7 @@ def test_blocked(server: str, tmp_path: Path) -> None:
                                           PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_ready(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_module, "run_verdict", lambda verdicts: report_module.READY)
     env = _env(tmp_path, PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
@@ -109,12 +112,14 @@ def test_ready(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                plugin=("-p", "gate_force"))
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_error_writes_a_report_and_exits_3(tmp_path: Path) -> None:
     assert_row("ERROR", tmp_path, ["--target=moto", f"--endpoint-url={CLOSED}", "--no-deploy"])
     report = json.loads((tmp_path / "pytest-ready" / "readiness.json").read_text(encoding="utf-8"))
     assert "does not answer like DynamoDB" in report["error"] and report["provenance"]["endpoint"] == CLOSED
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_a_whole_run_skip_is_never_green_unless_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     no_docker = "unix:///nonexistent/docker.sock"
     monkeypatch.setenv("DOCKER_HOST", no_docker)
@@ -158,6 +163,7 @@ def test_the_deadline_defaults_to_900_s_for_live_and_plan_runs_only() -> None:
     assert cli.deadline("30", "moto") == 30.0
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_a_run_in_which_no_scenario_read_the_account_is_never_green(tmp_path: Path) -> None:
     """Every selected scenario refused (a restore drill on a read-only live run): nothing was checked, so the
     run writes an ERROR report saying so and exits 7, unless --skip-unavailable asks for a green skip."""

@@ -110,6 +110,7 @@ def test_a_hostile_plan_file_is_one_line_within_budget(name: str, tmp_path: Path
     assert megabytes < MEGABYTES, f"{name}: {megabytes:.0f} MB"
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_a_10_mb_plan_is_judged_within_budget(tmp_path: Path) -> None:
     """A valid plan just under the size limit (45,000 resources, none of them contracted)."""
     path = tmp_path / "plan.json"

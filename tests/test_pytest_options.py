@@ -27,6 +27,7 @@ def _judged(report_dir: Path) -> dict[str, Any]:
             "checks": sorted((c["id"], c["resource"], c["status"]) for c in report["checks"])}
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_options_with_a_space_and_with_equals_give_the_same_run(tmp_path: Path) -> None:
     spaced, equals = tmp_path / "spaced", tmp_path / "equals"
     select = ["-m", "acceptance and on_demand"]

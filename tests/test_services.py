@@ -117,6 +117,7 @@ def test_dynamodb_local_not_installed_is_an_error_never_a_green_skip(tmp_path: P
 # ----------------------------------------------------------------------------------------- LocalStack
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_localstack_without_docker_or_endpoint_skips_the_whole_run_with_one_sentence() -> None:
     env = {k: v for k, v in os.environ.items() if k != "LOCALSTACK_ENDPOINT"}
     env["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"  # no daemon, whatever the machine has
@@ -131,6 +132,7 @@ def test_localstack_without_docker_or_endpoint_skips_the_whole_run_with_one_sent
         assert "pass --endpoint-url URL / set LOCALSTACK_ENDPOINT" in result.stdout
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 @pytest.mark.parametrize("how", ["--endpoint-url", "LOCALSTACK_ENDPOINT"])
 def test_localstack_endpoint_path_against_a_moto_server_standing_in(how: str, tmp_path: Path) -> None:
     with moto_server() as url:

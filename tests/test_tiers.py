@@ -24,14 +24,23 @@ def tox() -> configparser.ConfigParser:
     return parser
 
 
-def markexpr(env: str) -> str:
-    args = shlex.split(tox()[f"testenv:{env}"]["commands"].strip())
-    return args[args.index("-m") + 1]
+def markexprs(env: str) -> list[str]:
+    """The -m expression of each pytest command of a tox env."""
+    commands = [shlex.split(line) for line in tox()[f"testenv:{env}"]["commands"].strip().splitlines()]
+    return [args[args.index("-m") + 1] for args in commands if args[0] == "pytest"]
 
 
 def test_unit_and_slow_tiers_are_complements_and_both_run_in_ci() -> None:
-    assert markexpr("unit") == "not acceptance and not browser and not slow"
-    assert markexpr("slow") == "slow and not acceptance and not browser"
+    assert markexprs("unit") == ["not acceptance and not browser and not slow"]
+    assert markexprs("slow") == ["slow and not acceptance and not browser"] * 2
+
+
+def test_the_slow_tier_runs_every_slow_test_once() -> None:
+    """Its first command leaves tests/test_load.py out and the second runs only that file."""
+    commands = tox()["testenv:slow"]["commands"].strip().splitlines()
+    assert "--ignore=tests/test_load.py" in commands[0] and "tests/test_load.py" not in commands[0].replace(
+        "--ignore=tests/test_load.py", "")
+    assert shlex.split(commands[1])[-2:] == ["tests/test_load.py", "{posargs}"]
     envs = [e.strip() for e in tox()["tox"]["env_list"].split(",")]
     assert {"unit", "slow"} <= set(envs)
 

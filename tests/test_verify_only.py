@@ -72,6 +72,7 @@ def test_no_deploy_against_an_empty_account_is_blocked_and_still_writes_nothing(
     assert missing == {"tenants-sit", "products-sit", "campaigns-sit", "orders-sit", "users-sit"}
 
 
+@pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
 def test_endpoint_url_deploys_then_verifies_when_deploy_is_allowed(server: str, tmp_path: Path) -> None:
     with recording_proxy(server) as (url, requests):
         result = _acceptance(url, tmp_path)
