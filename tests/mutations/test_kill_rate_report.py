@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 
 FAKE_CORPUS = '''
@@ -18,17 +20,25 @@ def test_named_mutant_fails_naming_its_resource(killed):
 
 def test_something_else():
     pass
+
+def test_sweep(mutation_tally):  # the per-resource sweep counts the mutants it runs inside one test
+    mutation_tally.sweep_total += 4
+    mutation_tally.sweep_survivors.append("sit table.billing_mode tenants-sit: PROVISIONED -> pass")
 '''
 
 
-def test_a_survivor_is_named_and_the_rate_falls_below_100(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_a_survivor_is_named_and_the_rate_falls_below_100(tmp_path: Path, workers: list[str]) -> None:
+    """Also under pytest-xdist (tox -e unit), where the controller that prints the summary collects nothing."""
     shutil.copyfile(HERE / "conftest.py", tmp_path / "conftest.py")
     (tmp_path / "test_fake_corpus.py").write_text(FAKE_CORPUS, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     out = done.stdout
     assert done.returncode == 1, out
     assert "named (tests/mutations/test_named_mutants.py): 2/3 killed" in out
     assert "survived: test_fake_corpus.py::test_named_mutant_fails_naming_its_resource[three]" in out
-    assert "mutation kill rate: 2/3 killed (66.7%)" in out
+    assert "per-resource (tests/mutations/test_every_resource.py): 3/4 killed" in out
+    assert "survived: sit table.billing_mode tenants-sit: PROVISIONED -> pass" in out
+    assert "mutation kill rate: 5/7 killed (71.4%)" in out
     assert "test_something_else" not in out.split("mutation kill rate")[1]
