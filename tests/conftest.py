@@ -26,7 +26,6 @@ from typing import Any
 
 import pytest
 from contract_copy import REAL_CONTRACTS
-from moto.core.base_backend import BackendDict
 
 from readiness.checks import Verdict, evaluate
 from readiness.contract.desired import Desired, desired_state
@@ -55,7 +54,11 @@ class DeployedState:
     (which starts empty), it is the account the deploy built, without the deploy's API calls."""
 
     def __init__(self) -> None:
-        self.saved: list[tuple[BackendDict[Any], str, dict[str, Any]]] = [
+        # imported here, not at the top: this conftest is loaded by every pytest run under tests/, the
+        # acceptance runs of the live extra (no moto) included
+        from moto.core.base_backend import BackendDict
+
+        self.saved: list[tuple[Any, str, dict[str, Any]]] = [
             (backends, account, copy.deepcopy(dict(backends[account])))
             for backends in BackendDict._instances for account in list(backends)]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from moto_endpoint import moto_server
 
-from readiness import cli
+from readiness import cli, options
 from readiness.report import run_report as report_module
 from readiness.targets.base import FAKE_CREDENTIALS
 
@@ -138,7 +138,7 @@ def test_a_whole_run_skip_is_never_green_unless_asked_for(tmp_path: Path, monkey
 def test_the_gate_function_is_the_table(verdict: str, require: str | None) -> None:
     if verdict == "SKIPPED":
         return  # not a verdict of a run that reached its target: the callers map TargetUnavailable to 7
-    assert cli.gate(verdict, require or "no-fail") == EXPECTED[(verdict, require)]
+    assert options.gate(verdict, require or "no-fail") == EXPECTED[(verdict, require)]
 
 
 def test_the_table_is_documented_once_and_the_cli_docstring_agrees() -> None:
@@ -158,9 +158,9 @@ def test_a_bad_deadline_is_a_usage_error(value: str, message: str, tmp_path: Pat
 
 
 def test_the_deadline_defaults_to_900_s_for_live_and_plan_runs_only() -> None:
-    assert cli.deadline(None, "aws") == cli.deadline(None, "plan") == 900.0
-    assert cli.deadline(None, "moto") is None and cli.deadline("0", "aws") is None
-    assert cli.deadline("30", "moto") == 30.0
+    assert options.deadline(None, "aws") == options.deadline(None, "plan") == 900.0
+    assert options.deadline(None, "moto") is None and options.deadline("0", "aws") is None
+    assert options.deadline("30", "moto") == 30.0
 
 
 @pytest.mark.slow  # the slow tier (tox -e slow, ADR 0067)
