@@ -24,6 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import kill_rate
 import pytest
 from contract_copy import REAL_CONTRACTS
 
@@ -36,6 +37,14 @@ from readiness.targets.base import SILENT_GAPS, Target, open_target
 from readiness.targets.provision import deploy
 
 MOTO_GAPS = SILENT_GAPS["moto"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The mutation kill rate's tally and summary (tests/kill_rate.py), registered from this conftest, which every
+    run under tests/ loads before collecting: under pytest-xdist the controller collects nothing, so a conftest
+    in tests/mutations/ would never be loaded where the summary is printed."""
+    if not config.pluginmanager.has_plugin("kill-rate"):
+        config.pluginmanager.register(kill_rate, "kill-rate")
 
 
 def verdicts_of(target: Target, desired: Desired) -> list[Verdict]:

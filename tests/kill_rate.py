@@ -1,4 +1,6 @@
-"""The mutation corpus's kill rate, printed at the end of every run that collects a mutant.
+"""The mutation corpus's kill rate, printed at the end of every run that collects a mutant: a plugin that
+tests/conftest.py registers (a conftest under tests/mutations would not be loaded by pytest-xdist's controller,
+which collects nothing and prints the summary).
 
 A mutant is one deliberate deviation from a correctly provisioned account; it is *killed* when the
 suite answers FAIL naming the mutated resource (its test passes) and *survives* otherwise (its test
