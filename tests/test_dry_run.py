@@ -116,6 +116,7 @@ def _run(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *argv], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_the_cli_and_pytest_dry_runs_print_the_listing_and_write_no_report(tmp_path: Path) -> None:
     cli = _run("-m", "readiness", "verify", "--env", "sit", "--target", "aws", "--dry-run",
                "--report-dir", str(tmp_path / "cli"))

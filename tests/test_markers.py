@@ -97,6 +97,7 @@ def test_the_same_target_by_marker_and_by_option_is_accepted() -> None:
     assert "ERROR" not in done.stderr and "tests collected" in done.stdout, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_a_marker_expression_and_target_choose_the_same_run(tmp_path: Path) -> None:
     by_marker, by_option = tmp_path / "marker", tmp_path / "option"
     done = _pytest("-m", "acceptance and plan and on_demand", "--env", "sit", "--plan-json", str(PLAN),

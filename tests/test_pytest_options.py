@@ -39,6 +39,7 @@ def test_options_with_a_space_and_with_equals_give_the_same_run(tmp_path: Path) 
     assert _judged(spaced) == _judged(equals)
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_an_existing_report_dir_outside_the_repository_given_with_a_space_is_a_usage_error(tmp_path: Path) -> None:
     """pytest decides its rootdir before any plugin registers options, so there "--report-dir DIR" reads an
     existing DIR outside the repository as a test path and loads none of the repository's configuration: one
@@ -127,6 +128,7 @@ def test_load_workers_must_be_a_positive_count(bad: str) -> None:
     assert code == 2 and f"--load-workers {bad}: give a whole number" in out
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_more_options_with_a_space_and_with_equals_give_the_same_run(tmp_path: Path) -> None:
     spaced, equals = tmp_path / "spaced", tmp_path / "equals"
     select = ["-m", "acceptance and pitr_enabled"]

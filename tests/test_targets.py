@@ -138,6 +138,7 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_a_black_hole_sts_endpoint_ends_the_aws_run_within_seconds_with_one_line(
         fake_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """The account guard's STS call used to wait 5 attempts x 30 s (151 s); the deadline ends it."""
@@ -188,6 +189,7 @@ def test_a_deadline_that_is_not_a_positive_number_is_one_sentence(deadline: floa
         pass
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_the_cli_against_a_black_hole_sts_ends_with_one_line_within_seconds(
         fake_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The same through `python -m readiness verify --target aws --deadline 3`: exit 3, one error line."""

@@ -39,6 +39,7 @@ def _acceptance(url: str, report_dir: Path, *extra: str) -> subprocess.Completed
                 f"--report-dir={report_dir}", "-p", "no:cacheprovider", "-q", *extra)
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_no_deploy_against_a_prepopulated_server_never_writes(server: str, tmp_path: Path) -> None:
     deployed = _run("-m", "readiness", "deploy", "--env", "sit", "--endpoint-url", server)
     assert deployed.returncode == 0, deployed.stderr
@@ -60,6 +61,7 @@ def test_no_deploy_against_a_prepopulated_server_never_writes(server: str, tmp_p
     assert "readiness SIT on moto at" in result.stdout
 
 
+@pytest.mark.slow  # whole runs, or real timeouts waited out (ADR 0067)
 def test_no_deploy_against_an_empty_account_is_blocked_and_still_writes_nothing(server: str, tmp_path: Path) -> None:
     with recording_proxy(server) as (url, requests):
         result = _acceptance(url, tmp_path, "--no-deploy")
