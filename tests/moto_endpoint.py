@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
+import http.client
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import SplitResult, urlsplit
 
 from readiness.targets.base import is_read_only
 from readiness.targets.services import free_port
+
+
+class ForwardingHandler(BaseHTTPRequestHandler):
+    """What the test proxies share: quiet, an answer to ``Expect: 100-continue``, and forwarding one request
+    to ``upstream`` as it came (the answer's body re-framed with its length)."""
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            # botocore sends S3 uploads with Expect: 100-continue and waits a second for this answer
+            # (http.server gives it only under HTTP/1.1): each template upload would cost that second
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return True
+
+    def forward(self, upstream: SplitResult, body: bytes) -> None:
+        conn = http.client.HTTPConnection(upstream.hostname or "127.0.0.1", upstream.port, timeout=60)
+        try:
+            conn.request(self.command, self.path, body=body, headers=dict(self.headers.items()))
+            resp = conn.getresponse()
+            data = resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        finally:
+            conn.close()
 
 
 @contextmanager
@@ -66,47 +103,17 @@ def is_write_request(method: str, operation: str) -> bool:
 @contextmanager
 def recording_proxy(upstream: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
     """A loopback HTTP proxy to upstream that records (method, operation) of every request it forwards."""
-    import http.client
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import urlsplit
-
     seen: list[tuple[str, str]] = []
     lock = threading.Lock()
     up = urlsplit(upstream)
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_: object) -> None:
-            pass
-
-        def parse_request(self) -> bool:
-            if not super().parse_request():
-                return False
-            if self.headers.get("Expect", "").lower() == "100-continue":
-                # botocore sends S3 uploads with Expect: 100-continue and waits a second for this answer
-                # (http.server gives it only under HTTP/1.1): each template upload would cost that second
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            return True
-
+    class Handler(ForwardingHandler):
         def _forward(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
             with lock:
                 seen.append((self.command, operation_of(self.command, self.path, headers, body)))
-            conn = http.client.HTTPConnection(up.hostname or "127.0.0.1", up.port, timeout=60)
-            try:
-                conn.request(self.command, self.path, body=body, headers=dict(self.headers.items()))
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            finally:
-                conn.close()
+            self.forward(up, body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _forward
 

@@ -14,7 +14,6 @@ bounded, and nothing raises. Provisioning and the account guard end in one sente
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 import time
@@ -22,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +29,7 @@ import pytest
 from botocore.config import Config
 from botocore.retries.bucket import TokenBucket
 from botocore.retries.standard import ExponentialBackoff
-from moto_endpoint import moto_server, operation_of
+from moto_endpoint import ForwardingHandler, moto_server, operation_of
 
 from readiness import cli
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict
@@ -111,20 +110,8 @@ def faulty_endpoint(upstream: str) -> Iterator[FaultyEndpoint]:
     lock = threading.Lock()
     endpoint = FaultyEndpoint(url="", upstream=upstream)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(ForwardingHandler):
         protocol_version = "HTTP/1.0"  # one connection per attempt: no stale keep-alive socket eats an attempt
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-        def parse_request(self) -> bool:
-            if not super().parse_request():
-                return False
-            if self.headers.get("Expect", "").lower() == "100-continue":
-                # botocore sends S3 uploads with Expect: 100-continue and waits a second for this answer
-                # (http.server gives it only under HTTP/1.1): each template upload would cost that second
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            return True
 
         def _fault(self, operation: str, body: bytes) -> Fault | None:
             with lock:
@@ -159,20 +146,7 @@ def faulty_endpoint(upstream: str) -> Iterator[FaultyEndpoint]:
                     return
                 self._send(*ANSWERS[fault.kind])
                 return
-            conn = http.client.HTTPConnection(up.hostname or "127.0.0.1", up.port, timeout=60)
-            try:
-                conn.request(self.command, self.path, body=body, headers=dict(self.headers.items()))
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            finally:
-                conn.close()
+            self.forward(up, body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
