@@ -58,18 +58,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_CONTRACT
     from readiness.contract.templates import validate_templates
 
-    template_problems = validate_templates(contract)
-    if template_problems:
-        for problem in template_problems:
-            print(problem)
-        print(f"templates invalid: {len(template_problems)} problem(s)", file=sys.stderr)
-        return EXIT_CONTRACT
-    feature_problems = feature_value_problems(contract)
-    if feature_problems:
-        for problem in feature_problems:
-            print(problem)
-        print(f"features disagree with the contract: {len(feature_problems)} problem(s)", file=sys.stderr)
-        return EXIT_CONTRACT
+    for what, judge in (("templates invalid", validate_templates),
+                        ("features disagree with the contract", feature_value_problems)):
+        problems = judge(contract)
+        if problems:
+            for problem in problems:
+                print(problem)
+            print(f"{what}: {len(problems)} problem(s)", file=sys.stderr)
+            return EXIT_CONTRACT
     gsis = sum(len(t.gsis) for t in contract.tables.values())
     templates = len(contract.templates.templates) if contract.templates else 0
     print(f"contract valid: {len(contract.tables)} tables, {gsis} GSIs, {len(contract.buckets)} bucket(s), "
