@@ -4,9 +4,10 @@ Starts a moto server on 127.0.0.1, deploys one environment's contract into it on
 processes (interpreter start included, as a user waits for them) on that same account:
 
 - ``engine``: ``python -m readiness verify --no-deploy`` (every check of the environment);
-- ``pytest``: ``python -m pytest -m acceptance --no-deploy -p no:hypothesispytest`` (the same run through
-  the features, as the tox acceptance envs run it: hypothesis's plugin costs about a second to load and
-  no feature uses it);
+- ``pytest``: ``python -m pytest -m acceptance --no-deploy -p no:hypothesispytest --assert=plain`` (the same
+  run through the features, as the tox acceptance envs run it: hypothesis's plugin costs about a second to
+  load and no feature uses it; the steps' asserts carry their own messages, so pytest need not rewrite the
+  ~100 modules of the engine, pytest-bdd and the steps on every run);
 - ``seed CLI``: the promotion plan's post-deployment validation (003_*, "Table Validation" tests 1-3:
   every table ACTIVE, the orders GSIs, every table on demand; and Step 5's PITR loop), one ``aws``
   process per call as the plan runs it, when an ``aws`` CLI is on PATH (``--aws-cli`` names another).
@@ -105,7 +106,7 @@ def main() -> int:
             judged["engine"] = _checks_in(out)
             out = Path(tmp) / f"pytest-{run}"
             took, done = _timed([sys.executable, "-m", "pytest", "-m", "acceptance", *common, f"--report-dir={out}",
-                                 "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"], env)
+                                 "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain"], env)
             if not (out / "readiness.json").is_file():
                 print(f"pytest run failed (exit {done.returncode}): {(done.stdout + done.stderr)[-2000:]}")
                 return 2
