@@ -89,17 +89,17 @@ def summary_markdown(report: Mapping[str, Any]) -> str:
               else "### Blockers (0)", ""]
     if not failed:
         lines.append("None.")
+    listed = [(cause, ([cause["root"]] if cause["root"] else []) + cause["failures"]) for cause in causes]
     shown = 0
-    for cause in causes:
+    for cause, own in listed:
         if shown >= MAX_ROWS:
             break
         lines.append(f"- **{_text(cause['cause'])}**")
-        own = ([cause["root"]] if cause["root"] else []) + cause["failures"]
         for c in own[:MAX_ROWS - shown]:
             lines.append(f"  - `{c.get('id')}` on {_text(c.get('resource'))}: expected {_text(c.get('expected'))}, "
                          f"actual {_text(c.get('actual'))}: {_text(c.get('reason', ''))}")
             shown += 1
-    lines += _more(shown, sum(1 + len(c["failures"]) if c["root"] else len(c["failures"]) for c in causes))
+    lines += _more(shown, sum(len(own) for _, own in listed))
     unverifiable = [c for c in checks if c.get("status") == "unverifiable"]
     if unverifiable:
         per_check: dict[str, int] = {}
