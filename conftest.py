@@ -18,12 +18,12 @@ from pytest_bdd.reporting import scenario_reports_registry
 
 from readiness.cli import run_options
 from readiness.contract.model import ContractError
+from readiness.drills.scope import refusal
 from readiness.options import EXIT_CONTRACT, EXIT_SKIPPED, EXIT_TARGET, UsageError, deadline, gate, report_dir
 from readiness.report.run_report import utc_now
 from readiness.report.site_load import annotate_skips
 from readiness.report.verdict import BLOCKED
 from readiness.run import Run, error_report, readiness_run
-from readiness.safety import refusal
 from readiness.targets.base import TargetError, TargetUnavailable
 from readiness_pytest.plugin import deselected
 from readiness_pytest.plugin import options as parsed_options

@@ -22,8 +22,6 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from readiness.contract.model import Environment
-from readiness.drills.scope import GUARDED_MARKERS as GUARDED_MARKERS  # re-exported: the scope rules live there
-from readiness.drills.scope import refusal as refusal
 from readiness.outcome import Kind, RefusedBySuite, classify, describe_failure
 from readiness.targets.base import Target, TargetError
 

@@ -37,11 +37,12 @@ import readiness.run as run_module
 from readiness.checks import FAIL, PASS, UNVERIFIABLE, Verdict, evaluate
 from readiness.contract.desired import Desired, desired_state
 from readiness.contract.model import Contract
+from readiness.drills.scope import refusal
 from readiness.items.scan import Sampling
 from readiness.observation.live import Snapshot, ask, observe
 from readiness.report.verdict import BLOCKED, INCOMPLETE, READY, run_verdict
 from readiness.run import readiness_run
-from readiness.safety import ALLOWANCES, guard_account, parse_allow, refusal
+from readiness.safety import ALLOWANCES, guard_account, parse_allow
 from readiness.targets.base import FAKE_CREDENTIALS, SILENT_GAPS, Target, TargetError, open_target
 from readiness.targets.provision import deploy
 

@@ -24,10 +24,10 @@ from test_permissions import record
 import readiness.run as run_module
 from readiness import cli
 from readiness.contract.model import Contract
+from readiness.drills.scope import refusal
 from readiness.observation.live import observe
 from readiness.report.verdict import run_verdict
 from readiness.run import readiness_run
-from readiness.safety import refusal
 from readiness.targets.base import FAKE_CREDENTIALS, ReadOnlyViolation, Target, TargetError
 from readiness.targets.provision import deploy
 

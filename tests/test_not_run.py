@@ -17,9 +17,9 @@ from readiness.checks import NOT_APPLICABLE, PASS, UNVERIFIABLE
 from readiness.contract.desired import Desired, desired_state
 from readiness.contract.model import Contract
 from readiness.drills import CATALOGUE, Measurement, not_run
+from readiness.drills.scope import refusal
 from readiness.outcome import measured as drill_verdict
 from readiness.report.verdict import INCOMPLETE, READY, run_verdict
-from readiness.safety import refusal
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 
